@@ -1,0 +1,237 @@
+#include "models/bert.h"
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+
+namespace stilts::models {
+
+namespace F = torch::nn::functional;
+
+std::shared_ptr<torch::nn::Module> add_holder(torch::nn::Module& parent, const std::string& name) {
+  return parent.register_module(name, std::make_shared<torch::nn::Module>());
+}
+
+namespace {
+const char* const kActivations = "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh";
+
+// nn::Linear's forward in libtorch 1.13 goes through the old F::linear (addmm on a transposed view +
+// a separate bias add, and a weight re-cast per call under autocast); aten::linear does not.
+torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
+  return torch::linear(x, layer->weight, layer->bias);
+}
+
+torch::Tensor layer_norm(const torch::Tensor& x, const torch::nn::LayerNorm& ln) {
+  return torch::layer_norm(x, {x.size(-1)}, ln->weight, ln->bias, ln->options.eps());
+}
+
+torch::nn::LayerNorm make_layer_norm(const io::BertConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+}  // namespace
+
+torch::Tensor activation(const torch::Tensor& x, const std::string& name) {
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return torch::gelu(x, "tanh");
+  if (name == "relu") return torch::relu(x);
+  if (name == "silu" || name == "swish") return torch::silu(x);
+  if (name == "tanh") return torch::tanh(x);
+  input_error("hidden_act '", name, "' is not supported (supported: ", kActivations, ")");
+}
+
+void check_activation_name(const std::string& name, const std::string& source) {
+  for (const char* known : {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh"}) {
+    if (name == known) return;
+  }
+  input_error(source, ": hidden_act '", name, "' is not supported (supported: ", kActivations, ")");
+}
+
+// ---- embeddings ----
+
+BertEmbeddingsImpl::BertEmbeddingsImpl(const io::BertConfig& c, PositionScheme scheme)
+    : scheme_(scheme), pad_token_id_(c.common.pad_token_id.value_or(0)), dropout_(c.hidden_dropout_prob) {
+  word_embeddings = register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  position_embeddings =
+      register_module("position_embeddings", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
+  token_type_embeddings =
+      register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  LayerNorm = register_module("LayerNorm", make_layer_norm(c));
+}
+
+torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids) {
+  const auto T = input_ids.size(1);
+  torch::Tensor position_ids;  // [B, T] or [1, T]
+  if (scheme_ == PositionScheme::kAbsolute) {
+    position_ids = torch::arange(T, input_ids.options()).unsqueeze(0);
+  } else {
+    const auto real = input_ids.ne(pad_token_id_).to(torch::kLong);     // [B, T]
+    position_ids = torch::cumsum(real, /*dim=*/1) * real + pad_token_id_;  // real tokens from pad + 1
+  }
+  torch::Tensor types = token_type_ids.defined() ? token_type_ids : torch::zeros_like(input_ids);
+  auto x = torch::embedding(word_embeddings->weight, input_ids);        // [B, T, H]
+  x = x + torch::embedding(token_type_embeddings->weight, types);       // [B, T, H]
+  x = x + torch::embedding(position_embeddings->weight, position_ids);  // [B, T, H]
+  x = layer_norm(x, LayerNorm);
+  return torch::dropout(x, dropout_, is_training());
+}
+
+// ---- one encoder layer ----
+
+BertLayerImpl::BertLayerImpl(const io::BertConfig& c)
+    : num_heads_(c.num_attention_heads),
+      head_dim_(c.hidden_size / c.num_attention_heads),
+      hidden_dropout_(c.hidden_dropout_prob),
+      attention_dropout_(c.attention_probs_dropout_prob),
+      hidden_act_(c.hidden_act) {
+  const auto H = c.hidden_size;
+  auto attention = add_holder(*this, "attention");
+  auto self = add_holder(*attention, "self");
+  query = self->register_module("query", torch::nn::Linear(H, H));
+  key = self->register_module("key", torch::nn::Linear(H, H));
+  value = self->register_module("value", torch::nn::Linear(H, H));
+  auto attention_output = add_holder(*attention, "output");
+  attention_output_dense = attention_output->register_module("dense", torch::nn::Linear(H, H));
+  attention_output_LayerNorm = attention_output->register_module("LayerNorm", make_layer_norm(c));
+  auto intermediate = add_holder(*this, "intermediate");
+  intermediate_dense = intermediate->register_module("dense", torch::nn::Linear(H, c.intermediate_size));
+  auto output = add_holder(*this, "output");
+  output_dense = output->register_module("dense", torch::nn::Linear(c.intermediate_size, H));
+  output_LayerNorm = output->register_module("LayerNorm", make_layer_norm(c));
+}
+
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask) {
+  const auto B = hidden.size(0);
+  const auto T = hidden.size(1);
+  const auto H = hidden.size(2);
+  auto heads = [&](const torch::Tensor& x) {  // [B, T, H] -> [B, N, T, D]
+    return x.view({B, T, num_heads_, head_dim_}).transpose(1, 2);
+  };
+  const auto q = heads(linear(hidden, query));
+  const auto k = heads(linear(hidden, key));
+  const auto v = heads(linear(hidden, value));
+  // Same order of operations as transformers: (q k^T) / sqrt(D) + mask.
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, N, T, T]
+  scores = scores + additive_mask;
+  auto probs = torch::softmax(scores, /*dim=*/-1);
+  probs = torch::dropout(probs, attention_dropout_, is_training());
+  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H});  // [B, T, H]
+
+  auto attended = torch::dropout(linear(context, attention_output_dense), hidden_dropout_, is_training());
+  attended = layer_norm(attended + hidden, attention_output_LayerNorm);  // [B, T, H]
+
+  auto inner = activation(linear(attended, intermediate_dense), hidden_act_);  // [B, T, I]
+  auto out = torch::dropout(linear(inner, output_dense), hidden_dropout_, is_training());
+  return layer_norm(out + attended, output_LayerNorm);  // [B, T, H]
+}
+
+// ---- BertModel ----
+
+BertCoreImpl::BertCoreImpl(const io::BertConfig& c, PositionScheme scheme, bool add_pooling_layer)
+    : add_pooling_layer_(add_pooling_layer) {
+  embeddings = register_module("embeddings", BertEmbeddings(c, scheme));
+  auto encoder = add_holder(*this, "encoder");
+  layers = encoder->register_module("layer", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(BertLayer(c));
+  if (add_pooling_layer) {
+    auto pooler = add_holder(*this, "pooler");
+    pooler_dense = pooler->register_module("dense", torch::nn::Linear(c.hidden_size, c.hidden_size));
+  }
+}
+
+Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states) {
+  Outputs out;
+  auto hidden = embeddings->forward(in.input_ids, in.token_type_ids);  // [B, T, H]
+  // transformers' extended mask: 0 where attended, the dtype's lowest value where masked.
+  const auto dtype = hidden.scalar_type();
+  const double lowest = dtype == torch::kDouble ? std::numeric_limits<double>::lowest()
+                                                : static_cast<double>(std::numeric_limits<float>::lowest());
+  const auto additive_mask =
+      (1.0 - in.attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, T]
+  if (output_hidden_states) out.hidden_states.push_back(hidden);
+  for (const auto& layer : *layers) {
+    hidden = layer->as<BertLayer>()->forward(hidden, additive_mask);
+    if (output_hidden_states) out.hidden_states.push_back(hidden);
+  }
+  out.last_hidden_state = hidden;
+  if (add_pooling_layer_) {
+    const auto first = hidden.select(/*dim=*/1, /*index=*/0);  // [B, H]
+    out.pooler_output = torch::tanh(linear(first, pooler_dense));
+  }
+  return out;
+}
+
+// ---- weights ----
+
+void init_bert_weights(torch::nn::Module& module, double initializer_range) {
+  torch::NoGradGuard no_grad;
+  auto init = [&](torch::nn::Module& m) {
+    if (auto* lin = m.as<torch::nn::Linear>()) {
+      lin->weight.normal_(0.0, initializer_range);
+      if (lin->bias.defined()) lin->bias.zero_();
+    } else if (auto* emb = m.as<torch::nn::Embedding>()) {
+      emb->weight.normal_(0.0, initializer_range);
+    } else if (auto* ln = m.as<torch::nn::LayerNorm>()) {
+      ln->weight.fill_(1.0);
+      ln->bias.zero_();
+    }
+  };
+  // modules(include_self=true) needs the top module to be held by a shared_ptr, which it is not
+  // while its constructor runs.
+  init(module);
+  for (auto& m : module.modules(/*include_self=*/false)) init(*m);
+}
+
+// ---- BertForSequenceClassification ----
+
+BertForSequenceClassification::BertForSequenceClassification(io::BertConfig config, nlohmann::json raw_config,
+                                                             BuildOptions options)
+    : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
+  check_activation_name(config_.hidden_act, "config.json");
+  // BertForSequenceClassification classifies the pooled [CLS]; it always has the pooler.
+  if (options_.with_head) options_.add_pooling_layer = true;
+  bert_ = register_module("bert", BertCore(config_, PositionScheme::kAbsolute, options_.add_pooling_layer));
+  if (options_.with_head) {
+    classifier_ = register_module("classifier", torch::nn::Linear(config_.hidden_size, num_labels()));
+  }
+  init_weights();
+}
+
+Outputs BertForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
+  Outputs out = bert_->forward(inputs, output_hidden_states);
+  if (options_.with_head) {
+    const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
+    const auto pooled = torch::dropout(out.pooler_output, p, is_training());  // [B, H]
+    out.logits = torch::linear(pooled, classifier_->weight, classifier_->bias);  // [B, C]
+  }
+  return out;
+}
+
+ParamGroup BertForSequenceClassification::param_group(const std::string& name) const {
+  if (name.rfind("bert.embeddings.", 0) == 0) return ParamGroup::kEmbeddings;
+  if (name.rfind("bert.encoder.", 0) == 0) return ParamGroup::kEncoder;
+  if (name.rfind("bert.pooler.", 0) == 0) return ParamGroup::kPooler;
+  return ParamGroup::kHead;
+}
+
+nlohmann::json BertForSequenceClassification::config_json() const {
+  io::BertConfig c = config_;
+  c.common.architectures = {options_.with_head ? "BertForSequenceClassification" : "BertModel"};
+  return c.to_json(raw_config_);
+}
+
+void BertForSequenceClassification::init_weights() {
+  init_bert_weights(*this, config_.initializer_range);
+  // transformers zeroes the padding row of the word embeddings (padding_idx).
+  torch::NoGradGuard no_grad;
+  bert_->embeddings->word_embeddings->weight[pad_token_id()].zero_();
+}
+
+void BertForSequenceClassification::reset_head(int64_t num_labels) {
+  STILTS_CHECK(options_.with_head, "reset_head on a model built without a head");
+  config_.common.set_labels(num_labels);
+  classifier_ = replace_module("classifier", torch::nn::Linear(config_.hidden_size, num_labels));
+  init_bert_weights(*classifier_, config_.initializer_range);
+}
+
+}  // namespace stilts::models

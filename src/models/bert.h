@@ -1,0 +1,101 @@
+// BERT (bert-base-*, mBERT) and the BERT-architecture core RoBERTa / XLM-R reuse.
+// Module and parameter names are transformers' (BertModel / BertForSequenceClassification).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "io/hf_config.h"
+#include "models/model.h"
+
+namespace stilts::models {
+
+// An empty module registered as `name` in `parent`, to nest parameters under transformers' dotted
+// names (torch module names cannot contain dots).
+std::shared_ptr<torch::nn::Module> add_holder(torch::nn::Module& parent, const std::string& name);
+
+// How position ids are made: BERT counts 0..T-1; RoBERTa counts real tokens from pad_token_id + 1
+// (cumsum over input_ids != pad) and gives padding pad_token_id.
+enum class PositionScheme { kAbsolute, kRobertaPadOffset };
+
+struct BertEmbeddingsImpl : torch::nn::Module {
+  BertEmbeddingsImpl(const io::BertConfig& config, PositionScheme scheme);
+  // [B, T] ids -> [B, T, H]
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
+
+  torch::nn::Embedding word_embeddings{nullptr}, position_embeddings{nullptr}, token_type_embeddings{nullptr};
+  torch::nn::LayerNorm LayerNorm{nullptr};
+  PositionScheme scheme_;
+  int64_t pad_token_id_;
+  double dropout_;
+};
+TORCH_MODULE(BertEmbeddings);
+
+struct BertLayerImpl : torch::nn::Module {
+  explicit BertLayerImpl(const io::BertConfig& config);
+  // [B, T, H], additive mask [B, 1, 1, T] -> [B, T, H]
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask);
+
+  // Registered under attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
+  // intermediate.dense, output.{dense,LayerNorm} (nested holder modules), as transformers names them.
+  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  torch::nn::Linear attention_output_dense{nullptr};
+  torch::nn::LayerNorm attention_output_LayerNorm{nullptr};
+  torch::nn::Linear intermediate_dense{nullptr};
+  torch::nn::Linear output_dense{nullptr};
+  torch::nn::LayerNorm output_LayerNorm{nullptr};
+  int64_t num_heads_, head_dim_;
+  double hidden_dropout_, attention_dropout_;
+  std::string hidden_act_;
+};
+TORCH_MODULE(BertLayer);
+
+// BertModel: embeddings, encoder.layer.*, optional pooler.dense.
+struct BertCoreImpl : torch::nn::Module {
+  BertCoreImpl(const io::BertConfig& config, PositionScheme scheme, bool add_pooling_layer);
+  Outputs forward(const Inputs& inputs, bool output_hidden_states);
+
+  BertEmbeddings embeddings{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  torch::nn::Linear pooler_dense{nullptr};
+  bool add_pooling_layer_;
+};
+TORCH_MODULE(BertCore);
+
+// transformers' activation by config name: gelu (exact erf), gelu_new / gelu_pytorch_tanh (tanh
+// approximation), relu, silu / swish, tanh. InputError for anything else, listing these.
+torch::Tensor activation(const torch::Tensor& x, const std::string& name);
+void check_activation_name(const std::string& name, const std::string& source);
+
+// transformers' _init_weights for BERT-family modules.
+void init_bert_weights(torch::nn::Module& module, double initializer_range);
+
+// BertForSequenceClassification (with_head) or BertModel (without).
+class BertForSequenceClassification : public EncoderModel {
+ public:
+  BertForSequenceClassification(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
+
+  Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
+  std::string model_type() const override { return config_.common.model_type; }
+  std::string base_model_prefix() const override { return "bert"; }
+  bool has_head() const override { return options_.with_head; }
+  bool has_pooler() const override { return options_.add_pooling_layer; }
+  int64_t num_labels() const override { return config_.common.num_labels(); }
+  bool uses_token_type_ids() const override { return true; }
+  int64_t pad_token_id() const override { return config_.common.pad_token_id.value_or(0); }
+  int64_t vocab_size() const override { return config_.vocab_size; }
+  int64_t max_positions() const override { return config_.max_position_embeddings; }
+  int64_t type_vocab_size() const override { return config_.type_vocab_size; }
+  ParamGroup param_group(const std::string& name) const override;
+  nlohmann::json config_json() const override;
+  void init_weights() override;
+  void reset_head(int64_t num_labels) override;
+
+ private:
+  io::BertConfig config_;
+  nlohmann::json raw_config_;
+  BuildOptions options_;
+  BertCore bert_{nullptr};
+  torch::nn::Linear classifier_{nullptr};  // [H] -> [C]
+};
+
+}  // namespace stilts::models

@@ -1,0 +1,72 @@
+// The interface every encoder family implements, and the inputs/outputs it works on.
+//
+// Letters used in shape comments across src/models: B batch, T tokens, H hidden, N heads,
+// D head dim (H / N), I intermediate (feed-forward) size, V vocabulary, C classes (num_labels).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace stilts::models {
+
+struct Inputs {
+  torch::Tensor input_ids;       // [B, T] int64
+  torch::Tensor attention_mask;  // [B, T] int64 (1 = real token, 0 = padding)
+  torch::Tensor token_type_ids;  // [B, T] int64, or undefined (the family's default: all zeros)
+};
+
+struct Outputs {
+  torch::Tensor last_hidden_state;           // [B, T, H]
+  torch::Tensor pooler_output;               // [B, H], undefined when the model has no pooler
+  torch::Tensor logits;                      // [B, C], undefined when the model has no head
+  std::vector<torch::Tensor> hidden_states;  // embedding output + each layer's, when asked for
+};
+
+// Parameter groups for counting and for what a task must store.
+enum class ParamGroup { kEmbeddings, kEncoder, kPooler, kHead };
+const char* param_group_name(ParamGroup group);
+
+// What a model is built with besides its config.json.
+struct BuildOptions {
+  bool with_head = true;          // the *ForSequenceClassification head
+  bool add_pooling_layer = true;  // families whose head does not use a pooler ignore this when with_head
+};
+
+// An encoder, optionally with its sequence-classification head. Parameters are registered under
+// Hugging Face's state-dict names (e.g. "bert.encoder.layer.0.attention.self.query.weight"), so
+// loading and saving are a name-for-name copy.
+class EncoderModel : public torch::nn::Module {
+ public:
+  virtual Outputs forward(const Inputs& inputs, bool output_hidden_states = false) = 0;
+
+  virtual std::string model_type() const = 0;
+  // The attribute transformers gives the base model inside *ForSequenceClassification ("bert", "roberta").
+  virtual std::string base_model_prefix() const = 0;
+  virtual bool has_head() const = 0;
+  virtual bool has_pooler() const = 0;
+  virtual int64_t num_labels() const = 0;
+  // Whether the family feeds token_type_ids to the model (BERT yes; RoBERTa's single type row is implicit).
+  virtual bool uses_token_type_ids() const = 0;
+  virtual int64_t pad_token_id() const = 0;
+  virtual int64_t vocab_size() const = 0;
+  // Longest row the position table allows.
+  virtual int64_t max_positions() const = 0;
+  virtual int64_t type_vocab_size() const = 0;
+  virtual ParamGroup param_group(const std::string& name) const = 0;
+  // config.json as transformers reads it, for this model with or without its head.
+  virtual nlohmann::json config_json() const = 0;
+  // transformers' _init_weights on every parameter (normal(0, initializer_range), zero biases, unit
+  // LayerNorm), from torch's global generator: seed it first for reproducible weights.
+  virtual void init_weights() = 0;
+  // Re-creates the classification head with `num_labels` outputs, freshly initialised.
+  virtual void reset_head(int64_t num_labels) = 0;
+};
+
+// Checks an Inputs batch against a model: int64 2-D tensors of one shape, mask of 0/1, ids within the
+// vocabulary, length within the position table. `source` names the input in errors.
+void validate_inputs(const EncoderModel& model, const Inputs& inputs, const std::string& source);
+
+}  // namespace stilts::models

@@ -1,0 +1,111 @@
+#include "models/pretrained.h"
+
+#include "common/error.h"
+#include "common/files.h"
+#include "io/hf_config.h"
+#include "io/safetensors.h"
+
+namespace stilts::models {
+
+namespace fs = std::filesystem;
+
+fs::path find_weights_file(const fs::path& dir) {
+  require_directory(dir, "a model directory");
+  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"}) {
+    if (fs::exists(dir / name)) return dir / name;
+  }
+  input_error(dir.string(), ": no weights found (looked for model.safetensors, model.safetensors.index.json, "
+                            "pytorch_model.bin)");
+}
+
+namespace {
+
+struct Weights {
+  std::vector<std::string> names;
+  std::map<std::string, torch::Tensor> tensors;
+};
+
+Weights read_weights(const fs::path& file) {
+  Weights w;
+  if (file.filename() == "pytorch_model.bin") {
+    w.tensors = io::load_pytorch_bin(file);
+  } else {
+    w.tensors = io::SafetensorsCheckpoint::open(file).load_all();
+  }
+  for (const auto& [name, _] : w.tensors) w.names.push_back(name);
+  return w;
+}
+
+}  // namespace
+
+LoadedModel load_pretrained(const fs::path& dir, const LoadOptions& options) {
+  const nlohmann::json config = io::read_config_json(dir);
+  const std::string config_source = (dir / "config.json").string();
+  LoadedModel out;
+  out.weights_path = find_weights_file(dir);
+  const Weights weights = read_weights(out.weights_path);
+
+  BuildOptions build;
+  switch (options.head) {
+    case HeadPolicy::kAuto: build.with_head = checkpoint_has_head(weights.names); break;
+    case HeadPolicy::kWith: build.with_head = true; break;
+    case HeadPolicy::kWithout: build.with_head = false; break;
+  }
+  build.add_pooling_layer = checkpoint_has_pooler(weights.names);
+  nlohmann::json effective = config;
+  if (options.num_labels && build.with_head) {
+    io::CommonConfig labels;
+    labels.set_labels(*options.num_labels);
+    nlohmann::json id2label = nlohmann::json::object();
+    for (const auto& [id, name] : labels.id2label) id2label[std::to_string(id)] = name;
+    effective["id2label"] = id2label;
+    effective.erase("label2id");
+  }
+  out.model = create_model(effective, config_source, build);
+  out.report = load_weights(*out.model, weights.tensors, options.mode, out.weights_path.string());
+  out.model->to(options.device);
+  out.model->eval();
+  return out;
+}
+
+uint64_t bytes_on_disk(const fs::path& dir) {
+  const fs::path weights = find_weights_file(dir);
+  uint64_t total = fs::file_size(dir / "config.json");
+  if (weights.filename() == "model.safetensors.index.json") {
+    for (const auto& shard : io::SafetensorsCheckpoint::open(weights).shards()) total += fs::file_size(shard.path());
+  }
+  total += fs::file_size(weights);
+  return total;
+}
+
+void save_pretrained(EncoderModel& model, const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) input_error(dir.string(), ": cannot create directory (", ec.message(), ")");
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) tensors.emplace_back(p.key(), p.value().detach());
+  for (const auto& b : model.named_buffers(/*recurse=*/true)) tensors.emplace_back(b.key(), b.value().detach());
+  if (!model.has_head()) {
+    // transformers saves a base model without its attribute prefix (BertModel: "embeddings...").
+    const std::string prefix = model.base_model_prefix() + ".";
+    for (auto& [name, _] : tensors) {
+      if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+    }
+  }
+  io::save_safetensors(dir / "model.safetensors", tensors);
+  write_file_atomic(dir / "config.json", model.config_json().dump(2) + "\n");
+}
+
+int copy_tokenizer_files(const fs::path& from, const fs::path& to) {
+  int copied = 0;
+  for (const char* name : {"vocab.txt", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
+                           "special_tokens_map.json", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"}) {
+    if (!fs::exists(from / name)) continue;
+    if (fs::equivalent(from, to)) continue;
+    write_file_atomic(to / name, read_file(from / name));
+    ++copied;
+  }
+  return copied;
+}
+
+}  // namespace stilts::models

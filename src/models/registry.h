@@ -1,0 +1,48 @@
+// Model families by Hugging Face model_type, and strict state-dict loading.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/model.h"
+
+namespace stilts::models {
+
+// "bert", "roberta", "xlm-roberta", ...
+std::vector<std::string> supported_model_types();
+
+// Builds a model (randomly initialised) from a parsed config.json. An unknown model_type is an
+// InputError naming `source` and listing the supported types.
+std::shared_ptr<EncoderModel> create_model(const nlohmann::json& config, const std::string& source,
+                                           BuildOptions options);
+
+enum class LoadMode {
+  kStrict,       // every model weight present, no checkpoint weight left over
+  kEncoderOnly,  // a new head is attached: head (and pooler) weights may be missing and are
+                 // initialised; checkpoint weights outside the base model (old heads, LM heads) are ignored
+};
+
+struct LoadReport {
+  std::vector<std::string> initialized;  // model weights not in the checkpoint (kEncoderOnly)
+  std::vector<std::string> ignored;      // checkpoint weights the model does not have (kEncoderOnly)
+};
+
+// Copies `weights` (checkpoint names) into `model`, converting dtype. Handles what transformers
+// handles on load: a base-model checkpoint without the "<prefix>." (e.g. BertModel.save_pretrained),
+// old LayerNorm.gamma/beta names, and the embeddings.position_ids buffer (ignored).
+// Missing/unexpected/misshapen weights are InputErrors naming `source` and the tensors.
+LoadReport load_weights(EncoderModel& model, const std::map<std::string, torch::Tensor>& weights,
+                        LoadMode mode, const std::string& source);
+
+// The weights a checkpoint holds for a base model vs. a model with a head: used to decide whether a
+// directory holds a classification head ("classifier.*" in transformers' layout).
+bool checkpoint_has_head(const std::vector<std::string>& names);
+bool checkpoint_has_pooler(const std::vector<std::string>& names);
+
+}  // namespace stilts::models

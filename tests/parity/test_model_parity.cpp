@@ -1,0 +1,89 @@
+// Parity with the transformers library on the hf-golden fixtures (tests/data/hf-golden, copied from
+// ../shared/fixtures/hf-golden): last_hidden_state, every hidden state, pooler_output and logits
+// within 1e-5 absolute at real (attention_mask == 1) positions, padded batches included.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "io/safetensors.h"
+#include "models/inputs_json.h"
+#include "models/pretrained.h"
+#include "support/fixtures.h"
+
+namespace stilts {
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+// Max |a - b| over rows/positions where mask == 1 ([B, T, H] tensors, mask [B, T]).
+double masked_max_diff(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& mask) {
+  const auto keep = mask.to(torch::kBool).unsqueeze(-1).expand_as(a);
+  return (a - b).abs().masked_select(keep).max().item<double>();
+}
+
+double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+class ModelParity : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelParity, MatchesTransformers) {
+  const auto dir = testing::test_data_dir() / "hf-golden" / GetParam();
+  auto loaded = models::load_pretrained(dir);
+  ASSERT_TRUE(loaded.model->has_head());
+  const auto inputs = models::read_inputs_json(dir / "inputs.json");
+  const auto expected = io::load_safetensors(dir / "expected.safetensors");
+
+  torch::NoGradGuard no_grad;
+  const auto out = loaded.model->forward(inputs, /*output_hidden_states=*/true);
+
+  const double d_last = masked_max_diff(out.last_hidden_state, expected.at("last_hidden_state"), inputs.attention_mask);
+  std::cout << GetParam() << ": last_hidden_state max abs diff " << d_last << " (tolerance " << kTolerance << ")\n";
+  EXPECT_LE(d_last, kTolerance);
+
+  ASSERT_EQ(out.hidden_states.size() + 0, expected.size() - (expected.count("pooler_output") ? 3 : 2));
+  for (size_t i = 0; i < out.hidden_states.size(); ++i) {
+    const double d = masked_max_diff(out.hidden_states[i], expected.at("hidden_states." + std::to_string(i)),
+                                     inputs.attention_mask);
+    EXPECT_LE(d, kTolerance) << "hidden_states." << i;
+  }
+
+  const double d_logits = max_diff(out.logits, expected.at("logits"));
+  std::cout << GetParam() << ": logits max abs diff " << d_logits << " (tolerance " << kTolerance << ")\n";
+  EXPECT_EQ(out.logits.sizes(), expected.at("logits").sizes());
+  EXPECT_LE(d_logits, kTolerance);
+
+  if (expected.count("pooler_output")) {
+    ASSERT_TRUE(out.pooler_output.defined());
+    const double d_pool = max_diff(out.pooler_output, expected.at("pooler_output"));
+    std::cout << GetParam() << ": pooler_output max abs diff " << d_pool << " (tolerance " << kTolerance << ")\n";
+    EXPECT_LE(d_pool, kTolerance);
+  }
+}
+
+TEST_P(ModelParity, EachRowAloneMatchesThePaddedBatch) {
+  const auto dir = testing::test_data_dir() / "hf-golden" / GetParam();
+  auto model = models::load_pretrained(dir).model;
+  const auto inputs = models::read_inputs_json(dir / "inputs.json");
+  const auto expected = io::load_safetensors(dir / "expected.safetensors");
+  torch::NoGradGuard no_grad;
+  for (int64_t r = 0; r < inputs.input_ids.size(0); ++r) {
+    const int64_t len = inputs.attention_mask[r].sum().item<int64_t>();
+    models::Inputs one;
+    one.input_ids = inputs.input_ids.slice(0, r, r + 1).slice(1, 0, len);
+    one.attention_mask = inputs.attention_mask.slice(0, r, r + 1).slice(1, 0, len);
+    if (inputs.token_type_ids.defined()) one.token_type_ids = inputs.token_type_ids.slice(0, r, r + 1).slice(1, 0, len);
+    const auto out = model->forward(one);
+    EXPECT_LE(max_diff(out.logits[0], expected.at("logits")[r]), kTolerance) << "row " << r;
+    EXPECT_LE(max_diff(out.last_hidden_state[0], expected.at("last_hidden_state")[r].slice(0, 0, len)), kTolerance)
+        << "row " << r;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HfGolden, ModelParity, ::testing::Values("bert", "bert-nl3", "roberta", "xlm-roberta"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (c == '-') c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace stilts
