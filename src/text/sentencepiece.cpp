@@ -1,6 +1,6 @@
 #include "text/sentencepiece.h"
 
-#include <sentencepiece_processor.h>
+#include "text/spm_runtime.h"
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -317,7 +317,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   // XLM-R reserves fairseq's four specials in front of the spm vocabulary and <mask> after it.
   static constexpr int64_t kFairseqOffset = 1;
 
-  int64_t sp_size() const { return sp_.GetPieceSize(); }
+  int64_t sp_size() const { return sp_.piece_size(); }
   int64_t base_vocab_size() const { return family_ == Family::kXlmr ? sp_size() + kFairseqOffset + 1 : sp_size(); }
   // convert_tokens_to_ids for one token: added tokens, then the family's _convert_token_to_id.
   int64_t convert_token(const std::string& token) const;
@@ -331,7 +331,7 @@ class SentencePieceTokenizer final : public Tokenizer {
 
   Family family_;
   fs::path model_path_;
-  sentencepiece::SentencePieceProcessor sp_;
+  SpmProcessor sp_;
   Settings settings_;
   int64_t unk_id_ = 0;
   // Special tokens missing from the vocabulary, with the ids transformers appends them at.
@@ -353,9 +353,9 @@ SentencePieceTokenizer::SentencePieceTokenizer(Family family, const fs::path& di
                 " (as save_pretrained writes it)");
   }
   const std::string bytes = read_file(model_path_);
-  const auto status = sp_.LoadFromSerializedProto(bytes);
-  if (!status.ok()) {
-    input_error(model_path_.string(), ": not a SentencePiece model (libsentencepiece: ", status.ToString(), ")");
+  const std::string load_error = sp_.load_from_serialized(bytes);
+  if (!load_error.empty()) {
+    input_error(model_path_.string(), ": not a SentencePiece model (libsentencepiece: ", load_error, ")");
   }
   settings_ = read_settings(family, dir);
 
@@ -423,13 +423,13 @@ SentencePieceTokenizer::SentencePieceTokenizer(Family family, const fs::path& di
 }
 
 int64_t SentencePieceTokenizer::base_token_to_id(const std::string& token) const {
-  if (family_ == Family::kXlnet) return sp_.PieceToId(token);
+  if (family_ == Family::kXlnet) return sp_.piece_to_id(token);
   if (token == "<s>") return 0;
   if (token == "<pad>") return 1;
   if (token == "</s>") return 2;
   if (token == "<unk>") return 3;
   if (token == "<mask>") return sp_size() + kFairseqOffset;
-  const int64_t spm_id = sp_.PieceToId(token);
+  const int64_t spm_id = sp_.piece_to_id(token);
   // transformers tests the spm id for truth: id 0 (spm's unknown) becomes unk_token_id.
   return spm_id != 0 ? spm_id + kFairseqOffset : unk_id_;
 }
@@ -445,8 +445,8 @@ std::optional<int64_t> SentencePieceTokenizer::token_to_id(std::string_view toke
   if (family_ == Family::kXlmr && (t == "<s>" || t == "<pad>" || t == "</s>" || t == "<unk>" || t == "<mask>")) {
     return base_token_to_id(t);
   }
-  const int spm_id = sp_.PieceToId(t);
-  if (spm_id == sp_.unk_id() && t != sp_.IdToPiece(spm_id)) return std::nullopt;
+  const int spm_id = sp_.piece_to_id(t);
+  if (spm_id == sp_.unk_id() && t != sp_.id_to_piece(spm_id)) return std::nullopt;
   if (family_ == Family::kXlmr) return spm_id == 0 ? std::nullopt : std::optional<int64_t>(spm_id + kFairseqOffset);
   return spm_id;
 }
@@ -457,19 +457,18 @@ std::string SentencePieceTokenizer::id_to_token(int64_t id) const {
                 " ids)");
   }
   if (id >= base_vocab_size()) return added_tokens_[static_cast<size_t>(id - base_vocab_size())];
-  if (family_ == Family::kXlnet) return sp_.IdToPiece(static_cast<int>(id));
+  if (family_ == Family::kXlnet) return sp_.id_to_piece(static_cast<int>(id));
   static const char* const kFairseqTokens[] = {"<s>", "<pad>", "</s>", "<unk>"};
   if (id < 4) return kFairseqTokens[id];
   if (id == sp_size() + kFairseqOffset) return "<mask>";
-  return sp_.IdToPiece(static_cast<int>(id - kFairseqOffset));
+  return sp_.id_to_piece(static_cast<int>(id - kFairseqOffset));
 }
 
 std::vector<std::string> SentencePieceTokenizer::sp_encode(const std::string& text, std::string_view context) const {
   std::vector<std::string> out;
-  const auto status = sp_.Encode(text, &out);
-  if (!status.ok()) {
-    input_error(context, ": SentencePiece could not encode the text with ", model_path_.string(), " (",
-                status.ToString(), ")");
+  std::string error;
+  if (!sp_.encode(text, out, error)) {
+    input_error(context, ": SentencePiece could not encode the text with ", model_path_.string(), " (", error, ")");
   }
   return out;
 }
