@@ -14,6 +14,22 @@ const char* param_group_name(ParamGroup group) {
   return "?";
 }
 
+ParameterCounts count_parameters(const EncoderModel& model) {
+  ParameterCounts c;
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    const int64_t n = p.value().numel();
+    c.total += n;
+    if (p.value().requires_grad()) c.trainable += n;
+    switch (model.param_group(p.key())) {
+      case ParamGroup::kEmbeddings: c.embeddings += n; break;
+      case ParamGroup::kEncoder: c.encoder += n; break;
+      case ParamGroup::kPooler: c.pooler += n; break;
+      case ParamGroup::kHead: c.head += n; break;
+    }
+  }
+  return c;
+}
+
 void validate_inputs(const EncoderModel& model, const Inputs& in, const std::string& source) {
   auto check_matrix = [&](const torch::Tensor& t, const char* name) {
     if (!t.defined()) input_error(source, ": '", name, "' is missing");

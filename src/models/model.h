@@ -65,6 +65,11 @@ class EncoderModel : public torch::nn::Module {
   virtual void reset_head(int64_t num_labels) = 0;
 };
 
+struct ParameterCounts {
+  int64_t total = 0, embeddings = 0, encoder = 0, pooler = 0, head = 0, trainable = 0;
+};
+ParameterCounts count_parameters(const EncoderModel& model);
+
 // Checks an Inputs batch against a model: int64 2-D tensors of one shape, mask of 0/1, ids within the
 // vocabulary, length within the position table. `source` names the input in errors.
 void validate_inputs(const EncoderModel& model, const Inputs& inputs, const std::string& source);

@@ -4,6 +4,7 @@
 #include "common/files.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
+#include "text/auto.h"
 
 namespace stilts::models {
 
@@ -23,6 +24,7 @@ namespace {
 struct Weights {
   std::vector<std::string> names;
   std::map<std::string, torch::Tensor> tensors;
+  std::string dtype;  // of the floating-point tensors (the most common one)
 };
 
 Weights read_weights(const fs::path& file) {
@@ -32,7 +34,18 @@ Weights read_weights(const fs::path& file) {
   } else {
     w.tensors = io::SafetensorsCheckpoint::open(file).load_all();
   }
-  for (const auto& [name, _] : w.tensors) w.names.push_back(name);
+  std::map<std::string, int64_t> dtype_counts;
+  for (const auto& [name, t] : w.tensors) {
+    w.names.push_back(name);
+    if (t.is_floating_point()) dtype_counts[c10::toString(t.scalar_type())] += t.numel();
+  }
+  int64_t most = -1;
+  for (const auto& [dtype, n] : dtype_counts) {
+    if (n > most) {
+      most = n;
+      w.dtype = dtype;
+    }
+  }
   return w;
 }
 
@@ -62,6 +75,7 @@ LoadedModel load_pretrained(const fs::path& dir, const LoadOptions& options) {
     effective.erase("label2id");
   }
   out.model = create_model(effective, config_source, build);
+  out.weights_dtype = weights.dtype;
   out.report = load_weights(*out.model, weights.tensors, options.mode, out.weights_path.string());
   out.model->to(options.device);
   out.model->eval();
@@ -98,8 +112,7 @@ void save_pretrained(EncoderModel& model, const fs::path& dir) {
 
 int copy_tokenizer_files(const fs::path& from, const fs::path& to) {
   int copied = 0;
-  for (const char* name : {"vocab.txt", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
-                           "special_tokens_map.json", "sentencepiece.bpe.model", "spiece.model", "added_tokens.json"}) {
+  for (const std::string& name : text::tokenizer_file_names()) {
     if (!fs::exists(from / name)) continue;
     if (fs::equivalent(from, to)) continue;
     write_file_atomic(to / name, read_file(from / name));

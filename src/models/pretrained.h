@@ -13,7 +13,7 @@
 namespace stilts::models {
 
 enum class HeadPolicy {
-  kAuto,     // a head when the checkpoint has one ("classifier.*"), else the base model
+  kAuto,     // a head when the checkpoint has one (checkpoint_has_head), else the base model
   kWith,     // a classification head (kEncoderOnly initialises it when the checkpoint has none)
   kWithout,  // the base model; head weights in the checkpoint are an error under kStrict
 };
@@ -29,6 +29,7 @@ struct LoadedModel {
   std::shared_ptr<EncoderModel> model;
   LoadReport report;
   std::filesystem::path weights_path;  // the file the weights came from
+  std::string weights_dtype;           // dtype the checkpoint stores ("Float", "Half", "BFloat16")
 };
 
 // Loads a model directory strictly (see LoadMode). Errors name the directory or file.
@@ -45,9 +46,8 @@ uint64_t bytes_on_disk(const std::filesystem::path& dir);
 // transformers' from_pretrained loads it unchanged.
 void save_pretrained(EncoderModel& model, const std::filesystem::path& dir);
 
-// Copies the tokenizer files transformers reads (vocab.txt, vocab.json, merges.txt, tokenizer.json,
-// tokenizer_config.json, special_tokens_map.json, sentencepiece.bpe.model, spiece.model,
-// added_tokens.json) that exist in `from` into `to`. Returns how many were copied.
+// Copies the tokenizer files transformers reads (text::tokenizer_file_names()) that exist in `from`
+// into `to`. Returns how many were copied.
 int copy_tokenizer_files(const std::filesystem::path& from, const std::filesystem::path& to);
 
 }  // namespace stilts::models

@@ -8,6 +8,7 @@
 #include "io/hf_config.h"
 #include "models/bert.h"
 #include "models/roberta.h"
+#include "models/xlnet.h"
 
 namespace stilts::models {
 
@@ -29,6 +30,10 @@ const std::map<std::string, Factory>& registry() {
       {"xlm-roberta",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
          return std::make_shared<RobertaForSequenceClassification>(io::BertConfig::from_json(j, src), j, o);
+       }},
+      {"xlnet",
+       [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
+         return std::make_shared<XLNetForSequenceClassification>(io::XLNetConfig::from_json(j, src), j, o);
        }},
   };
   return families;
@@ -63,7 +68,10 @@ std::shared_ptr<EncoderModel> create_model(const nlohmann::json& config, const s
 }
 
 bool checkpoint_has_head(const std::vector<std::string>& names) {
-  return std::any_of(names.begin(), names.end(), [](const std::string& n) { return starts_with(n, "classifier."); });
+  // "classifier.*" (BERT, RoBERTa); XLNet's head is "sequence_summary.*" + "logits_proj.*".
+  return std::any_of(names.begin(), names.end(), [](const std::string& n) {
+    return starts_with(n, "classifier.") || starts_with(n, "sequence_summary.") || starts_with(n, "logits_proj.");
+  });
 }
 
 bool checkpoint_has_pooler(const std::vector<std::string>& names) {
@@ -97,7 +105,12 @@ LoadReport load_weights(EncoderModel& model, const std::map<std::string, torch::
     };
     rename_suffix(".gamma", ".weight");
     rename_suffix(".beta", ".bias");
-    if (name.size() >= 22 && name.compare(name.size() - 22, 22, "embeddings.position_ids") == 0) continue;
+    // A buffer older checkpoints carry; the model derives position ids itself.
+    static const std::string kPositionIds = "embeddings.position_ids";
+    if (name.size() >= kPositionIds.size() &&
+        name.compare(name.size() - kPositionIds.size(), kPositionIds.size(), kPositionIds) == 0) {
+      continue;
+    }
     if (!has_prefix && !expected.count(name) && expected.count(prefix + name)) name = prefix + name;
     if (expected.count(name)) {
       model_name_of[name] = ckpt_name;

@@ -123,7 +123,8 @@ Encoding Tokenizer::encode(std::string_view text, const std::optional<std::strin
   std::optional<std::vector<int64_t>> second;
   if (text_pair) second = tokenize(*text_pair, context);
   Encoding enc = build(std::move(first), std::move(second), options);
-  if (options.padding == Padding::kMaxLength) {
+  // Without max_length and with an unbounded model_max_length transformers pads nothing.
+  if (options.padding == Padding::kMaxLength && (options.max_length || model_max_length_ < kUnboundedLength)) {
     pad(enc, options.max_length.value_or(model_max_length_));
   }
   return enc;

@@ -15,6 +15,9 @@
 
 namespace stilts::text {
 
+// model_max_length of a tokenizer whose config sets none (transformers' VERY_LARGE_INTEGER).
+inline constexpr int64_t kUnboundedLength = INT64_MAX;
+
 enum class Truncation { kNone, kLongestFirst, kOnlyFirst, kOnlySecond };
 enum class Padding { kNone, kLongest, kMaxLength };
 enum class Side { kRight, kLeft };

@@ -1,1 +1,0 @@
-// Keeps stilts_test_support a valid library while tests/support has no other sources.

@@ -1,0 +1,65 @@
+#include "support/run.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "support/fixtures.h"
+
+namespace stilts::testing {
+
+namespace {
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+RunResult run_command(const std::string& program, const std::vector<std::string>& args,
+                      const std::string& stdin_text) {
+  // Its own folder: the test's make_temp_dir() folder may hold the files under test.
+  static int counter = 0;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("stilts-run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream in(dir / "stdin", std::ios::binary);
+    in << stdin_text;
+  }
+  std::string cmd = quote(program);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " <" + quote((dir / "stdin").string()) + " >" + quote((dir / "stdout").string()) + " 2>" +
+         quote((dir / "stderr").string());
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(dir / "stdout");
+  r.err = slurp(dir / "stderr");
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+RunResult run_stilts(const std::vector<std::string>& args, const std::string& stdin_text) {
+  return run_command(cli_path().string(), args, stdin_text);
+}
+
+}  // namespace stilts::testing

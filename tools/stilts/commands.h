@@ -1,0 +1,13 @@
+// Subcommands of the stilts CLI: each file adds its command to the app and runs it by calling the
+// library. Thin: parse, call, print; errors travel as exceptions to main().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace stilts::cli {
+
+void add_forward_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+
+}  // namespace stilts::cli

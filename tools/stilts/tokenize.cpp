@@ -1,0 +1,94 @@
+// stilts tokenize TOKENIZER_DIR [--max-length N] [--truncation S] [--padding longest|max_length]
+// JSON lines {"text": ..., "text_pair": ...} on stdin -> one JSON line per input on stdout.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common/error.h"
+#include "text/auto.h"
+
+namespace stilts::cli {
+
+namespace {
+
+struct Line {
+  std::string text;
+  std::optional<std::string> text_pair;
+};
+
+Line parse_line(const std::string& raw, size_t number) {
+  const std::string where = "stdin line " + std::to_string(number);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(raw);
+  } catch (const nlohmann::json::parse_error& e) {
+    const std::string what = e.what();
+    input_error(where, ": not valid JSON: ", what.substr(what.find(':') + 2));
+  }
+  if (!j.is_object()) input_error(where, ": expected an object {\"text\": ..., \"text_pair\": ...}");
+  if (!j.contains("text")) input_error(where, ": field 'text' is missing");
+  if (!j.at("text").is_string()) input_error(where, ": field 'text' must be a string");
+  Line line{j.at("text").get<std::string>(), std::nullopt};
+  if (j.contains("text_pair") && !j.at("text_pair").is_null()) {
+    if (!j.at("text_pair").is_string()) input_error(where, ": field 'text_pair' must be a string or null");
+    line.text_pair = j.at("text_pair").get<std::string>();
+  }
+  for (const auto& [key, _] : j.items()) {
+    if (key != "text" && key != "text_pair") input_error(where, ": unknown field '", key, "' (expected text, text_pair)");
+  }
+  return line;
+}
+
+}  // namespace
+
+void add_tokenize_command(CLI::App& app) {
+  struct Args {
+    std::string dir;
+    std::optional<int64_t> max_length;
+    std::string truncation = "none";
+    std::string padding = "none";
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "tokenize",
+      "Tokenize JSON lines {\"text\": ..., \"text_pair\": ...} from stdin as the transformers tokenizer\n"
+      "of TOKENIZER_DIR does; prints input_ids, attention_mask, token_type_ids (where the family has\n"
+      "them) and tokens, one JSON line per input.");
+  cmd->add_option("tokenizer_dir", args->dir, "directory with the tokenizer files")->required();
+  cmd->add_option("--max-length", args->max_length, "limit for truncation and max_length padding")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--truncation", args->truncation, "longest_first | only_first | only_second | none")
+      ->default_str("none");
+  cmd->add_option("--padding", args->padding, "longest | max_length | none")->default_str("none");
+  cmd->callback([args] {
+    const auto tokenizer = text::load_tokenizer(args->dir);
+    text::EncodeOptions options;
+    options.max_length = args->max_length;
+    options.truncation = text::parse_truncation(args->truncation);
+    options.padding = text::parse_padding(args->padding);
+
+    std::vector<std::string> texts;
+    std::vector<std::optional<std::string>> pairs;
+    std::string raw;
+    size_t number = 0;
+    while (std::getline(std::cin, raw)) {
+      ++number;
+      if (raw.find_first_not_of(" \t\r") == std::string::npos) continue;
+      Line line = parse_line(raw, number);
+      texts.push_back(std::move(line.text));
+      pairs.push_back(std::move(line.text_pair));
+    }
+    if (texts.empty()) input_error("stdin: no input (expected JSON lines {\"text\": ..., \"text_pair\": ...})");
+    const auto encodings = tokenizer->encode_batch(texts, pairs, options);
+    for (const auto& e : encodings) {
+      nlohmann::json out;
+      out["input_ids"] = e.input_ids;
+      out["attention_mask"] = e.attention_mask;
+      if (tokenizer->special_template().returns_token_type_ids) out["token_type_ids"] = e.token_type_ids;
+      out["tokens"] = e.tokens;
+      std::cout << out.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace) << "\n";
+    }
+  });
+}
+
+}  // namespace stilts::cli
