@@ -1,0 +1,282 @@
+// Shape letters (see model.h): B batch, T tokens, H d_model, N n_head, D d_head, I d_inner, C num_labels,
+// P = 2T relative distances.
+//
+// transformers' XLNet code works time-major ([T, B, ...]) with einsum; this file is batch-major with
+// matmul. Each step keeps transformers' order of operations (the scores are (ac + bd + ef) * scale,
+// then 1e30 * mask is subtracted), so results agree to float rounding.
+#include "models/xlnet.h"
+
+#include <cmath>
+
+#include "common/error.h"
+#include "models/bert.h"
+
+namespace stilts::models {
+
+namespace {
+
+torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
+  return torch::linear(x, layer->weight, layer->bias);
+}
+
+torch::Tensor apply_layer_norm(const torch::Tensor& x, const torch::nn::LayerNorm& ln) {
+  return torch::layer_norm(x, {x.size(-1)}, ln->weight, ln->bias, ln->options.eps());
+}
+
+torch::nn::LayerNorm make_layer_norm(const io::XLNetConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(c.layer_norm_eps));
+}
+
+// check_activation_name, but naming the XLNet field in the error.
+void check_activation_field(const std::string& name, const char* field, const std::string& source) {
+  try {
+    check_activation_name(name, source);
+  } catch (const InputError&) {
+    input_error(source, ": ", field, " '", name,
+                "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh)");
+  }
+}
+
+// [B, N, T, P] scores against the distances T .. -T+1 -> [B, N, T, T] scores against key j, i.e. the
+// column for distance i - j (transformers' rel_shift_bnij).
+torch::Tensor rel_shift_bnij(const torch::Tensor& x, int64_t klen) {
+  const auto B = x.size(0), N = x.size(1), T = x.size(2), P = x.size(3);
+  return x.reshape({B, N, P, T}).slice(/*dim=*/2, /*start=*/1).reshape({B, N, T, P - 1}).slice(/*dim=*/3, 0, klen);
+}
+
+}  // namespace
+
+// ---- relative attention ----
+
+XLNetRelativeAttentionImpl::XLNetRelativeAttentionImpl(const io::XLNetConfig& c)
+    : n_head_(c.n_head), d_head_(c.d_head), dropout_(c.dropout) {
+  const auto H = c.d_model, N = c.n_head, D = c.d_head;
+  q = register_parameter("q", torch::empty({H, N, D}));
+  k = register_parameter("k", torch::empty({H, N, D}));
+  v = register_parameter("v", torch::empty({H, N, D}));
+  o = register_parameter("o", torch::empty({H, N, D}));
+  r = register_parameter("r", torch::empty({H, N, D}));
+  r_r_bias = register_parameter("r_r_bias", torch::empty({N, D}));
+  r_s_bias = register_parameter("r_s_bias", torch::empty({N, D}));
+  r_w_bias = register_parameter("r_w_bias", torch::empty({N, D}));
+  seg_embed = register_parameter("seg_embed", torch::empty({2, N, D}));
+  layer_norm = register_module("layer_norm", make_layer_norm(c));
+}
+
+torch::Tensor XLNetRelativeAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& pos_emb,
+                                                  const torch::Tensor& seg_diff, const torch::Tensor& masked) {
+  const auto T = hidden.size(1);
+  const auto H = hidden.size(2);
+  const auto ND = n_head_ * d_head_;
+  auto project = [&](const torch::Tensor& x, const torch::Tensor& w) {  // [..., H] -> [..., N, D]
+    auto sizes = x.sizes().vec();
+    sizes.back() = n_head_;
+    sizes.push_back(d_head_);
+    return torch::matmul(x, w.view({H, ND})).view(sizes);
+  };
+  const auto q_head = project(hidden, q);                           // [B, T, N, D]
+  const auto k_head = project(hidden, k).permute({0, 2, 3, 1});     // [B, N, D, T]
+  const auto v_head = project(hidden, v).transpose(1, 2);           // [B, N, T, D]
+  const auto k_head_r = project(pos_emb.to(r.scalar_type()), r).permute({1, 2, 0});  // [N, D, P]
+
+  // content score, position score (shifted so column j is distance i - j), segment score
+  const auto ac = torch::matmul((q_head + r_w_bias).transpose(1, 2), k_head);  // [B, N, T, T]
+  auto bd = torch::matmul((q_head + r_r_bias).transpose(1, 2), k_head_r);      // [B, N, T, P]
+  bd = rel_shift_bnij(bd, T);                                                  // [B, N, T, T]
+  auto score = ac + bd;
+  if (seg_diff.defined()) {
+    // transformers contracts a one-hot [same, differ] with both seg_embed rows; picking the row is exact.
+    const auto ef = torch::einsum("bind,snd->bnis", {q_head + r_s_bias, seg_embed});  // [B, N, T, 2]
+    score = score + torch::where(seg_diff.unsqueeze(1), ef.select(-1, 1).unsqueeze(-1),
+                                 ef.select(-1, 0).unsqueeze(-1));  // [B, N, T, T]
+  }
+  score = score * (1.0 / std::pow(static_cast<double>(d_head_), 0.5));
+  if (masked.defined()) {
+    const double big = score.scalar_type() == torch::kHalf ? 65500.0 : 1e30;
+    score = score - masked.unsqueeze(1) * big;  // [B, N, T, T]
+  }
+  auto prob = torch::softmax(score, /*dim=*/3);
+  prob = torch::dropout(prob, dropout_, is_training());
+  const auto attn_vec = torch::matmul(prob, v_head).transpose(1, 2).reshape({hidden.size(0), T, ND});  // [B, T, N*D]
+
+  auto attn_out = torch::matmul(attn_vec, o.view({H, ND}).t());  // [B, T, H]
+  attn_out = torch::dropout(attn_out, dropout_, is_training());
+  return apply_layer_norm(attn_out + hidden, layer_norm);
+}
+
+// ---- feed-forward and layer ----
+
+XLNetFeedForwardImpl::XLNetFeedForwardImpl(const io::XLNetConfig& c)
+    : ff_activation_(c.ff_activation), dropout_(c.dropout) {
+  layer_norm = register_module("layer_norm", make_layer_norm(c));
+  layer_1 = register_module("layer_1", torch::nn::Linear(c.d_model, c.d_inner));
+  layer_2 = register_module("layer_2", torch::nn::Linear(c.d_inner, c.d_model));
+}
+
+torch::Tensor XLNetFeedForwardImpl::forward(const torch::Tensor& hidden) {
+  auto x = activation(linear(hidden, layer_1), ff_activation_);  // [B, T, I]
+  x = torch::dropout(x, dropout_, is_training());
+  x = torch::dropout(linear(x, layer_2), dropout_, is_training());  // [B, T, H]
+  return apply_layer_norm(x + hidden, layer_norm);
+}
+
+XLNetLayerImpl::XLNetLayerImpl(const io::XLNetConfig& c) {
+  rel_attn = register_module("rel_attn", XLNetRelativeAttention(c));
+  ff = register_module("ff", XLNetFeedForward(c));
+}
+
+torch::Tensor XLNetLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& pos_emb,
+                                      const torch::Tensor& seg_diff, const torch::Tensor& masked) {
+  return ff->forward(rel_attn->forward(hidden, pos_emb, seg_diff, masked));
+}
+
+// ---- XLNetModel ----
+
+XLNetCoreImpl::XLNetCoreImpl(const io::XLNetConfig& c)
+    : d_model_(c.d_model), clamp_len_(c.clamp_len), dropout_(c.dropout) {
+  word_embedding = register_module("word_embedding", torch::nn::Embedding(c.vocab_size, c.d_model));
+  mask_emb = register_parameter("mask_emb", torch::empty({1, 1, c.d_model}));
+  layer = register_module("layer", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.n_layer; ++i) layer->push_back(XLNetLayer(c));
+}
+
+torch::Tensor XLNetCoreImpl::relative_positional_encoding(int64_t T, const torch::Device& device) const {
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  const auto freq_seq = torch::arange(0, d_model_, 2, opts);                       // [H/2]
+  const auto inv_freq = torch::reciprocal(torch::pow(10000, freq_seq / d_model_));  // [H/2]
+  auto pos_seq = torch::arange(T, -T, -1, opts);  // [P]: T, T-1, ..., -T+1 (attn_type "bi", no memory)
+  if (clamp_len_ > 0) pos_seq = pos_seq.clamp(-clamp_len_, clamp_len_);
+  const auto sinusoid = pos_seq.unsqueeze(1) * inv_freq.unsqueeze(0);  // [P, H/2]
+  return torch::cat({torch::sin(sinusoid), torch::cos(sinusoid)}, /*dim=*/-1);  // [P, H]
+}
+
+Outputs XLNetCoreImpl::forward(const Inputs& in, bool output_hidden_states) {
+  Outputs out;
+  const auto T = in.input_ids.size(1);
+  auto hidden = torch::embedding(word_embedding->weight, in.input_ids);  // [B, T, H]
+  hidden = torch::dropout(hidden, dropout_, is_training());
+  const auto dtype = hidden.scalar_type();
+
+  // transformers' non_tgt_mask for attn_type "bi": a padded key (input_mask = 1 - attention_mask) is
+  // masked, except that every position attends to itself (so padded queries stay finite).
+  torch::Tensor masked;  // [B, T, T], 1 = not attended
+  if (in.attention_mask.defined()) {
+    const auto input_mask = (1 - in.attention_mask).to(dtype);         // [B, T]
+    const auto eye = torch::eye(T, hidden.options());                  // [T, T]
+    masked = ((input_mask.unsqueeze(1) - eye) > 0).to(dtype);          // [B, T, T]
+  }
+  // Relative segment encoding: only whether two tokens' types differ matters. Without token types
+  // transformers drops the segment term altogether (not the same as all types equal).
+  torch::Tensor seg_diff;  // [B, T, T] bool
+  if (in.token_type_ids.defined()) seg_diff = in.token_type_ids.unsqueeze(2) != in.token_type_ids.unsqueeze(1);
+
+  auto pos_emb = relative_positional_encoding(T, hidden.device());  // [P, H] float32
+  pos_emb = torch::dropout(pos_emb, dropout_, is_training());
+
+  for (const auto& l : *layer) {
+    if (output_hidden_states) out.hidden_states.push_back(hidden);
+    hidden = l->as<XLNetLayer>()->forward(hidden, pos_emb, seg_diff, masked);
+  }
+  if (output_hidden_states) out.hidden_states.push_back(hidden);
+  out.last_hidden_state = torch::dropout(hidden, dropout_, is_training());
+  return out;
+}
+
+// ---- weights ----
+
+void init_xlnet_weights(torch::nn::Module& module, double initializer_range) {
+  init_bert_weights(module, initializer_range);
+  torch::NoGradGuard no_grad;
+  auto init = [&](torch::nn::Module& m) {
+    if (auto* attn = m.as<XLNetRelativeAttention>()) {
+      for (auto* t : {&attn->q, &attn->k, &attn->v, &attn->o, &attn->r, &attn->r_r_bias, &attn->r_s_bias,
+                      &attn->r_w_bias, &attn->seg_embed}) {
+        t->normal_(0.0, initializer_range);
+      }
+    } else if (auto* core = m.as<XLNetCore>()) {
+      core->mask_emb.normal_(0.0, initializer_range);
+    }
+  };
+  // As in init_bert_weights: the top module may not be held by a shared_ptr yet.
+  init(module);
+  for (auto& m : module.modules(/*include_self=*/false)) init(*m);
+}
+
+// ---- XLNetForSequenceClassification ----
+
+XLNetForSequenceClassification::XLNetForSequenceClassification(io::XLNetConfig config, nlohmann::json raw_config,
+                                                               BuildOptions options)
+    : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
+  check_activation_field(config_.ff_activation, "ff_activation", "config.json");
+  if (config_.summary_activation) {
+    check_activation_field(*config_.summary_activation, "summary_activation", "config.json");
+  }
+  if (config_.d_model % 2 != 0) {
+    input_error("config.json: d_model ", config_.d_model, " must be even (sin/cos halves of the relative encoding)");
+  }
+  options_.add_pooling_layer = false;  // XLNet has no pooler
+  transformer_ = register_module("transformer", XLNetCore(config_));
+  if (options_.with_head) build_head(num_labels());
+  init_weights();
+}
+
+void XLNetForSequenceClassification::build_head(int64_t num_labels) {
+  const auto H = config_.d_model;
+  sequence_summary_ = std::make_shared<torch::nn::Module>();
+  summary_ = nullptr;
+  if (config_.summary_use_proj) summary_ = sequence_summary_->register_module("summary", torch::nn::Linear(H, H));
+  if (named_children().contains("sequence_summary")) {
+    replace_module("sequence_summary", sequence_summary_);
+    logits_proj_ = replace_module("logits_proj", torch::nn::Linear(H, num_labels));
+  } else {
+    register_module("sequence_summary", sequence_summary_);
+    logits_proj_ = register_module("logits_proj", torch::nn::Linear(H, num_labels));
+  }
+}
+
+Outputs XLNetForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
+  Outputs out = transformer_->forward(inputs, output_hidden_states);
+  if (options_.with_head) {
+    const auto& h = out.last_hidden_state;  // [B, T, H]
+    torch::Tensor x;                        // [B, H]
+    if (config_.summary_type == "first") {
+      x = h.select(/*dim=*/1, /*index=*/0);
+    } else if (config_.summary_type == "mean") {
+      x = h.mean(/*dim=*/1);  // over every position, padding included, as transformers does
+    } else {
+      x = h.select(/*dim=*/1, /*index=*/-1);  // "last" (and "cls_index" without an index): <cls> under left padding
+    }
+    if (config_.summary_first_dropout) x = torch::dropout(x, *config_.summary_first_dropout, is_training());
+    if (summary_) x = linear(x, summary_);
+    if (config_.summary_activation) x = activation(x, *config_.summary_activation);
+    x = torch::dropout(x, config_.summary_last_dropout, is_training());
+    out.logits = linear(x, logits_proj_);  // [B, C]
+  }
+  return out;
+}
+
+ParamGroup XLNetForSequenceClassification::param_group(const std::string& name) const {
+  if (name.rfind("transformer.word_embedding.", 0) == 0 || name == "transformer.mask_emb") {
+    return ParamGroup::kEmbeddings;
+  }
+  if (name.rfind("transformer.layer.", 0) == 0) return ParamGroup::kEncoder;
+  return ParamGroup::kHead;
+}
+
+nlohmann::json XLNetForSequenceClassification::config_json() const {
+  io::XLNetConfig c = config_;
+  c.common.architectures = {options_.with_head ? "XLNetForSequenceClassification" : "XLNetModel"};
+  return c.to_json(raw_config_);
+}
+
+void XLNetForSequenceClassification::init_weights() { init_xlnet_weights(*this, config_.initializer_range); }
+
+void XLNetForSequenceClassification::reset_head(int64_t num_labels) {
+  STILTS_CHECK(options_.with_head, "reset_head on a model built without a head");
+  config_.common.set_labels(num_labels);
+  build_head(num_labels);
+  init_xlnet_weights(*sequence_summary_, config_.initializer_range);
+  init_xlnet_weights(*logits_proj_, config_.initializer_range);
+}
+
+}  // namespace stilts::models
