@@ -1,0 +1,67 @@
+// Labelled examples read from dataset files in their original distribution formats.
+// Readers live one per format in src/tasks/datasets/<format>.cpp; `read_dataset` dispatches by name.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stilts::tasks {
+
+struct Example {
+  std::string id;                     // the file's id column, else "<file>:<line>"
+  std::string text_a;
+  std::optional<std::string> text_b;  // second sentence of a pair task
+  int64_t label = -1;                 // class index into Dataset::label_names (classification)
+  double score = 0.0;                 // target value (regression)
+  std::string language;               // ISO code ("en", "de", ...) where the file says or implies it
+};
+
+// What a reader did with the rows of a file.
+struct ReadReport {
+  int64_t rows = 0;                 // data rows seen (header excluded)
+  int64_t kept = 0;
+  int64_t skipped_placeholder = 0;  // e.g. PAWS-X "NS"/"ns"/"WL" rows
+  int64_t skipped_malformed = 0;    // formats whose distribution has known broken rows (PAWS-X)
+  std::vector<std::string> notes;   // first few skipped rows, "file:line: why"
+};
+
+struct Dataset {
+  std::vector<Example> examples;
+  std::vector<std::string> label_names;  // index = label id; empty for regression
+  bool regression = false;
+  bool pairs = false;                    // examples have text_b
+  std::string format;
+  std::string source;                    // the path(s) read
+  ReadReport report;
+};
+
+// Options for the generic formats (tsv, csv, jsonl) and for overriding what a path implies.
+struct ReadOptions {
+  // Overrides the language a reader infers ("" = infer). Files holding many languages (XNLI-1.0's
+  // xnli.{dev,test}.tsv) keep only the rows in this language instead.
+  std::string language;
+  // Generic formats: column names (or 0-based indices as strings when there is no header).
+  std::string text_a_column = "sentence1";
+  std::string text_b_column;            // "" = single sentence
+  std::string label_column = "label";
+  std::string id_column;                // "" = "<file>:<line>"
+  std::string language_column;          // "" = every row in `language`
+  bool header = true;
+  bool regression = false;
+  // Generic: the label set in id order; empty = the distinct labels sorted (as numbers when all are
+  // integers, else bytewise).
+  std::vector<std::string> label_names;
+};
+
+// Supported format names, as `stilts train --format` takes them.
+std::vector<std::string> dataset_formats();
+
+// Reads `path` (a file, or a directory for imdb) in `format`. InputError naming the file and row for
+// a missing column, a label outside the label set, an empty file, invalid UTF-8, an unknown format.
+Dataset read_dataset(const std::filesystem::path& path, const std::string& format, const ReadOptions& options = {});
+
+}  // namespace stilts::tasks

@@ -1,0 +1,130 @@
+// Private to src/tasks/datasets: the per-format readers and the row/label helpers they share.
+#pragma once
+
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tasks/datasets/dataset.h"
+
+namespace stilts::tasks::detail {
+
+// ---- the readers, one per file (read.cpp dispatches to them) ----
+Dataset read_pawsx(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_xnli(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_glue_mnli(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_glue_qqp(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_glue_sst2(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_glue_stsb(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_mrpc(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_imdb(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_generic_tsv(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_generic_csv(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_generic_jsonl(const std::filesystem::path& path, const ReadOptions& options);
+
+// ---- files ----
+
+// A dataset file's text: checked to be valid UTF-8 (InputError naming the line otherwise), BOM removed.
+struct TextFile {
+  std::filesystem::path path;
+  std::string name;  // the path as error messages show it
+  std::string bytes;
+  bool had_bom = false;
+};
+TextFile load_text_file(const std::filesystem::path& path);
+
+// Throws InputError naming the first line of `bytes` that is not valid UTF-8 (no-op when all is valid).
+void check_utf8(std::string_view bytes, const std::string& name);
+
+// "<file name>:<line>", the id of a row whose file has no id column.
+std::string row_id(const TextFile& file, int64_t line);
+
+// ---- rows ----
+
+enum class Quoting {
+  kNone,  // a quote is a literal character: GLUE and HF datasets' csv.QUOTE_NONE, PAWS-X x-final, XNLI
+  kCsv,   // RFC 4180: a field opening with '"' runs to the closing quote, "" is a quote, may span lines
+          // (CSV files; XTREME's {split}-{lang}.tsv, written by Python's csv.writer)
+};
+
+struct Row {
+  int64_t line = 0;  // 1-based line on which the row starts
+  std::vector<std::string_view> fields;  // valid until the next call of RowReader::next
+};
+
+// Splits a file into rows. Lines end in "\n" or "\r\n"; blank lines are skipped.
+class RowReader {
+ public:
+  RowReader(const TextFile& file, char delimiter, Quoting quoting);
+  bool next(Row& row);  // false at the end of the file
+
+ private:
+  bool next_plain(Row& row);
+  bool next_quoted(Row& row);
+
+  const TextFile& file_;
+  char delimiter_;
+  Quoting quoting_;
+  size_t pos_ = 0;
+  int64_t line_ = 1;
+  std::deque<std::string> unescaped_;  // quoted fields that contained "" (deque: views stay valid)
+};
+
+// The fields of the file's first line, split on `delimiter` with no quote handling (layout sniffing).
+std::vector<std::string> first_line_fields(const TextFile& file, char delimiter);
+
+// Index of column `name` in `header`, or nullopt.
+std::optional<size_t> find_column(const std::vector<std::string>& header, std::string_view name);
+// Index of column `name`; InputError naming the column, the file and the columns it has.
+size_t require_column(const TextFile& file, const std::vector<std::string>& header, std::string_view name);
+// InputError unless the row has `expected` fields.
+void require_field_count(const TextFile& file, const Row& row, size_t expected, char delimiter);
+
+// "a, b, c"
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+// ---- labels ----
+
+class LabelSet {
+ public:
+  explicit LabelSet(std::vector<std::string> names);
+  std::optional<int64_t> find(std::string_view label) const;
+  // InputError "<file>:<line>: label 'x' is not one of {a, b}" when `label` is outside the set.
+  int64_t require(const TextFile& file, int64_t line, std::string_view label) const;
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  std::vector<std::string> names_;
+  std::map<std::string, int64_t, std::less<>> ids_;
+};
+
+// A regression target; InputError naming the file, line and column when it is not a finite number.
+double parse_score(const TextFile& file, int64_t line, std::string_view column, std::string_view text);
+
+// InputError for a labelled format read from a file without labels (e.g. GLUE's test.tsv).
+[[noreturn]] void no_labels_error(const TextFile& file, std::string_view detail);
+// InputError when a file has a header but no data rows.
+[[noreturn]] void no_rows_error(const TextFile& file);
+
+// ---- reports ----
+
+constexpr size_t kMaxSkipNotes = 10;
+// Records why a row was skipped, for the first kMaxSkipNotes skipped rows (call after counting it).
+void note_skip(ReadReport& report, const TextFile& file, int64_t line, const std::string& why);
+// Appends "... N more skipped rows" when not every skipped row got a note.
+void close_skip_notes(ReadReport& report);
+
+// ---- languages ----
+
+// {split, lang} from XTREME's "{train,dev,test}-<lang>.tsv" file names, else nullopt.
+struct XtremeName {
+  std::string split;
+  std::string language;
+};
+std::optional<XtremeName> parse_xtreme_name(const std::filesystem::path& path);
+
+}  // namespace stilts::tasks::detail
