@@ -43,6 +43,7 @@ struct DtypeSpec {
 // Every dtype of the reference implementation with a whole-byte element; the writer orders tensors
 // by descending rank (widest first), which keeps every tensor aligned. Sub-byte types (F4, F6_*)
 // are rejected as unknown.
+// clang-format off
 const DtypeSpec kDtypes[] = {
     {"BOOL", 1, 0, at::kBool},          {"U8", 1, 4, at::kByte},
     {"I8", 1, 5, at::kChar},            {"F8_E5M2", 1, 6, std::nullopt},
@@ -55,6 +56,7 @@ const DtypeSpec kDtypes[] = {
     {"F64", 8, 19, at::kDouble},        {"I64", 8, 20, at::kLong},
     {"U64", 8, 21, std::nullopt},
 };
+// clang-format on
 
 const DtypeSpec* find_dtype(std::string_view name) {
   for (const DtypeSpec& d : kDtypes) {
@@ -194,8 +196,7 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
     header = json::parse(header_text, header_text + header_len, std::ref(finder));
   } catch (const json::exception& e) {
     std::string what = e.what();
-    input_error(where, ": header is not valid JSON (not a safetensors file?):\n  ",
-                what.substr(what.find(']') + 2));
+    input_error(where, ": header is not valid JSON (not a safetensors file?):\n  ", what.substr(what.find(']') + 2));
   }
   if (!header.is_object()) {
     input_error(where, ": header is JSON but not an object (not a safetensors file?)");
@@ -269,8 +270,8 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
           " bytes; file truncated?)");
     }
     if (*end - *begin != expected_bytes) {
-      bad("data_offsets ", range_string(*begin, *end), " hold ", *end - *begin, " bytes but shape ",
-          brief(shape), " of ", info.dtype, " needs ", expected_bytes);
+      bad("data_offsets ", range_string(*begin, *end), " hold ", *end - *begin, " bytes but shape ", brief(shape),
+          " of ", info.dtype, " needs ", expected_bytes);
     }
     info.data_begin = *begin;
     info.data_end = *end;
@@ -289,8 +290,8 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
     const TensorInfo& info = t->second;
     if (info.data_begin < covered) {
       input_error(where, ": tensors '", previous->first, "' ",
-                  range_string(previous->second.data_begin, previous->second.data_end), " and '", t->first,
-                  "' ", range_string(info.data_begin, info.data_end), " overlap");
+                  range_string(previous->second.data_begin, previous->second.data_end), " and '", t->first, "' ",
+                  range_string(info.data_begin, info.data_end), " overlap");
     }
     if (info.data_begin > covered) {
       input_error(where, ": bytes ", range_string(covered, info.data_begin),
@@ -300,7 +301,8 @@ SafetensorsFile SafetensorsFile::open(const fs::path& path) {
     previous = t;
   }
   if (covered != data_size) {
-    input_error(where, ": bytes ", range_string(covered, data_size), " at the end of the data area belong to no tensor");
+    input_error(where, ": bytes ", range_string(covered, data_size),
+                " at the end of the data area belong to no tensor");
   }
   return file;
 }
@@ -341,8 +343,8 @@ at::Tensor SafetensorsFile::tensor(const std::string& name) const {
     }
   }
   if (reinterpret_cast<uintptr_t>(data) % spec->size == 0) {
-    std::shared_ptr<Mapping> keep = mapping_;
-    return torch::from_blob(data, info.shape, [keep](void*) {}, options);
+    const auto keep_mapping = [mapping = mapping_](void*) {};
+    return torch::from_blob(data, info.shape, keep_mapping, options);
   }
   at::Tensor copy = at::empty(info.shape, options);
   std::memcpy(copy.data_ptr(), data, info.nbytes());
@@ -382,7 +384,8 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const fs::path& path) {
   ckpt.path_ = file;
   const std::string name = file.filename().string();
   const std::string index_suffix = ".index.json";
-  if (name.size() < index_suffix.size() || name.compare(name.size() - index_suffix.size(), index_suffix.size(), index_suffix) != 0) {
+  if (name.size() < index_suffix.size() ||
+      name.compare(name.size() - index_suffix.size(), index_suffix.size(), index_suffix) != 0) {
     ckpt.shards_.push_back(SafetensorsFile::open(file));
     for (const std::string& tensor : ckpt.shards_[0].names()) ckpt.shard_of_.emplace(tensor, 0);
     return ckpt;
@@ -427,8 +430,8 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const fs::path& path) {
         input_error(ckpt.shards_[i].path().string(), ": tensor '", tensor, "' is not in the index ", where);
       }
       if (it->second != i) {
-        input_error(ckpt.shards_[i].path().string(), ": tensor '", tensor, "' is also here, but the index ",
-                    where, " puts it in ", ckpt.shards_[it->second].path().filename().string());
+        input_error(ckpt.shards_[i].path().string(), ": tensor '", tensor, "' is also here, but the index ", where,
+                    " puts it in ", ckpt.shards_[it->second].path().filename().string());
       }
     }
   }
@@ -543,8 +546,8 @@ void save_safetensors(const fs::path& path, const std::vector<std::pair<std::str
     if (t.layout() != at::kStrided) input_error(where, ": tensor '", name, "' is not dense (layout ", t.layout(), ")");
     const DtypeSpec* spec = find_dtype(t.scalar_type());
     if (!spec) {
-      input_error(where, ": tensor '", name, "': dtype ", t.scalar_type(), " has no safetensors equivalent (supported: ",
-                  torch_dtype_names(), ")");
+      input_error(where, ": tensor '", name, "': dtype ", t.scalar_type(),
+                  " has no safetensors equivalent (supported: ", torch_dtype_names(), ")");
     }
     items.push_back({&name, &t, spec, static_cast<uint64_t>(t.numel()) * spec->size});
   }
@@ -561,8 +564,8 @@ void save_safetensors(const fs::path& path, const std::vector<std::pair<std::str
     for (const Item& item : items) {
       // Key order as the reference implementation writes it.
       const nlohmann::ordered_json entry = {{"dtype", item.spec->name},
-                          {"shape", item.tensor->sizes().vec()},
-                          {"data_offsets", {offset, offset + item.nbytes}}};
+                                            {"shape", item.tensor->sizes().vec()},
+                                            {"data_offsets", {offset, offset + item.nbytes}}};
       if (header.size() > 1) header += ",";
       header += json(*item.name).dump() + ":" + entry.dump();
       offset += item.nbytes;
@@ -604,12 +607,12 @@ using PickleRef = std::shared_ptr<PickleValue>;
 struct PickleValue {
   enum class Kind { kNone, kBool, kInt, kFloat, kString, kTuple, kList, kDict, kGlobal, kStorage, kTensor };
   Kind kind = Kind::kNone;
-  int64_t integer = 0;                          // kBool, kInt
-  double real = 0;                              // kFloat
-  std::string text;                             // kString; kGlobal: "module.name"
-  std::vector<PickleRef> items;                     // kTuple, kList
-  std::vector<std::pair<PickleRef, PickleRef>> dict;    // kDict, in insertion order
-  at::Tensor tensor;                            // kStorage: 1-D over the record; kTensor
+  int64_t integer = 0;                                // kBool, kInt
+  double real = 0;                                    // kFloat
+  std::string text;                                   // kString; kGlobal: "module.name"
+  std::vector<PickleRef> items;                       // kTuple, kList
+  std::vector<std::pair<PickleRef, PickleRef>> dict;  // kDict, in insertion order
+  at::Tensor tensor;                                  // kStorage: 1-D over the record; kTensor
   PickleValue() = default;
   PickleValue(const PickleValue&) = delete;
   PickleValue& operator=(const PickleValue&) = delete;
@@ -645,29 +648,46 @@ PickleRef make(PickleValue::Kind kind) {
 
 const char* kind_name(PickleValue::Kind kind) {
   switch (kind) {
-    case PickleValue::Kind::kNone: return "None";
-    case PickleValue::Kind::kBool: return "bool";
-    case PickleValue::Kind::kInt: return "int";
-    case PickleValue::Kind::kFloat: return "float";
-    case PickleValue::Kind::kString: return "str";
-    case PickleValue::Kind::kTuple: return "tuple";
-    case PickleValue::Kind::kList: return "list";
-    case PickleValue::Kind::kDict: return "dict";
-    case PickleValue::Kind::kGlobal: return "global";
-    case PickleValue::Kind::kStorage: return "storage";
-    case PickleValue::Kind::kTensor: return "tensor";
+    case PickleValue::Kind::kNone:
+      return "None";
+    case PickleValue::Kind::kBool:
+      return "bool";
+    case PickleValue::Kind::kInt:
+      return "int";
+    case PickleValue::Kind::kFloat:
+      return "float";
+    case PickleValue::Kind::kString:
+      return "str";
+    case PickleValue::Kind::kTuple:
+      return "tuple";
+    case PickleValue::Kind::kList:
+      return "list";
+    case PickleValue::Kind::kDict:
+      return "dict";
+    case PickleValue::Kind::kGlobal:
+      return "global";
+    case PickleValue::Kind::kStorage:
+      return "storage";
+    case PickleValue::Kind::kTensor:
+      return "tensor";
   }
   return "?";
 }
 
 std::optional<at::ScalarType> storage_dtype(const std::string& global) {
   static const std::map<std::string, at::ScalarType> kStorages = {
-      {"torch.DoubleStorage", at::kDouble}, {"torch.FloatStorage", at::kFloat},
-      {"torch.HalfStorage", at::kHalf},     {"torch.BFloat16Storage", at::kBFloat16},
-      {"torch.LongStorage", at::kLong},     {"torch.IntStorage", at::kInt},
-      {"torch.ShortStorage", at::kShort},   {"torch.CharStorage", at::kChar},
-      {"torch.ByteStorage", at::kByte},     {"torch.BoolStorage", at::kBool},
-      {"torch.ComplexFloatStorage", at::kComplexFloat}, {"torch.ComplexDoubleStorage", at::kComplexDouble},
+      {"torch.DoubleStorage", at::kDouble},
+      {"torch.FloatStorage", at::kFloat},
+      {"torch.HalfStorage", at::kHalf},
+      {"torch.BFloat16Storage", at::kBFloat16},
+      {"torch.LongStorage", at::kLong},
+      {"torch.IntStorage", at::kInt},
+      {"torch.ShortStorage", at::kShort},
+      {"torch.CharStorage", at::kChar},
+      {"torch.ByteStorage", at::kByte},
+      {"torch.BoolStorage", at::kBool},
+      {"torch.ComplexFloatStorage", at::kComplexFloat},
+      {"torch.ComplexDoubleStorage", at::kComplexDouble},
   };
   const auto it = kStorages.find(global);
   if (it == kStorages.end()) return std::nullopt;
@@ -693,33 +713,86 @@ class StateDictUnpickler {
     while (true) {
       const uint8_t op = byte();
       switch (op) {
-        case 0x80: byte(); break;      // PROTO
-        case 0x95: bytes(8); break;    // FRAME
-        case '.': return pop();        // STOP
-        case '(': marks_.push_back(stack_.size()); break;
-        case '0': pop(); break;        // POP
-        case 'N': push(make(PickleValue::Kind::kNone)); break;
-        case 0x88: push_bool(true); break;
-        case 0x89: push_bool(false); break;
-        case 'J': push_int(static_cast<int32_t>(little_endian(4))); break;
-        case 'K': push_int(static_cast<int64_t>(little_endian(1))); break;
-        case 'M': push_int(static_cast<int64_t>(little_endian(2))); break;
-        case 0x8a: push_long(byte()); break;  // LONG1
-        case 'G': push_float(); break;
-        case 'X': push_string(little_endian(4)); break;     // BINUNICODE
-        case 0x8c: push_string(byte()); break;              // SHORT_BINUNICODE
-        case 0x8d: push_string(little_endian(8)); break;    // BINUNICODE8
-        case ')': push(make(PickleValue::Kind::kTuple)); break;
-        case 't': push_tuple(pop_mark()); break;
-        case 0x85: push_tuple(pop_n(1)); break;
-        case 0x86: push_tuple(pop_n(2)); break;
-        case 0x87: push_tuple(pop_n(3)); break;
-        case ']': push(make(PickleValue::Kind::kList)); break;
-        case 'a': append(pop_n(1)); break;
-        case 'e': append(pop_mark()); break;
-        case '}': push(make(PickleValue::Kind::kDict)); break;
-        case 's': set_items(pop_n(2)); break;
-        case 'u': set_items(pop_mark()); break;
+        case 0x80:
+          byte();
+          break;  // PROTO
+        case 0x95:
+          bytes(8);
+          break;  // FRAME
+        case '.':
+          return pop();  // STOP
+        case '(':
+          marks_.push_back(stack_.size());
+          break;
+        case '0':
+          pop();
+          break;  // POP
+        case 'N':
+          push(make(PickleValue::Kind::kNone));
+          break;
+        case 0x88:
+          push_bool(true);
+          break;
+        case 0x89:
+          push_bool(false);
+          break;
+        case 'J':
+          push_int(static_cast<int32_t>(little_endian(4)));
+          break;
+        case 'K':
+          push_int(static_cast<int64_t>(little_endian(1)));
+          break;
+        case 'M':
+          push_int(static_cast<int64_t>(little_endian(2)));
+          break;
+        case 0x8a:
+          push_long(byte());
+          break;  // LONG1
+        case 'G':
+          push_float();
+          break;
+        case 'X':
+          push_string(little_endian(4));
+          break;  // BINUNICODE
+        case 0x8c:
+          push_string(byte());
+          break;  // SHORT_BINUNICODE
+        case 0x8d:
+          push_string(little_endian(8));
+          break;  // BINUNICODE8
+        case ')':
+          push(make(PickleValue::Kind::kTuple));
+          break;
+        case 't':
+          push_tuple(pop_mark());
+          break;
+        case 0x85:
+          push_tuple(pop_n(1));
+          break;
+        case 0x86:
+          push_tuple(pop_n(2));
+          break;
+        case 0x87:
+          push_tuple(pop_n(3));
+          break;
+        case ']':
+          push(make(PickleValue::Kind::kList));
+          break;
+        case 'a':
+          append(pop_n(1));
+          break;
+        case 'e':
+          append(pop_mark());
+          break;
+        case '}':
+          push(make(PickleValue::Kind::kDict));
+          break;
+        case 's':
+          set_items(pop_n(2));
+          break;
+        case 'u':
+          set_items(pop_mark());
+          break;
         case 'c': {  // GLOBAL: "module\nname\n"
           std::string module = line();
           push_global(module + "." + line());
@@ -734,13 +807,25 @@ class StateDictUnpickler {
           push_global(module->text + "." + name->text);
           break;
         }
-        case 'q': memo_[little_endian(1)] = top(); break;   // BINPUT
-        case 'r': memo_[little_endian(4)] = top(); break;   // LONG_BINPUT
-        case 0x94: memo_[memo_.size()] = top(); break;      // MEMOIZE
-        case 'h': push(memo(little_endian(1))); break;      // BINGET
-        case 'j': push(memo(little_endian(4))); break;      // LONG_BINGET
-        case 'Q': push(persistent_load(pop())); break;      // BINPERSID
-        case 'R': {                                         // REDUCE
+        case 'q':
+          memo_[little_endian(1)] = top();
+          break;  // BINPUT
+        case 'r':
+          memo_[little_endian(4)] = top();
+          break;  // LONG_BINPUT
+        case 0x94:
+          memo_[memo_.size()] = top();
+          break;  // MEMOIZE
+        case 'h':
+          push(memo(little_endian(1)));
+          break;  // BINGET
+        case 'j':
+          push(memo(little_endian(4)));
+          break;  // LONG_BINGET
+        case 'Q':
+          push(persistent_load(pop()));
+          break;     // BINPERSID
+        case 'R': {  // REDUCE
           const PickleRef args = pop();
           push(call(pop(), args));
           break;
@@ -793,7 +878,8 @@ class StateDictUnpickler {
     return out;
   }
   std::vector<PickleRef> pop_n(size_t n) {
-    if (stack_.size() < n || (!marks_.empty() && stack_.size() - n < marks_.back())) pickle_error("pickle stack underflow");
+    if (stack_.size() < n || (!marks_.empty() && stack_.size() - n < marks_.back()))
+      pickle_error("pickle stack underflow");
     std::vector<PickleRef> out(stack_.end() - static_cast<ptrdiff_t>(n), stack_.end());
     stack_.resize(stack_.size() - n);
     return out;
@@ -866,11 +952,13 @@ class StateDictUnpickler {
   }
 
   static int64_t as_int(const PickleRef& obj, const char* what) {
-    if (obj->kind != PickleValue::Kind::kInt && obj->kind != PickleValue::Kind::kBool) pickle_error(what, " is not an int");
+    if (obj->kind != PickleValue::Kind::kInt && obj->kind != PickleValue::Kind::kBool)
+      pickle_error(what, " is not an int");
     return obj->integer;
   }
   static std::vector<int64_t> as_ints(const PickleRef& obj, const char* what) {
-    if (obj->kind != PickleValue::Kind::kTuple && obj->kind != PickleValue::Kind::kList) pickle_error(what, " is not a tuple");
+    if (obj->kind != PickleValue::Kind::kTuple && obj->kind != PickleValue::Kind::kList)
+      pickle_error(what, " is not a tuple");
     std::vector<int64_t> out;
     for (const PickleRef& item : obj->items) out.push_back(as_int(item, what));
     return out;
@@ -880,7 +968,8 @@ class StateDictUnpickler {
   PickleRef persistent_load(const PickleRef& pid) {
     const auto& f = pid->items;
     if (pid->kind != PickleValue::Kind::kTuple || f.size() != 5 || f[0]->kind != PickleValue::Kind::kString ||
-        f[0]->text != "storage" || f[1]->kind != PickleValue::Kind::kGlobal || f[2]->kind != PickleValue::Kind::kString) {
+        f[0]->text != "storage" || f[1]->kind != PickleValue::Kind::kGlobal ||
+        f[2]->kind != PickleValue::Kind::kString) {
       pickle_error("unsupported persistent id");
     }
     const std::optional<at::ScalarType> dtype = storage_dtype(f[1]->text);
@@ -899,9 +988,9 @@ class StateDictUnpickler {
     }
     auto owner = std::make_shared<at::DataPtr>(std::move(data));
     PickleRef obj = make(PickleValue::Kind::kStorage);
+    const auto keep_record = [owner](void*) {};
     obj->tensor = numel == 0 ? at::empty({0}, at::TensorOptions().dtype(*dtype))
-                             : torch::from_blob(owner->get(), {numel}, [owner](void*) {},
-                                                at::TensorOptions().dtype(*dtype));
+                             : torch::from_blob(owner->get(), {numel}, keep_record, at::TensorOptions().dtype(*dtype));
     storages_.emplace(f[2]->text, obj);
     return obj;
   }
@@ -945,8 +1034,8 @@ class StateDictUnpickler {
         ok = !__builtin_mul_overflow(size[i] - 1, stride[i], &span) && !__builtin_add_overflow(last, span, &last);
       }
       if (!ok || (!empty && last >= storage.numel())) {
-        pickle_error("tensor of size ", shape_string(size), " and stride ", shape_string(stride), " at offset ",
-                     offset, " reaches past its storage of ", storage.numel(), " elements");
+        pickle_error("tensor of size ", shape_string(size), " and stride ", shape_string(stride), " at offset ", offset,
+                     " reaches past its storage of ", storage.numel(), " elements");
       }
       PickleRef obj = make(PickleValue::Kind::kTensor);
       obj->tensor = empty ? at::empty(size, storage.options()) : storage.as_strided(size, stride, offset);
@@ -996,7 +1085,8 @@ std::map<std::string, at::Tensor> load_pytorch_bin(const fs::path& path) {
     auto [data, size] = archive.getRecord("data.pkl");
     const std::string pickle(static_cast<const char*>(data.get()), size);
     const PickleRef root = StateDictUnpickler(pickle, archive).load();
-    if (root->kind != PickleValue::Kind::kDict) cannot(std::string("it holds a ") + kind_name(root->kind) + ", not a state dict");
+    if (root->kind != PickleValue::Kind::kDict)
+      cannot(std::string("it holds a ") + kind_name(root->kind) + ", not a state dict");
     for (const auto& [key, value] : root->dict) {
       if (key->kind != PickleValue::Kind::kString || value->kind != PickleValue::Kind::kTensor) {
         cannot(std::string("it holds a dict entry ") + kind_name(key->kind) + " -> " + kind_name(value->kind) +

@@ -91,8 +91,7 @@ class SafetensorsCheckpoint {
 // spaces to a multiple of 8. `metadata` defaults to {"format": "pt"} as transformers writes it; an
 // empty map writes no "__metadata__". InputError on duplicate or reserved names, undefined or
 // sparse tensors, and dtypes safetensors lacks.
-void save_safetensors(const std::filesystem::path& path,
-                      const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
 // A state dict saved by torch.save in the zip format (PyTorch >= 1.6), read with libtorch's

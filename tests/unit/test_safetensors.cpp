@@ -21,8 +21,8 @@ namespace stilts::io {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -36,9 +36,7 @@ std::string le64(uint64_t n) {
 }
 
 // A safetensors file from a header text and a data area, without any checks.
-std::string raw_file(const std::string& header, const std::string& data) {
-  return le64(header.size()) + header + data;
-}
+std::string raw_file(const std::string& header, const std::string& data) { return le64(header.size()) + header + data; }
 
 // The message of the InputError `fn` throws; fails the test if it throws none or another type.
 std::string input_error_of(const std::function<void()>& fn) {
@@ -132,18 +130,17 @@ TEST(Safetensors, WriterLayoutMatchesReference) {
   EXPECT_EQ(read_file(dir / "a.safetensors"), raw_file(header, data));
   // A shorter name forces 7 spaces of padding to keep the data 8-byte aligned.
   save_safetensors(dir / "b.safetensors", {{"attn0", values.reshape({1, 1, 2, 3})}}, {});
-  EXPECT_EQ(read_file(dir / "b.safetensors"),
-            raw_file(R"({"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}})" + std::string(7, ' '),
-                     data));
+  EXPECT_EQ(
+      read_file(dir / "b.safetensors"),
+      raw_file(R"({"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}})" + std::string(7, ' '), data));
 
   // Order: widest dtype first, then name; every tensor aligned for its element size.
-  save_safetensors(dir / "c.safetensors",
-                   {{"z8", torch::ones({3}, torch::kUInt8)},
-                    {"b16", torch::ones({3}, torch::kFloat16)},
-                    {"a8", torch::ones({1}, torch::kBool)},
-                    {"y64", torch::ones({1}, torch::kInt64)},
-                    {"x32", torch::ones({1}, torch::kFloat32)},
-                    {"w64", torch::ones({1}, torch::kFloat64)}});
+  save_safetensors(dir / "c.safetensors", {{"z8", torch::ones({3}, torch::kUInt8)},
+                                           {"b16", torch::ones({3}, torch::kFloat16)},
+                                           {"a8", torch::ones({1}, torch::kBool)},
+                                           {"y64", torch::ones({1}, torch::kInt64)},
+                                           {"x32", torch::ones({1}, torch::kFloat32)},
+                                           {"w64", torch::ones({1}, torch::kFloat64)}});
   const std::string bytes = read_file(dir / "c.safetensors");
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
@@ -279,8 +276,9 @@ TEST(SafetensorsBad, ShapeDims) {
               HasSubstr("is not a non-negative integer"));
   EXPECT_THAT(open_error(R"({"t":{"dtype":"F32","shape":[true],"data_offsets":[0,8]}})", data),
               HasSubstr("is not a non-negative integer"));
-  EXPECT_THAT(open_error(R"({"t":{"dtype":"F32","shape":[")" + std::string(100000, 'x') + R"("],"data_offsets":[0,8]}})", data),
-              HasSubstr("dimension a string of 100000 bytes in shape array of 1 elements is not a non-negative integer"));
+  EXPECT_THAT(
+      open_error(R"({"t":{"dtype":"F32","shape":[")" + std::string(100000, 'x') + R"("],"data_offsets":[0,8]}})", data),
+      HasSubstr("dimension a string of 100000 bytes in shape array of 1 elements is not a non-negative integer"));
 }
 
 TEST(SafetensorsBad, ShapeSizeOverflow) {
@@ -359,8 +357,8 @@ TEST(SafetensorsBad, DtypesLibtorchLacks) {
 
 TEST(SafetensorsBad, BoolBytesOtherThanZeroOrOne) {
   const fs::path path = testing::make_temp_dir() / "bool.safetensors";
-  write_bytes(path, raw_file(R"({"m":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})",
-                             std::string("\1\0\1\1\2\0\0\0", 8)));
+  write_bytes(
+      path, raw_file(R"({"m":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})", std::string("\1\0\1\1\2\0\0\0", 8)));
   const SafetensorsFile file = SafetensorsFile::open(path);
   EXPECT_THAT(input_error_of([&] { file.tensor("m"); }), HasSubstr("tensor 'm': BOOL element 4 is byte 2"));
 }
@@ -400,17 +398,27 @@ TEST(SafetensorsWrite, RejectsBadInputAndLeavesNoTempFiles) {
   const fs::path dir = testing::make_temp_dir();
   const fs::path path = dir / "w.safetensors";
   const at::Tensor t = torch::ones({2});
-  EXPECT_THAT(input_error_of([&] { save_safetensors(path, {{"a", t}, {"a", t}}); }),
+  EXPECT_THAT(input_error_of([&] {
+                save_safetensors(path, {{"a", t}, {"a", t}});
+              }),
               HasSubstr("tensor 'a' is given twice"));
   EXPECT_THAT(input_error_of([&] { save_safetensors(path, {{"__metadata__", t}}); }), HasSubstr("reserved"));
-  EXPECT_THAT(input_error_of([&] { save_safetensors(path, {{"u", at::Tensor()}}); }),
+  EXPECT_THAT(input_error_of([&] {
+                save_safetensors(path, {{"u", at::Tensor()}});
+              }),
               HasSubstr("tensor 'u' is undefined"));
-  EXPECT_THAT(input_error_of([&] { save_safetensors(path, {{"c", torch::ones({2}, torch::kComplexDouble)}}); }),
+  EXPECT_THAT(input_error_of([&] {
+                save_safetensors(path, {{"c", torch::ones({2}, torch::kComplexDouble)}});
+              }),
               HasSubstr("tensor 'c': dtype ComplexDouble has no safetensors equivalent"));
-  EXPECT_THAT(input_error_of([&] { save_safetensors(path, {{"s", torch::ones({2, 2}).to_sparse()}}); }),
+  EXPECT_THAT(input_error_of([&] {
+                save_safetensors(path, {{"s", torch::ones({2, 2}).to_sparse()}});
+              }),
               HasSubstr("tensor 's' is not dense"));
   EXPECT_THAT(input_error_of([&] { save_safetensors(path, {{"bad\xff", t}}); }), HasSubstr("not valid UTF-8"));
-  EXPECT_THAT(input_error_of([&] { save_safetensors(dir / "no" / "such" / "x.safetensors", {{"a", t}}); }),
+  EXPECT_THAT(input_error_of([&] {
+                save_safetensors(dir / "no" / "such" / "x.safetensors", {{"a", t}});
+              }),
               HasSubstr("cannot create"));
   EXPECT_FALSE(fs::exists(path));
 
@@ -480,7 +488,8 @@ TEST(SafetensorsCheckpoint, ShardErrors) {
   std::string m = input_error_of([&] { SafetensorsCheckpoint::open(dir); });
   EXPECT_THAT(m, HasSubstr(index + ": shard 's3.safetensors' (holding 'c') is missing"));
 
-  write_index(dir, {{"a", "s1.safetensors"}, {"b", "s1.safetensors"}, {"c", "s2.safetensors"}, {"d", "s2.safetensors"}});
+  write_index(dir,
+              {{"a", "s1.safetensors"}, {"b", "s1.safetensors"}, {"c", "s2.safetensors"}, {"d", "s2.safetensors"}});
   m = input_error_of([&] { SafetensorsCheckpoint::open(dir); });
   EXPECT_THAT(m, HasSubstr(index + ": the index puts tensor 'd' in s2.safetensors, which has no such tensor"));
 
@@ -560,9 +569,9 @@ std::string python_with_torch() {
   return found;
 }
 
-#define REQUIRE_PYTHON_TORCH()                                                      \
-  do {                                                                              \
-    if (python_with_torch().empty()) GTEST_SKIP() << "needs python3 with torch";    \
+#define REQUIRE_PYTHON_TORCH()                                                   \
+  do {                                                                           \
+    if (python_with_torch().empty()) GTEST_SKIP() << "needs python3 with torch"; \
   } while (false)
 
 int run_python(const fs::path& dir, const std::string& script, const std::string& args) {
@@ -576,10 +585,16 @@ TEST(SafetensorsPython, HeaderAndBytesParseInPython) {
   const fs::path dir = testing::make_temp_dir();
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   // Python rebuilds arange(numel).reshape(shape).to(dtype) for each and compares.
-  for (const auto& [name, dtype] : std::vector<std::pair<std::string, torch::Dtype>>{
-           {"f64", torch::kFloat64}, {"f32", torch::kFloat32}, {"f16", torch::kFloat16}, {"bf16", torch::kBFloat16},
-           {"i64", torch::kInt64}, {"i32", torch::kInt32}, {"i16", torch::kInt16}, {"i8", torch::kInt8},
-           {"u8", torch::kUInt8}, {"bool", torch::kBool}}) {
+  for (const auto& [name, dtype] : std::vector<std::pair<std::string, torch::Dtype>>{{"f64", torch::kFloat64},
+                                                                                     {"f32", torch::kFloat32},
+                                                                                     {"f16", torch::kFloat16},
+                                                                                     {"bf16", torch::kBFloat16},
+                                                                                     {"i64", torch::kInt64},
+                                                                                     {"i32", torch::kInt32},
+                                                                                     {"i16", torch::kInt16},
+                                                                                     {"i8", torch::kInt8},
+                                                                                     {"u8", torch::kUInt8},
+                                                                                     {"bool", torch::kBool}}) {
     tensors.emplace_back(name, torch::arange(12).reshape({3, 4}).to(dtype));
   }
   tensors.emplace_back("odd", torch::arange(5).to(torch::kInt8));  // leaves the next tensor unaligned unless ordered
