@@ -16,8 +16,11 @@ std::shared_ptr<torch::nn::Module> add_holder(torch::nn::Module& parent, const s
 namespace {
 const char* const kActivations = "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh";
 
-// nn::Linear's forward in libtorch 1.13 goes through the old F::linear (addmm on a transposed view +
-// a separate bias add, and a weight re-cast per call under autocast); aten::linear does not.
+torch::nn::LayerNorm make_layer_norm(const io::BertConfig& c) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
+}
+}  // namespace
+
 torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
   return torch::linear(x, layer->weight, layer->bias);
 }
@@ -25,11 +28,6 @@ torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
 torch::Tensor layer_norm(const torch::Tensor& x, const torch::nn::LayerNorm& ln) {
   return torch::layer_norm(x, {x.size(-1)}, ln->weight, ln->bias, ln->options.eps());
 }
-
-torch::nn::LayerNorm make_layer_norm(const io::BertConfig& c) {
-  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
-}
-}  // namespace
 
 torch::Tensor activation(const torch::Tensor& x, const std::string& name) {
   if (name == "gelu") return torch::gelu(x);

@@ -61,6 +61,12 @@ struct BertCoreImpl : torch::nn::Module {
 };
 TORCH_MODULE(BertCore);
 
+// A Linear / LayerNorm module applied through aten directly: nn::Linear's forward in libtorch 1.13
+// goes through the old F::linear (addmm on a transposed view + a separate bias add, and a weight
+// re-cast per call under autocast); aten::linear does not.
+torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer);
+torch::Tensor layer_norm(const torch::Tensor& x, const torch::nn::LayerNorm& ln);
+
 // transformers' activation by config name: gelu (exact erf), gelu_new / gelu_pytorch_tanh (tanh
 // approximation), relu, silu / swish, tanh. InputError for anything else, listing these.
 torch::Tensor activation(const torch::Tensor& x, const std::string& name);

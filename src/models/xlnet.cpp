@@ -15,14 +15,6 @@ namespace stilts::models {
 
 namespace {
 
-torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
-  return torch::linear(x, layer->weight, layer->bias);
-}
-
-torch::Tensor apply_layer_norm(const torch::Tensor& x, const torch::nn::LayerNorm& ln) {
-  return torch::layer_norm(x, {x.size(-1)}, ln->weight, ln->bias, ln->options.eps());
-}
-
 torch::nn::LayerNorm make_layer_norm(const io::XLNetConfig& c) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(c.layer_norm_eps));
 }
@@ -101,7 +93,7 @@ torch::Tensor XLNetRelativeAttentionImpl::forward(const torch::Tensor& hidden, c
 
   auto attn_out = torch::matmul(attn_vec, o.view({H, ND}).t());  // [B, T, H]
   attn_out = torch::dropout(attn_out, dropout_, is_training());
-  return apply_layer_norm(attn_out + hidden, layer_norm);
+  return models::layer_norm(attn_out + hidden, layer_norm);
 }
 
 // ---- feed-forward and layer ----
@@ -117,7 +109,7 @@ torch::Tensor XLNetFeedForwardImpl::forward(const torch::Tensor& hidden) {
   auto x = activation(linear(hidden, layer_1), ff_activation_);  // [B, T, I]
   x = torch::dropout(x, dropout_, is_training());
   x = torch::dropout(linear(x, layer_2), dropout_, is_training());  // [B, T, H]
-  return apply_layer_norm(x + hidden, layer_norm);
+  return models::layer_norm(x + hidden, layer_norm);
 }
 
 XLNetLayerImpl::XLNetLayerImpl(const io::XLNetConfig& c) {
