@@ -1,0 +1,589 @@
+// Features: tokenization of a Dataset, the binary on-disk cache, and length-bucketed batch order.
+//
+// Cache file (native byte order; a byte-order mark makes a foreign file a miss, not garbage):
+//   "STLTFEAT" u32 version u32 0x01020304  key[64]  (hex SHA-256 of the inputs)
+//   u64 examples  u64 tokens  u8 regression  u8 has_types  u8 left_padding  u8 0
+//   i64 pad_id  i64 pad_type_id  i64 truncated  u64 labels, each a string
+//   u64 offsets[examples + 1]  i32 ids[tokens]  i8 types[tokens] (has_types)
+//   i64 labels[examples] | f32 scores[examples] (regression)  strings languages[examples]
+//   u64 checksum of everything before it
+// A string is u64 length + bytes.
+#include "tasks/features.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <random>
+#include <system_error>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "text/auto.h"
+
+namespace stilts::tasks {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Bump when featurize() output or the file layout changes: old entries then become misses.
+constexpr uint32_t kCacheVersion = 1;
+constexpr char kMagic[8] = {'S', 'T', 'L', 'T', 'F', 'E', 'A', 'T'};
+constexpr uint32_t kByteOrderMark = 0x01020304;
+// Examples per length-sorted chunk, in batches (see bucketed_batches).
+constexpr int64_t kBucketBatches = 50;
+
+// ---- SHA-256 (FIPS 180-4) ----
+
+class Sha256 {
+ public:
+  void update(const void* data, size_t size) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    total_ += size;
+    if (buffered_ > 0) {
+      const size_t take = std::min(size, sizeof(buffer_) - buffered_);
+      std::memcpy(buffer_ + buffered_, p, take);
+      buffered_ += take;
+      p += take;
+      size -= take;
+      if (buffered_ < sizeof(buffer_)) return;
+      compress(buffer_);
+      buffered_ = 0;
+    }
+    for (; size >= 64; p += 64, size -= 64) compress(p);
+    std::memcpy(buffer_, p, size);
+    buffered_ = size;
+  }
+
+  std::string hex_digest() {
+    const uint64_t bits = total_ * 8;
+    const uint8_t one = 0x80, zero = 0;
+    update(&one, 1);
+    while (buffered_ != 56) update(&zero, 1);
+    uint8_t length[8];
+    for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+    update(length, 8);
+    static const char* kHex = "0123456789abcdef";
+    std::string out;
+    for (uint32_t word : h_) {
+      for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(word >> shift) & 0xF];
+    }
+    return out;
+  }
+
+ private:
+  static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+  void compress(const uint8_t* block) {
+    static constexpr std::array<uint32_t, 64> k = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) |
+             (uint32_t{block[4 * i + 2]} << 8) | uint32_t{block[4 * i + 3]};
+    }
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    h_[0] += a, h_[1] += b, h_[2] += c, h_[3] += d, h_[4] += e, h_[5] += f, h_[6] += g, h_[7] += h;
+  }
+
+  uint32_t h_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  uint8_t buffer_[64] = {};
+  size_t buffered_ = 0;
+  uint64_t total_ = 0;
+};
+
+// Fields fed to the key hash, each length-prefixed so that no two field sequences share a byte stream.
+class KeyHasher {
+ public:
+  void u64(uint64_t value) { sha_.update(&value, sizeof(value)); }
+  void str(std::string_view s) {
+    u64(s.size());
+    sha_.update(s.data(), s.size());
+  }
+  std::string finish() { return sha_.hex_digest(); }
+
+ private:
+  Sha256 sha_;
+};
+
+std::string cache_key(const Dataset& dataset, const text::Tokenizer& tokenizer, const fs::path& tokenizer_dir,
+                      int64_t max_length, TaskKind kind) {
+  KeyHasher key;
+  key.str("stilts-features");
+  key.u64(kCacheVersion);
+  key.str(tokenizer.kind());
+  for (const std::string& name : text::tokenizer_file_names()) {
+    const fs::path file = tokenizer_dir / name;
+    std::error_code ec;
+    key.str(name);
+    if (fs::is_regular_file(file, ec)) {
+      key.u64(1);
+      key.str(read_file(file));
+    } else {
+      key.u64(0);
+    }
+  }
+  key.u64(static_cast<uint64_t>(max_length));
+  key.str(task_kind_name(kind));
+  key.str(dataset.format);
+  key.u64(dataset.pairs);
+  key.u64(dataset.regression);
+  key.u64(dataset.label_names.size());
+  for (const auto& name : dataset.label_names) key.str(name);
+  // The examples rather than the file bytes: see the header.
+  key.u64(dataset.examples.size());
+  for (const Example& ex : dataset.examples) {
+    key.str(ex.text_a);
+    key.u64(ex.text_b.has_value());
+    key.str(ex.text_b ? *ex.text_b : std::string_view());
+    key.u64(static_cast<uint64_t>(ex.label));
+    uint64_t score_bits = 0;
+    std::memcpy(&score_bits, &ex.score, sizeof(score_bits));
+    key.u64(score_bits);
+    key.str(ex.language);
+  }
+  return key.finish();
+}
+
+// Detects a damaged cache file (not an adversary): one multiply-rotate round per 8-byte word.
+uint64_t checksum(const char* data, size_t size) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ size;
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t w = 0;
+    std::memcpy(&w, data + i, 8);
+    h ^= w * 0xBF58476D1CE4E5B9ULL;
+    h = ((h << 29) | (h >> 35)) * 0x94D049BB133111EBULL;
+  }
+  for (; i < size; ++i) {
+    h ^= static_cast<uint8_t>(data[i]);
+    h = ((h << 29) | (h >> 35)) * 0x94D049BB133111EBULL;
+  }
+  return h ^ (h >> 31);
+}
+
+// ---- cache file ----
+
+class Writer {
+ public:
+  template <typename T>
+  void put(const T& value) {
+    out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  template <typename T>
+  void put_array(const T* data, size_t count) {
+    out_.append(reinterpret_cast<const char*>(data), count * sizeof(T));
+  }
+  void put_string(const std::string& s) {
+    put<uint64_t>(s.size());
+    out_ += s;
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::string serialize(const Features& f, const std::string& key) {
+  Writer w;
+  w.put_array(kMagic, sizeof(kMagic));
+  w.put(kCacheVersion);
+  w.put(kByteOrderMark);
+  w.put_array(key.data(), key.size());
+  const auto tokens = static_cast<uint64_t>(f.num_tokens());
+  const bool has_types = !f.token_type_ids.empty();
+  w.put<uint64_t>(f.size());
+  w.put(tokens);
+  w.put<uint8_t>(f.regression);
+  w.put<uint8_t>(has_types);
+  w.put<uint8_t>(f.left_padding);
+  w.put<uint8_t>(0);
+  w.put(f.pad_id);
+  w.put(f.pad_type_id);
+  w.put(f.truncated);
+  w.put<uint64_t>(f.label_names.size());
+  for (const auto& name : f.label_names) w.put_string(name);
+  w.bytes().reserve(w.bytes().size() + (f.size() + 1) * 8 + tokens * 5 + f.size() * 16);
+  uint64_t offset = 0;
+  w.put(offset);
+  for (const auto& ids : f.input_ids) w.put(offset += ids.size());
+  for (const auto& ids : f.input_ids) w.put_array(ids.data(), ids.size());
+  if (has_types) {
+    for (const auto& types : f.token_type_ids) w.put_array(types.data(), types.size());
+  }
+  if (f.regression) {
+    w.put_array(f.scores.data(), f.scores.size());
+  } else {
+    w.put_array(f.labels.data(), f.labels.size());
+  }
+  for (const auto& language : f.languages) w.put_string(language);
+  w.put(checksum(w.bytes().data(), w.bytes().size()));
+  return std::move(w.bytes());
+}
+
+// Bounds-checked reads; any failure makes the entry a miss.
+class Reader {
+ public:
+  Reader(const char* data, size_t size) : data_(data), size_(size) {}
+  template <typename T>
+  bool get(T& value) {
+    return get_array(&value, 1);
+  }
+  template <typename T>
+  bool get_array(T* out, uint64_t count) {
+    if (count > (size_ - pos_) / sizeof(T)) return false;
+    std::memcpy(out, data_ + pos_, count * sizeof(T));
+    pos_ += count * sizeof(T);
+    return true;
+  }
+  bool get_string(std::string& s) {
+    uint64_t length = 0;
+    if (!get(length) || length > size_ - pos_) return false;
+    s.assign(data_ + pos_, length);
+    pos_ += length;
+    return true;
+  }
+  size_t remaining() const { return size_ - pos_; }
+
+ private:
+  const char* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
+std::optional<Features> deserialize(const std::string& bytes, const std::string& key, size_t expected_examples) {
+  if (bytes.size() < sizeof(kMagic) + 16) return std::nullopt;
+  const size_t body = bytes.size() - sizeof(uint64_t);
+  uint64_t stored_checksum = 0;
+  std::memcpy(&stored_checksum, bytes.data() + body, sizeof(stored_checksum));
+  if (stored_checksum != checksum(bytes.data(), body)) return std::nullopt;
+
+  Reader r(bytes.data(), body);
+  char magic[sizeof(kMagic)];
+  uint32_t version = 0, mark = 0;
+  std::string stored_key(key.size(), '\0');
+  if (!r.get_array(magic, sizeof(magic)) || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) return std::nullopt;
+  if (!r.get(version) || version != kCacheVersion || !r.get(mark) || mark != kByteOrderMark) return std::nullopt;
+  if (!r.get_array(stored_key.data(), stored_key.size()) || stored_key != key) return std::nullopt;
+
+  Features f;
+  uint64_t examples = 0, tokens = 0, labels = 0;
+  uint8_t regression = 0, has_types = 0, left_padding = 0, reserved = 0;
+  if (!r.get(examples) || examples != expected_examples || !r.get(tokens)) return std::nullopt;
+  if (!r.get(regression) || !r.get(has_types) || !r.get(left_padding) || !r.get(reserved)) return std::nullopt;
+  if (!r.get(f.pad_id) || !r.get(f.pad_type_id) || !r.get(f.truncated) || !r.get(labels)) return std::nullopt;
+  f.regression = regression != 0;
+  f.left_padding = left_padding != 0;
+  if (labels > r.remaining()) return std::nullopt;
+  f.label_names.resize(labels);
+  for (auto& name : f.label_names) {
+    if (!r.get_string(name)) return std::nullopt;
+  }
+  // Sizes are checked against what is left before anything that large is allocated.
+  if (examples >= r.remaining() / sizeof(uint64_t) || tokens > r.remaining() / sizeof(int32_t)) return std::nullopt;
+  std::vector<uint64_t> offsets(examples + 1);
+  if (!r.get_array(offsets.data(), offsets.size()) || offsets.front() != 0 || offsets.back() != tokens) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < examples; ++i) {
+    if (offsets[i + 1] < offsets[i]) return std::nullopt;
+  }
+  f.input_ids.resize(examples);
+  for (size_t i = 0; i < examples; ++i) {
+    f.input_ids[i].resize(offsets[i + 1] - offsets[i]);
+    if (!r.get_array(f.input_ids[i].data(), f.input_ids[i].size())) return std::nullopt;
+  }
+  if (has_types) {
+    f.token_type_ids.resize(examples);
+    for (size_t i = 0; i < examples; ++i) {
+      f.token_type_ids[i].resize(offsets[i + 1] - offsets[i]);
+      if (!r.get_array(f.token_type_ids[i].data(), f.token_type_ids[i].size())) return std::nullopt;
+    }
+  }
+  if (f.regression) {
+    if (examples > r.remaining() / sizeof(float)) return std::nullopt;
+    f.scores.resize(examples);
+    if (!r.get_array(f.scores.data(), examples)) return std::nullopt;
+  } else {
+    if (examples > r.remaining() / sizeof(int64_t)) return std::nullopt;
+    f.labels.resize(examples);
+    if (!r.get_array(f.labels.data(), examples)) return std::nullopt;
+  }
+  if (examples > r.remaining() / sizeof(uint64_t)) return std::nullopt;
+  f.languages.resize(examples);
+  for (auto& language : f.languages) {
+    if (!r.get_string(language)) return std::nullopt;
+  }
+  if (r.remaining() != 0) return std::nullopt;
+  return f;
+}
+
+// ---- featurize ----
+
+void check_kind(const Dataset& dataset, TaskKind kind) {
+  const std::string source = dataset.source.empty() ? std::string("dataset") : dataset.source;
+  switch (kind) {
+    case TaskKind::kPairClassification:
+    case TaskKind::kClassification:
+      if (dataset.regression) {
+        input_error(source, ": the dataset has regression targets but the task kind is '", task_kind_name(kind),
+                    "'; use task kind 'regression'");
+      }
+      if (dataset.label_names.empty()) {
+        input_error(source, ": the dataset has no label set, which task kind '", task_kind_name(kind), "' needs");
+      }
+      if (kind == TaskKind::kPairClassification && !dataset.pairs) {
+        input_error(source, ": the dataset has single sentences but the task kind is 'pair-classification'; ",
+                    "use 'classification' (or read the second sentence column, e.g. text_b_column)");
+      }
+      if (kind == TaskKind::kClassification && dataset.pairs) {
+        input_error(source, ": the dataset has sentence pairs but the task kind is 'classification' (single ",
+                    "sentences); use 'pair-classification'");
+      }
+      break;
+    case TaskKind::kRegression:
+      if (!dataset.regression) {
+        input_error(source, ": task kind 'regression' needs a dataset read with regression targets, but this one ",
+                    "has class labels {", dataset.label_names.size(), " classes}; use '",
+                    dataset.pairs ? "pair-classification" : "classification", "' or read it as a regression");
+      }
+      break;
+  }
+}
+
+std::mt19937_64 epoch_rng(uint64_t seed, int64_t epoch) {
+  // splitmix64 finalizer: nearby (seed, epoch) pairs give unrelated generator seeds.
+  auto mix = [](uint64_t z) {
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  return std::mt19937_64(mix(seed ^ mix(static_cast<uint64_t>(epoch))));
+}
+
+// Uniform in [0, bound) without modulo bias: draws below 2^64 mod bound are rejected.
+uint64_t draw_below(std::mt19937_64& rng, uint64_t bound) {
+  const uint64_t threshold = (0 - bound) % bound;
+  for (;;) {
+    const uint64_t r = rng();
+    if (r >= threshold) return r % bound;
+  }
+}
+
+// Fisher-Yates with draw_below: the same permutation on every standard library.
+template <typename T>
+void shuffle_in_place(std::vector<T>& items, std::mt19937_64& rng) {
+  for (size_t i = items.size(); i > 1; --i) {
+    const size_t j = static_cast<size_t>(draw_below(rng, i));
+    std::swap(items[i - 1], items[j]);
+  }
+}
+
+}  // namespace
+
+TaskKind parse_task_kind(const std::string& name) {
+  if (name == "pair-classification") return TaskKind::kPairClassification;
+  if (name == "classification") return TaskKind::kClassification;
+  if (name == "regression") return TaskKind::kRegression;
+  input_error("task kind '", name, "': expected pair-classification, classification or regression");
+}
+
+const char* task_kind_name(TaskKind kind) {
+  switch (kind) {
+    case TaskKind::kPairClassification:
+      return "pair-classification";
+    case TaskKind::kClassification:
+      return "classification";
+    case TaskKind::kRegression:
+      return "regression";
+  }
+  return "?";
+}
+
+int64_t Features::num_tokens() const {
+  int64_t total = 0;
+  for (const auto& ids : input_ids) total += static_cast<int64_t>(ids.size());
+  return total;
+}
+
+Features featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, int64_t max_length, TaskKind kind) {
+  check_kind(dataset, kind);
+  const std::string source = dataset.source.empty() ? std::string("dataset") : dataset.source;
+  const text::Template& tmpl = tokenizer.special_template();
+  const bool pair = dataset.pairs;
+  const int64_t specials = tmpl.num_special_tokens(pair);
+  if (max_length <= specials) {
+    input_error(source, ": max_length ", max_length, " leaves no room for text (the ", tokenizer.kind(),
+                " template adds ", specials, " special tokens to each ", pair ? "pair" : "sentence", ")");
+  }
+
+  Features f;
+  f.regression = dataset.regression;
+  f.label_names = dataset.label_names;
+  f.pad_id = tmpl.pad_id;
+  f.pad_type_id = tmpl.pad_type_id;
+  f.left_padding = tmpl.padding_side == text::Side::kLeft;
+  const size_t n = dataset.examples.size();
+  f.input_ids.reserve(n);
+  if (tmpl.returns_token_type_ids) f.token_type_ids.reserve(n);
+  if (f.regression) {
+    f.scores.reserve(n);
+  } else {
+    f.labels.reserve(n);
+  }
+  f.languages.reserve(n);
+
+  text::EncodeOptions options;
+  options.truncation = text::Truncation::kLongestFirst;
+  options.max_length = max_length;
+  const auto num_labels = static_cast<int64_t>(dataset.label_names.size());
+  for (const Example& ex : dataset.examples) {
+    const std::string context = source + " (example " + ex.id + ")";
+    std::vector<int64_t> first = tokenizer.tokenize(ex.text_a, context);
+    std::optional<std::vector<int64_t>> second;
+    if (pair) {
+      if (!ex.text_b) input_error(context, ": the dataset has sentence pairs but this example has no second sentence");
+      second = tokenizer.tokenize(*ex.text_b, context);
+    }
+    const auto untruncated = static_cast<int64_t>(first.size() + (second ? second->size() : 0)) + specials;
+    text::Encoding enc = tokenizer.build(std::move(first), std::move(second), options);
+    if (static_cast<int64_t>(enc.input_ids.size()) < untruncated) ++f.truncated;
+
+    auto& ids = f.input_ids.emplace_back(enc.input_ids.size());
+    for (size_t t = 0; t < ids.size(); ++t) {
+      STILTS_CHECK(enc.input_ids[t] >= 0 && enc.input_ids[t] <= std::numeric_limits<int32_t>::max(),
+                   "token id ", enc.input_ids[t], " does not fit int32");
+      ids[t] = static_cast<int32_t>(enc.input_ids[t]);
+    }
+    if (tmpl.returns_token_type_ids) {
+      STILTS_CHECK(enc.token_type_ids.size() == ids.size(), "token types ", enc.token_type_ids.size(), " vs ids ",
+                   ids.size());
+      auto& types = f.token_type_ids.emplace_back(enc.token_type_ids.size());
+      for (size_t t = 0; t < types.size(); ++t) {
+        STILTS_CHECK(enc.token_type_ids[t] >= 0 && enc.token_type_ids[t] <= 127, "token type ",
+                     enc.token_type_ids[t], " does not fit int8");
+        types[t] = static_cast<int8_t>(enc.token_type_ids[t]);
+      }
+    }
+    if (f.regression) {
+      f.scores.push_back(static_cast<float>(ex.score));
+    } else {
+      if (ex.label < 0 || ex.label >= num_labels) {
+        input_error(context, ": label id ", ex.label, " is outside the label set of ", num_labels, " classes");
+      }
+      f.labels.push_back(ex.label);
+    }
+    f.languages.push_back(ex.language);
+  }
+  return f;
+}
+
+fs::path features_cache_path(const Dataset& dataset, const text::Tokenizer& tokenizer, const fs::path& tokenizer_dir,
+                             int64_t max_length, TaskKind kind, const fs::path& cache_dir) {
+  return cache_dir / (cache_key(dataset, tokenizer, tokenizer_dir, max_length, kind) + ".features");
+}
+
+Features load_or_featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, const fs::path& tokenizer_dir,
+                           int64_t max_length, TaskKind kind, const fs::path& cache_dir, bool* cache_hit) {
+  // Errors of the inputs come first, so a cache entry can never hide them.
+  check_kind(dataset, kind);
+  const std::string key = cache_key(dataset, tokenizer, tokenizer_dir, max_length, kind);
+  const fs::path path = cache_dir / (key + ".features");
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    std::optional<Features> cached;
+    try {
+      cached = deserialize(read_file(path), key, dataset.examples.size());
+    } catch (const std::exception&) {
+      // Unreadable (removed meanwhile, permissions): recompute.
+    }
+    if (cached) {
+      if (cache_hit) *cache_hit = true;
+      return std::move(*cached);
+    }
+  }
+  if (cache_hit) *cache_hit = false;
+  Features f = featurize(dataset, tokenizer, max_length, kind);
+  fs::create_directories(cache_dir, ec);
+  if (ec) input_error(cache_dir.string(), ": cannot create the features cache folder (", ec.message(), ")");
+  write_file_atomic(path, serialize(f, key));
+  return f;
+}
+
+std::vector<std::vector<size_t>> bucketed_batches(const Features& features, int64_t batch_size, uint64_t seed,
+                                                  int64_t epoch, bool shuffle) {
+  if (batch_size <= 0) input_error("batch size ", batch_size, " must be positive");
+  const size_t n = features.size();
+  const auto batch = static_cast<size_t>(batch_size);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  // Longer first; stable_sort makes ties keep their order, so the result is the same on every library.
+  auto longer = [&](size_t a, size_t b) { return features.input_ids[a].size() > features.input_ids[b].size(); };
+
+  std::vector<std::vector<size_t>> batches;
+  batches.reserve((n + batch - 1) / batch);
+  // order[begin, end) into batches; the last one keeps what is left.
+  auto cut = [&](size_t begin, size_t end) {
+    for (size_t start = begin; start < end; start += batch) {
+      const size_t stop = std::min(end, start + batch);
+      batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                           order.begin() + static_cast<std::ptrdiff_t>(stop));
+    }
+  };
+  if (!shuffle) {
+    // Longest batch first: one that does not fit in memory fails at once, not at the end.
+    std::stable_sort(order.begin(), order.end(), longer);
+    cut(0, n);
+    return batches;
+  }
+  std::mt19937_64 rng = epoch_rng(seed, epoch);
+  shuffle_in_place(order, rng);
+  const size_t chunk = batch * static_cast<size_t>(kBucketBatches);
+  for (size_t start = 0; start < n; start += chunk) {
+    const size_t stop = std::min(n, start + chunk);
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start),
+                     order.begin() + static_cast<std::ptrdiff_t>(stop), longer);
+    cut(start, stop);
+  }
+  shuffle_in_place(batches, rng);
+  return batches;
+}
+
+namespace detail {
+
+std::string sha256_hex(std::string_view bytes) {
+  Sha256 sha;
+  sha.update(bytes.data(), bytes.size());
+  return sha.hex_digest();
+}
+
+}  // namespace detail
+
+}  // namespace stilts::tasks
