@@ -9,5 +9,7 @@ namespace stilts::cli {
 void add_forward_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   stilts::cli::add_forward_command(app);
   stilts::cli::add_tokenize_command(app);
   stilts::cli::add_inspect_command(app);
+  stilts::cli::add_train_command(app);
+  stilts::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,306 @@
+// stilts train / stilts eval as processes: a run SIGKILLed twice and resumed ends bit-identical to an
+// uninterrupted one; a diverging run stops with a clear message and its last checkpoint intact; bad
+// data is an error naming file and row; TOML configs, bf16, and eval's per-language metrics with
+// bootstrap intervals and predictions.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "common/files.h"
+#include "io/safetensors.h"
+#include "models/pretrained.h"
+#include "models/registry.h"
+#include "support/fixtures.h"
+#include "support/run.h"
+#include "train/checkpoint.h"
+
+extern char** environ;
+
+namespace stilts {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::run_stilts;
+
+const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
+                                         "big", "small", "old", "new", "yes", "no", "and", "the"};
+
+// A randomly initialised tiny BertModel (hidden 32, 2 layers) with a WordPiece vocab.txt.
+fs::path make_tiny_bert(const fs::path& dir) {
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  vocab.insert(vocab.end(), kWords.begin(), kWords.end());
+  const nlohmann::json config = {
+      {"model_type", "bert"},    {"vocab_size", vocab.size()},    {"hidden_size", 32},
+      {"num_hidden_layers", 2},  {"num_attention_heads", 2},      {"intermediate_size", 64},
+      {"max_position_embeddings", 64}, {"type_vocab_size", 2},    {"pad_token_id", 0}};
+  torch::manual_seed(0);
+  models::BuildOptions build;
+  build.with_head = false;
+  auto model = models::create_model(config, "tiny", build);
+  models::save_pretrained(*model, dir);
+  std::string text;
+  for (const auto& v : vocab) text += v + "\n";
+  write_file_atomic(dir / "vocab.txt", text);
+  return dir;
+}
+
+// Pairs labelled 1 when the second sentence holds "yes", 0 when it holds "no"; a language column.
+std::string pair_tsv(int rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  auto words = [&](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += (i ? " " : "") + kWords[rng() % 12];
+    return out;
+  };
+  std::string tsv = "sentence1\tsentence2\tlabel\tlang\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool positive = rng() % 2;
+    const std::string b = words(1 + rng() % 3) + (positive ? " yes " : " no ") + words(1 + rng() % 3);
+    tsv += words(2 + rng() % 4) + "\t" + b + "\t" + (positive ? "1" : "0") + "\t" + (i % 3 ? "en" : "de") + "\n";
+  }
+  return tsv;
+}
+
+struct Fixture {
+  fs::path root, model, train, dev;
+};
+
+Fixture make_fixture() {
+  Fixture f;
+  f.root = testing::make_temp_dir();
+  f.model = make_tiny_bert(f.root / "model");
+  f.train = f.root / "train.tsv";
+  f.dev = f.root / "dev.tsv";
+  write_file_atomic(f.train, pair_tsv(320, 1));
+  write_file_atomic(f.dev, pair_tsv(60, 2));
+  return f;
+}
+
+std::vector<std::string> train_args(const Fixture& f, const fs::path& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"train", "--model", f.model.string(), "--task", "pair-classification",
+                                   "--train", f.train.string(), "--dev", f.dev.string(), "--out", out.string(),
+                                   "--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--seed", "7",
+                                   "--max-length", "32", "--eval-every", "10", "--checkpoint-every", "3",
+                                   "--set", "warmup_ratio=0.1", "--set", "language_column=lang",
+                                   "--set", "cache_dir=" + (f.root / "cache").string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+// Starts build/stilts with `args` (stdout and stderr to `log`), without waiting.
+pid_t spawn_stilts(const std::vector<std::string>& args, const fs::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const std::string program = testing::cli_path().string();
+  std::vector<char*> argv = {const_cast<char*>(program.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "posix_spawn failed";
+  return pid;
+}
+
+int64_t latest_last_step(const fs::path& out) {
+  try {
+    const auto last = train::latest_checkpoint(out / "checkpoints", "last");
+    return last ? last->step : -1;
+  } catch (const fs::filesystem_error&) {
+    return -1;  // a checkpoint renamed or removed while listing
+  }
+}
+
+// Waits until the run in `out` has a last checkpoint at `step` or later, then SIGKILLs it. Returns the
+// step it was killed after, or -1 when the process ended on its own first.
+int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return -1;
+    const int64_t seen = latest_last_step(out);
+    if (seen >= step) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+      return seen;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ADD_FAILURE() << "no checkpoint at step " << step << " within 120 s";
+  return -1;
+}
+
+TEST(TrainCli, KilledTwiceAndResumedIsBitIdentical) {
+  const Fixture f = make_fixture();
+  const fs::path a = f.root / "uninterrupted", b = f.root / "killed";
+  const auto ra = run_stilts(train_args(f, a));
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  const auto metrics_a = read_json_file(a / "metrics.json");
+  ASSERT_EQ(metrics_a.at("steps"), 80);
+
+  const fs::path log = f.root / "killed.log";
+  const int64_t first = kill_after_checkpoint(spawn_stilts(train_args(f, b), log), b, 9);
+  ASSERT_GE(first, 9) << read_file(log);
+  ASSERT_FALSE(fs::exists(b / "model.safetensors"));
+  const int64_t second = kill_after_checkpoint(spawn_stilts(train_args(f, b, {"--resume"}), log), b, first + 30);
+  ASSERT_GT(second, first) << read_file(log);
+  std::cout << "killed after checkpoints at steps " << first << " and " << second << " of 80\n";
+  const auto rb = run_stilts(train_args(f, b, {"--resume"}));
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_THAT(rb.err, HasSubstr("resuming from"));
+  EXPECT_THAT(read_file(log), HasSubstr("resuming from"));
+
+  // Bit-identical weights, identical metrics.
+  const auto wa = io::load_safetensors(a / "model.safetensors");
+  const auto wb = io::load_safetensors(b / "model.safetensors");
+  ASSERT_EQ(wa.size(), wb.size());
+  double max_diff = 0;
+  for (const auto& [name, t] : wa) {
+    ASSERT_TRUE(wb.count(name)) << name;
+    EXPECT_TRUE(torch::equal(t, wb.at(name))) << name;
+    max_diff = std::max(max_diff, (t - wb.at(name)).abs().max().item<double>());
+  }
+  std::cout << wa.size() << " tensors, max abs diff " << max_diff << " (must be 0)\n";
+  const auto metrics_b = read_json_file(b / "metrics.json");
+  EXPECT_EQ(metrics_a, metrics_b);
+  EXPECT_EQ(metrics_b.at("evaluations").size(), 8u);
+  EXPECT_TRUE(metrics_b.at("finished").get<bool>());
+  EXPECT_TRUE(metrics_b.at("evaluations")[0].at("dev").at(f.dev.string()).contains("de"));  // per language
+  EXPECT_EQ(read_file(a / "config.json"), read_file(b / "config.json"));
+  EXPECT_EQ(train::list_checkpoints(b / "checkpoints", "last").size(), 1u);
+  EXPECT_EQ(train::list_checkpoints(b / "checkpoints", "best").size(), 1u);
+
+  // A finished run: refused without --resume, done with it.
+  const auto again = run_stilts(train_args(f, b));
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("finished run"));
+  const auto done = run_stilts(train_args(f, b, {"--resume"}));
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_THAT(done.err, HasSubstr("nothing to do"));
+  // Resuming with other hyper-parameters is refused.
+  const fs::path c = f.root / "changed";
+  ASSERT_EQ(kill_after_checkpoint(spawn_stilts(train_args(f, c), log), c, 3) >= 3, true);
+  const auto changed = run_stilts(train_args(f, c, {"--resume", "--lr", "2e-3"}));
+  EXPECT_EQ(changed.exit_code, 1);
+  EXPECT_THAT(changed.err, HasSubstr("lr (was 0.001, now 0.002)"));
+}
+
+TEST(TrainCli, DivergenceStopsWithTheLastCheckpointIntact) {
+  const Fixture f = make_fixture();
+  const fs::path out = f.root / "run";
+  const auto r = run_stilts(train_args(f, out, {"--lr", "1e30", "--checkpoint-every", "1", "--set", "warmup_ratio=0"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("training diverged"));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("at step [0-9]+"));
+  EXPECT_THAT(r.err, HasSubstr("last good checkpoint"));
+  EXPECT_EQ(r.err.find("frame #"), std::string::npos);
+  std::cout << r.err;
+  const auto last = train::latest_checkpoint(out / "checkpoints", "last");
+  ASSERT_TRUE(last.has_value());
+  // The failing step is the one after the last checkpoint, and that checkpoint is complete and loads.
+  EXPECT_THAT(r.err, HasSubstr("at step " + std::to_string(last->step + 1) + " "));
+  EXPECT_EQ(read_json_file(last->dir / "trainer_state.json").at("step"), last->step);
+  auto loaded = models::load_pretrained(last->dir);
+  EXPECT_EQ(loaded.model->num_labels(), 2);
+  EXPECT_FALSE(fs::exists(out / "model.safetensors"));
+  if (fs::exists(out / "metrics.json")) {
+    EXPECT_FALSE(read_json_file(out / "metrics.json").at("finished").get<bool>());
+  }
+}
+
+TEST(TrainCli, BadDataNamesFileAndRow) {
+  const Fixture f = make_fixture();
+  struct Case {
+    std::string name, train, dev;
+    std::vector<std::string> needles;  // besides the file name
+  };
+  const std::string good = "sentence1\tsentence2\tlabel\nthe cat\tyes dog\t1\nthe dog\tno cat\t0\n";
+  const std::vector<Case> cases = {
+      {"missing-column", "sentence1\tlabel\nthe cat\t1\nthe dog\t0\n", good, {"sentence2"}},
+      {"label-outside-set", good, "sentence1\tsentence2\tlabel\nthe cat\tyes\t1\nthe dog\tno\t7\n", {":3", "7"}},
+      {"empty-file", "", good, {"empty"}},
+      {"invalid-utf8", "sentence1\tsentence2\tlabel\nthe cat\tyes\t1\nthe \xff dog\tno\t0\n", good, {":3", "UTF-8"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const fs::path train = f.root / (c.name + "-train.tsv"), dev = f.root / (c.name + "-dev.tsv");
+    write_file_atomic(train, c.train);
+    write_file_atomic(dev, c.dev);
+    const auto r = run_stilts({"train", "--model", f.model.string(), "--task", "pair-classification", "--train",
+                               train.string(), "--dev", dev.string(), "--out", (f.root / ("out-" + c.name)).string()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const fs::path& culprit = c.name == "label-outside-set" ? dev : train;
+    EXPECT_THAT(r.err, HasSubstr(culprit.filename().string()));
+    for (const auto& n : c.needles) EXPECT_THAT(r.err, HasSubstr(n));
+    EXPECT_EQ(r.err.find("frame #"), std::string::npos) << r.err;
+    std::cout << c.name << ": " << r.err;
+  }
+}
+
+TEST(TrainCli, TomlConfigBf16ThenEvalPerLanguage) {
+  const Fixture f = make_fixture();
+  const fs::path out = f.root / "run";
+  write_file_atomic(f.root / "run.toml",
+                    "model = \"model\"\ntrain = \"train.tsv\"\ndev = [\"dev.tsv\"]\nout = \"run\"\n"
+                    "task = \"pair-classification\"\nprecision = \"bf16\"\nmax_steps = 30\nbatch_size = 16\n"
+                    "lr = 1e-3\nmax_length = 32\neval_every = 10\nlanguage_column = \"lang\"\n"
+                    "final_model = \"last\"\ncache_dir = \"cache\"\n");
+  const auto r = run_stilts({"train", "--config", (f.root / "run.toml").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("bf16, 2 thread(s)"));
+  EXPECT_THAT(r.err, HasSubstr("step 30/30"));  // plain log lines: stderr is not a terminal
+  const auto resolved = read_json_file(out / "config.resolved.json");
+  EXPECT_EQ(resolved.at("precision"), "bf16");
+  EXPECT_EQ(resolved.at("model"), f.model.string());  // relative to the config file
+  const auto metrics = read_json_file(out / "metrics.json");
+  EXPECT_EQ(metrics.at("saved_step"), 30);
+  EXPECT_EQ(metrics.at("evaluations").size(), 3u);
+
+  const fs::path predictions = f.root / "predictions.jsonl";
+  const auto e = run_stilts({"eval", "--model", out.string(), "--data", f.dev.string(), "--language-column", "lang",
+                             "--precision", "bf16", "--json", "--predictions", predictions.string()});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto result = nlohmann::json::parse(e.out);
+  EXPECT_EQ(result.at("examples"), 60);
+  for (const char* group : {"all", "en", "de"}) {
+    const auto& acc = result.at("metrics").at(group).at("accuracy");
+    EXPECT_LE(acc.at("lower").get<double>(), acc.at("value").get<double>()) << group;
+    EXPECT_GE(acc.at("upper").get<double>(), acc.at("value").get<double>()) << group;
+    EXPECT_TRUE(result.at("metrics").at(group).contains("macro_f1"));
+  }
+  EXPECT_EQ(result["metrics"]["en"]["examples"].get<int>() + result["metrics"]["de"]["examples"].get<int>(), 60);
+  // Same model, same data: eval agrees with the run's last evaluation.
+  const auto& last_eval = metrics.at("final").at("dev").at(f.dev.string());
+  EXPECT_NEAR(result["metrics"]["all"]["accuracy"]["value"].get<double>(),
+              last_eval.at("all").at("accuracy").get<double>(), 1e-12);
+  const std::string lines = read_file(predictions);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 60);
+  const auto first = nlohmann::json::parse(lines.substr(0, lines.find('\n')));
+  EXPECT_TRUE(first.contains("prediction") && first.contains("gold") && first.contains("probabilities"));
+  EXPECT_EQ(first.at("probabilities").size(), 2u);
+
+  const auto text = run_stilts({"eval", "--model", out.string(), "--data", f.dev.string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("accuracy"));
+  std::cout << text.out;
+}
+
+}  // namespace
+}  // namespace stilts
