@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
 #include "support/fixtures.h"
 
 namespace stilts::testing {
@@ -50,6 +52,7 @@ RunResult run_command(const std::string& program, const std::vector<std::string>
   cmd += " <" + quote((dir / "stdin").string()) + " >" + quote((dir / "stdout").string()) + " 2>" +
          quote((dir / "stderr").string());
   const int status = std::system(cmd.c_str());
+  if (status == -1) ADD_FAILURE() << "could not start a shell for: " << cmd;
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = slurp(dir / "stdout");
