@@ -11,5 +11,7 @@ void add_tokenize_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_results_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   stilts::cli::add_inspect_command(app);
   stilts::cli::add_train_command(app);
   stilts::cli::add_eval_command(app);
+  stilts::cli::add_run_command(app);
+  stilts::cli::add_results_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,88 @@
+// The experiment config: one TOML file describing a whole study (arms x seeds, each arm a chain of
+// training stages over named tasks, evaluated zero-shot in every language).
+//
+//   [experiment]  name, seeds = [1, 2], languages = ["en", "de"], train_language = "en"
+//   [model]       path = "models/bert"                 (an HF-layout directory)
+//   [tasks.NAME]  kind, format, train, dev, test        ("{lang}" expands: train with train_language,
+//                                                        dev/test with every language), and the data
+//                                                        reading keys of TrainConfig (text_a_column, ...)
+//   [stages.NAME] task = "NAME", and any TrainConfig key (epochs | max_steps, lr, batch_size,
+//                 max_length, head = auto|reinit|reuse, ...) except those the experiment sets (model,
+//                 task kind, train, dev, format, out, seed)
+//   [arms]        NAME = ["stage", "stage", ...]          (the last stage is the arm's target)
+//
+// Layering: struct defaults < the file < `--set dotted.key=value` (e.g. stages.target.epochs=1).
+// Relative paths in the file resolve against the file's folder, those in --set against the working
+// directory. Unknown keys are InputErrors naming the key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "train/config.h"
+
+namespace stilts::pipeline {
+
+struct TaskSpec {
+  std::string name;
+  std::string kind = "pair-classification";  // pair-classification | classification | regression
+  std::string format = "tsv";                // see tasks::dataset_formats()
+  std::string train;                         // may hold {lang}
+  std::vector<std::string> dev;              // each may hold {lang}
+  std::vector<std::string> test;
+  nlohmann::json read = nlohmann::json::object();  // data-reading TrainConfig keys (text_a_column, ...)
+
+  // A file pattern with {lang} replaced by `language`.
+  static std::string expand(const std::string& pattern, const std::string& language);
+};
+
+struct StageSpec {
+  std::string name;
+  std::string task;                                    // a key of ExperimentConfig::tasks
+  nlohmann::json settings = nlohmann::json::object();  // TrainConfig keys
+};
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  std::vector<int64_t> seeds = {1};
+  std::vector<std::string> languages;  // what {lang} expands to in dev/test
+  std::string train_language = "en";   // what {lang} expands to in train (zero-shot transfer)
+  std::string model_path;
+  std::map<std::string, TaskSpec> tasks;
+  std::map<std::string, StageSpec> stages;
+  std::vector<std::pair<std::string, std::vector<std::string>>> arms;  // by name
+  std::filesystem::path source;  // the config file ("" when built in memory)
+
+  // InputError naming the key: arms naming missing stages, stages naming missing tasks, bad stage
+  // settings (through TrainConfig::validate), no seeds, duplicate seeds, {lang} with no languages...
+  void validate() const;
+
+  // The TrainConfig of `stage` for `seed`: model, out and cache_dir left for the runner to fill.
+  train::TrainConfig stage_config(const std::string& stage, int64_t seed) const;
+
+  // Languages a task's dev/test file patterns are evaluated in: `languages` for patterns with
+  // {lang}; a pattern without it is evaluated once (language as the reader infers it).
+  std::vector<std::pair<std::string, std::string>> eval_files(const TaskSpec& task, const std::string& split) const;
+
+  // The resolved config as JSON (same shape as the TOML file; paths absolute).
+  nlohmann::json to_json() const;
+};
+
+// Parses a config from its JSON form (the TOML file as JSON). `source` names it in errors.
+ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& source);
+
+// Applies `dotted.key=value` to the JSON form of a config (the value parsed as JSON when it parses,
+// else a string). Path values are made absolute against the working directory.
+void apply_experiment_setting(nlohmann::json& j, const std::string& assignment);
+
+// Reads a .toml (or .json) file, resolves its relative paths against its folder, applies `settings`,
+// parses and validates.
+ExperimentConfig load_experiment(const std::filesystem::path& path, const std::vector<std::string>& settings = {});
+
+}  // namespace stilts::pipeline

@@ -1,0 +1,289 @@
+// ResultsStore on the SQLite3 C API: one connection, WAL, a busy timeout so a reader (sqlite3 in
+// another shell, `stilts results`) and the runner can share the file, every write in BEGIN IMMEDIATE
+// ... COMMIT (rolled back on any error), prepared statements, NaN stored as NULL.
+#include "pipeline/results_store.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "common/error.h"
+
+namespace stilts::pipeline {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 30000;
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key   TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results(
+  arm      TEXT NOT NULL,
+  seed     INTEGER NOT NULL,
+  stage    TEXT NOT NULL,
+  task     TEXT NOT NULL,
+  language TEXT NOT NULL,
+  split    TEXT NOT NULL,
+  metric   TEXT NOT NULL,
+  value    REAL,
+  PRIMARY KEY(arm, seed, stage, task, language, split, metric)
+);
+CREATE TABLE IF NOT EXISTS stages(
+  hash   TEXT PRIMARY KEY NOT NULL,
+  name   TEXT NOT NULL,
+  arm    TEXT NOT NULL,
+  seed   INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  wall_s REAL
+);
+)sql";
+
+// A prepared statement, finalized on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& file, const char* sql) : db_(db), file_(file) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("preparing a statement");
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, const std::string& s) {
+    check(sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& bind(int i, int64_t v) {
+    check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  Statement& bind(int i, double v) {
+    check(std::isnan(v) ? sqlite3_bind_null(stmt_, i) : sqlite3_bind_double(stmt_, i, v));
+    return *this;
+  }
+  // True while a row is available.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail("writing or reading");
+  }
+  void run() {
+    while (step()) {
+    }
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int i) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
+  }
+  int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
+  double real(int i) const {
+    return sqlite3_column_type(stmt_, i) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                        : sqlite3_column_double(stmt_, i);
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) fail("binding a value");
+  }
+  [[noreturn]] void fail(const char* what) {
+    input_error(file_, ": results database: ", what, ": ", sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  std::string file_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteResultsStore final : public ResultsStore {
+ public:
+  explicit SqliteResultsStore(const std::filesystem::path& path, bool create) : file_(path.string()) {
+    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(file_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      input_error(file_, ": cannot open the results database: ", message);
+    }
+    try {
+      sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+      // Checked before switching to WAL, so another program's database is left as it was.
+      check_schema(create);
+      exec("PRAGMA journal_mode=WAL", "setting WAL mode");
+      // FULL: a committed stage survives a power cut, not only a killed process.
+      exec("PRAGMA synchronous=FULL", "setting synchronous mode");
+      if (create) init_schema(create);
+    } catch (...) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw;
+    }
+  }
+  ~SqliteResultsStore() override { sqlite3_close(db_); }
+
+  void put_stage(const StageRow& row) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transaction([&] {
+      Statement s(db_, file_,
+                  "INSERT INTO stages(hash, name, arm, seed, status, wall_s) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                  "ON CONFLICT(hash) DO UPDATE SET name = excluded.name, "
+                  "arm = CASE WHEN stages.arm = '' THEN excluded.arm ELSE stages.arm END, "
+                  "seed = excluded.seed, status = excluded.status, wall_s = excluded.wall_s");
+      s.bind(1, row.hash).bind(2, row.name).bind(3, row.arm).bind(4, row.seed).bind(5, row.status).bind(6, row.wall_s);
+      s.run();
+    });
+  }
+
+  void replace_results(const std::string& arm, int64_t seed, const std::string& stage,
+                       const std::vector<ResultRow>& rows) override {
+    for (const auto& r : rows) {
+      if (r.arm != arm || r.seed != seed || r.stage != stage) {
+        input_error(file_, ": replace_results for (", arm, ", ", seed, ", ", stage, ") was given a row of (", r.arm,
+                    ", ", r.seed, ", ", r.stage, ")");
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    transaction([&] {
+      Statement del(db_, file_, "DELETE FROM results WHERE arm = ?1 AND seed = ?2 AND stage = ?3");
+      del.bind(1, arm).bind(2, seed).bind(3, stage);
+      del.run();
+      Statement ins(db_, file_,
+                    "INSERT INTO results(arm, seed, stage, task, language, split, metric, value) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      for (const auto& r : rows) {
+        ins.bind(1, r.arm).bind(2, r.seed).bind(3, r.stage).bind(4, r.task).bind(5, r.language).bind(6, r.split);
+        ins.bind(7, r.metric).bind(8, r.value);
+        ins.run();
+      }
+    });
+  }
+
+  void set_meta(const std::string& key, const std::string& value) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transaction([&] { write_meta(key, value); });
+  }
+
+  std::vector<ResultRow> results() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_,
+                "SELECT arm, seed, stage, task, language, split, metric, value FROM results "
+                "ORDER BY arm, seed, stage, task, language, split, metric");
+    std::vector<ResultRow> out;
+    while (s.step()) {
+      out.push_back({s.text(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.real(7)});
+    }
+    return out;
+  }
+
+  std::vector<StageRow> stages() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Insertion order: the order in which the runner first met each stage.
+    Statement s(db_, file_, "SELECT hash, name, arm, seed, status, wall_s FROM stages ORDER BY rowid");
+    std::vector<StageRow> out;
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), s.text(4), s.real(5)});
+    return out;
+  }
+
+  std::optional<std::string> meta(const std::string& key) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return read_meta(key);
+  }
+
+ private:
+  void exec(const char* sql, const char* what) const {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      const std::string text = message ? message : sqlite3_errmsg(db_);
+      sqlite3_free(message);
+      input_error(file_, ": results database: ", what, ": ", text);
+    }
+  }
+
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; any exception rolls back and propagates.
+  template <typename Body>
+  void transaction(Body&& body) {
+    exec("BEGIN IMMEDIATE", "starting a transaction");
+    try {
+      body();
+      exec("COMMIT", "committing");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  std::optional<std::string> read_meta(const std::string& key) const {
+    Statement s(db_, file_, "SELECT value FROM meta WHERE key = ?1");
+    s.bind(1, key);
+    if (s.step()) return s.text(0);
+    return std::nullopt;
+  }
+
+  void write_meta(const std::string& key, const std::string& value) {
+    Statement s(db_, file_, "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key).bind(2, value);
+    s.run();
+  }
+
+  bool has_table(const char* name) const {
+    Statement s(db_, file_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    s.bind(1, std::string(name));
+    return s.step();
+  }
+
+  // Throws unless the file holds the stilts schema of this version or (when `create`) no table at all.
+  // Returns whether the schema is there.
+  bool check_schema(bool create) const {
+    if (!has_table("meta")) {
+      if (!create) input_error(file_, ": not a stilts results database (no meta table)");
+      Statement any(db_, file_, "SELECT name FROM sqlite_master WHERE type = 'table' LIMIT 1");
+      if (any.step()) {
+        input_error(file_, ": an SQLite database but not a stilts results database (it has table '", any.text(0),
+                    "' and no meta table)");
+      }
+      return false;
+    }
+    const auto version = read_meta("schema_version");
+    if (!version) input_error(file_, ": not a stilts results database (meta has no schema_version)");
+    if (*version != std::to_string(kSchemaVersion)) {
+      input_error(file_, ": results database schema version ", *version, ", this stilts reads version ",
+                  kSchemaVersion, " (rerun the experiment into a new run directory, or use a matching stilts)");
+    }
+    return true;
+  }
+
+  void init_schema(bool create) {
+    // Checked again inside the write lock: another process may have created the schema meanwhile.
+    transaction([&] {
+      if (check_schema(create)) return;
+      exec(kSchema, "creating the schema");
+      write_meta("schema_version", std::to_string(kSchemaVersion));
+    });
+  }
+
+  std::string file_;
+  sqlite3* db_ = nullptr;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<ResultsStore> ResultsStore::open(const std::filesystem::path& path) {
+  return std::make_unique<SqliteResultsStore>(path, /*create=*/true);
+}
+
+std::unique_ptr<ResultsStore> ResultsStore::open_existing(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) input_error(path.string(), ": no results database here");
+  return std::make_unique<SqliteResultsStore>(path, /*create=*/false);
+}
+
+int ResultsStore::schema_version() { return kSchemaVersion; }
+
+}  // namespace stilts::pipeline

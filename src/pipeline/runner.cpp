@@ -1,0 +1,341 @@
+#include "pipeline/runner.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "io/hf_config.h"
+#include "models/pretrained.h"
+#include "pipeline/results_store.h"
+#include "tasks/datasets/dataset.h"
+#include "tasks/features.h"
+#include "text/auto.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/head.h"
+#include "train/trainer.h"
+
+namespace stilts::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kDoneMarker = "stage.json";
+constexpr const char* kEvalFile = "eval.json";
+
+// One `stilts run` per run directory at a time; the kernel drops the lock when the process dies.
+class RunDirLock {
+ public:
+  explicit RunDirLock(const fs::path& dir) {
+    const fs::path path = dir / ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd_ < 0) input_error(path.string(), ": cannot create the run lock");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      input_error(dir.string(), ": another stilts run is working in this run directory");
+    }
+  }
+  ~RunDirLock() { ::close(fd_); }
+  RunDirLock(const RunDirLock&) = delete;
+  RunDirLock& operator=(const RunDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+std::string seconds(double s) {
+  std::ostringstream out;
+  out.precision(1);
+  out << std::fixed;
+  if (s < 120) {
+    out << s << " s";
+  } else if (s < 7200) {
+    out << s / 60 << " min";
+  } else {
+    out << s / 3600 << " h";
+  }
+  return out.str();
+}
+
+tasks::ReadOptions read_options(const train::TrainConfig& c) {
+  tasks::ReadOptions o;
+  o.language = c.language;
+  o.text_a_column = c.text_a_column;
+  o.text_b_column = c.resolved_text_b_column();
+  o.label_column = c.label_column;
+  o.id_column = c.id_column;
+  o.language_column = c.language_column;
+  o.header = c.header;
+  o.regression = c.task == "regression";
+  o.label_names = c.label_names;
+  return o;
+}
+
+double value_of(const nlohmann::json& v) {
+  return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Evaluates the model in `model_dir` on every language's dev and test files of the stage's task:
+// {"dev": {"de": {"accuracy": ..}, ..}, "test": {..}, "examples": {"dev": {"de": n}, ..}}.
+nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& node, const fs::path& model_dir,
+                              std::ostream& log) {
+  const train::TrainConfig& c = node.config;
+  const TaskSpec& task = config.tasks.at(node.task);
+  const bool regression = c.task == "regression";
+  const tasks::TaskKind kind = tasks::parse_task_kind(c.task);
+  const train::Precision precision = train::parse_precision(c.precision);
+  at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(precision)));
+
+  const train::LabelSpace head =
+      train::label_space_of_config(io::read_config_json(model_dir), (model_dir / "config.json").string());
+  models::LoadOptions load;
+  load.head = models::HeadPolicy::kWith;
+  auto loaded = models::load_pretrained(model_dir, load);
+  const auto tokenizer = text::load_tokenizer(model_dir);
+
+  nlohmann::json out = {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()},
+                        {"examples", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}}};
+  for (const std::string split : {"dev", "test"}) {
+    for (const auto& [language, file] : config.eval_files(task, split)) {
+      tasks::ReadOptions read = read_options(c);
+      if (!language.empty()) read.language = language;
+      if (!regression) read.label_names = head.label_names;
+      const tasks::Dataset data = tasks::read_dataset(file, c.format, read);
+      if (data.examples.empty()) input_error(file, ": no examples");
+      tasks::Features features =
+          tasks::load_or_featurize(data, *tokenizer, model_dir, c.max_length, kind, c.resolved_cache_dir());
+      if (!regression) {  // gold ids into the head's label space, by name
+        std::vector<int64_t> to_head(data.label_names.size());
+        for (size_t i = 0; i < data.label_names.size(); ++i) {
+          const auto it = std::find(head.label_names.begin(), head.label_names.end(), data.label_names[i]);
+          if (it == head.label_names.end()) {
+            input_error(file, ": label '", data.label_names[i], "' is not one the model predicts (", head.describe(),
+                        ")");
+          }
+          to_head[i] = it - head.label_names.begin();
+        }
+        for (auto& l : features.labels) l = to_head[static_cast<size_t>(l)];
+      }
+      const train::Predictions p = train::predict(*loaded.model, features, c.eval_batch_size, precision);
+      const train::GroupMetrics groups = train::metrics_by_language(regression, p, features.languages);
+      const nlohmann::json metrics = train::metrics_json(groups);
+      if (!language.empty()) {
+        out[split][language] = metrics.at("all");
+        out["examples"][split][language] = features.size();
+      } else {
+        for (const auto& [group, values] : metrics.items()) {
+          if (group == "all" && metrics.size() > 1) continue;
+          out[split][group] = values;
+        }
+      }
+      std::string line = "  " + split + " " + (language.empty() ? file : language) + ":";
+      for (const auto& [name, v] : metrics.at("all").items()) {
+        std::ostringstream s;
+        s.precision(4);
+        s << std::fixed << value_of(v);
+        line += " " + name + " " + s.str();
+      }
+      log << line << " (" << features.size() << " examples)\n";
+    }
+  }
+  return out;
+}
+
+std::vector<ResultRow> result_rows(const Chain& chain, const StageNode& node, const nlohmann::json& eval) {
+  std::vector<ResultRow> rows;
+  for (const std::string split : {"dev", "test"}) {
+    if (!eval.contains(split)) continue;
+    for (const auto& [language, metrics] : eval.at(split).items()) {
+      for (const auto& [metric, value] : metrics.items()) {
+        ResultRow r;
+        r.arm = chain.arm;
+        r.seed = chain.seed;
+        r.stage = node.name;
+        r.task = node.task;
+        r.language = language;
+        r.split = split;
+        r.metric = metric;
+        r.value = value_of(value);
+        rows.push_back(std::move(r));
+      }
+    }
+  }
+  return rows;
+}
+
+std::string describe(const StageNode& node) {
+  std::string arms;
+  for (const auto& a : node.arms) arms += (arms.empty() ? "" : ", ") + a;
+  return node.name + " (task " + node.task + ", seed " + std::to_string(node.seed) + ", arms " + arms + ") " +
+         short_key(node.key);
+}
+
+void print_graph(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir, std::ostream& out) {
+  size_t to_run = 0;
+  out << "experiment " << config.name << ": " << graph.chains.size() << " chains (" << config.arms.size()
+      << " arms x " << config.seeds.size() << " seeds), " << graph.nodes.size() << " distinct stages; run dir "
+      << run_dir.string() << "\n";
+  for (const auto& node : graph.nodes) {
+    const StageState state = stage_state(run_dir, node.key);
+    std::string status = "run";
+    if (state == StageState::kDone) {
+      status = "cached";
+    } else if (state == StageState::kPartial) {
+      status = "resume";
+    }
+    if (state != StageState::kDone) ++to_run;
+    const std::string steps = node.config.max_steps > 0 ? std::to_string(node.config.max_steps) + " steps"
+                                                        : std::to_string(node.config.epochs) + " epochs";
+    out << "  " << status << "\t" << short_key(node.key) << "  " << node.name << "  seed " << node.seed << "  task "
+        << node.task << "  " << steps << "  from "
+        << (node.upstream.empty() ? std::string("base model") : short_key(node.upstream))
+        << (node.evaluated ? "  (evaluated)" : "") << "\n";
+  }
+  for (const auto& chain : graph.chains) {
+    out << "  arm " << chain.arm << " seed " << chain.seed << ":";
+    for (size_t i = 0; i < chain.keys.size(); ++i) {
+      out << (i ? " ->" : "") << " " << graph.node(chain.keys[i]).name << "[" << short_key(chain.keys[i]) << "]";
+    }
+    out << "\n";
+  }
+  out << to_run << " of " << graph.nodes.size() << " stages to run, " << graph.nodes.size() - to_run << " cached\n";
+}
+
+}  // namespace
+
+fs::path stage_dir(const fs::path& run_dir, const std::string& key) { return run_dir / "stages" / key; }
+
+StageState stage_state(const fs::path& run_dir, const std::string& key) {
+  const fs::path dir = stage_dir(run_dir, key);
+  std::error_code ec;
+  if (fs::exists(dir / kDoneMarker, ec) && fs::exists(dir / "model.safetensors", ec)) return StageState::kDone;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) return StageState::kPartial;
+  return StageState::kPending;
+}
+
+RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& options) {
+  std::ostream& log = *options.log;
+  config.validate();
+  const StageGraph graph = build_stage_graph(config);
+  const fs::path run_dir = fs::absolute(options.out).lexically_normal();
+  RunSummary summary;
+  summary.stages = graph.nodes.size();
+  if (options.dry_run) {
+    print_graph(config, graph, run_dir, *options.listing);
+    return summary;
+  }
+
+  fs::create_directories(run_dir / "stages");
+  RunDirLock lock(run_dir);
+  nlohmann::json resolved = config.to_json();
+  write_file_atomic(run_dir / "experiment.resolved.json", resolved.dump(2) + "\n");
+  const auto store = ResultsStore::open(run_dir / "results.sqlite");
+  store->set_meta("experiment", resolved.dump());
+  store->set_meta("name", config.name);
+
+  size_t pending = 0;
+  for (const auto& node : graph.nodes) {
+    if (stage_state(run_dir, node.key) != StageState::kDone) ++pending;
+  }
+  log << "stilts run: " << config.name << ": " << graph.nodes.size() << " stages, " << pending << " to run, "
+      << graph.nodes.size() - pending << " cached; run dir " << run_dir.string() << "\n";
+
+  // The target stage's evaluation as results rows of every (arm, seed) whose chain ends in it.
+  auto write_results = [&](const StageNode& node) {
+    if (!node.evaluated) return;
+    const nlohmann::json eval = read_json_file(stage_dir(run_dir, node.key) / kEvalFile);
+    for (const auto& chain : graph.chains) {
+      if (chain.keys.back() != node.key) continue;
+      const std::vector<ResultRow> rows = result_rows(chain, node, eval);
+      store->replace_results(chain.arm, chain.seed, node.name, rows);
+      summary.result_rows += rows.size();
+    }
+  };
+
+  const auto study_start = std::chrono::steady_clock::now();
+  size_t position = 0, finished_here = 0;
+  for (const auto& node : graph.nodes) {
+    ++position;
+    const fs::path dir = stage_dir(run_dir, node.key);
+    const std::string prefix = "[" + std::to_string(position) + "/" + std::to_string(graph.nodes.size()) + "] ";
+    StageRow row;
+    row.hash = node.key;
+    row.name = node.name;
+    row.arm = node.arm;
+    row.seed = node.seed;
+    if (stage_state(run_dir, node.key) == StageState::kDone) {
+      const nlohmann::json done = read_json_file(dir / kDoneMarker);
+      row.status = "done";
+      row.wall_s = done.value("wall_s", 0.0);
+      store->put_stage(row);
+      ++summary.cached;
+      write_results(node);
+      log << prefix << describe(node) << ": cached\n";
+      continue;
+    }
+
+    const auto start = std::chrono::steady_clock::now();
+    row.status = "running";
+    store->put_stage(row);
+    log << prefix << describe(node) << ": " << (stage_state(run_dir, node.key) == StageState::kPartial ? "resuming" : "training")
+        << "\n";
+    try {
+      train::TrainConfig c = node.config;
+      c.model = node.upstream.empty() ? config.model_path : stage_dir(run_dir, node.upstream).string();
+      c.out = dir.string();
+      train::TrainOptions train_options;
+      train_options.resume = true;
+      train_options.log = &log;
+      train_options.tty = options.tty;
+      const train::TrainOutcome outcome = train::run_training(c, train_options);
+      nlohmann::json done = {{"key", node.key},           {"name", node.name},
+                             {"task", node.task},         {"seed", node.seed},
+                             {"upstream", node.upstream}, {"steps", outcome.steps}};
+      if (node.evaluated) {
+        log << prefix << "evaluating " << node.name << " in " << config.languages.size() << " language(s)\n";
+        const nlohmann::json eval = evaluate_stage(config, node, dir, log);
+        write_file_atomic(dir / kEvalFile, eval.dump(2) + "\n");
+      }
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      done["wall_s"] = wall;
+      write_file_atomic(dir / kDoneMarker, done.dump(2) + "\n");  // the stage is finished from here on
+      row.status = "done";
+      row.wall_s = wall;
+      store->put_stage(row);
+      write_results(node);
+    } catch (...) {
+      row.status = "failed";
+      row.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      try {
+        store->put_stage(row);
+      } catch (...) {
+      }
+      throw;
+    }
+    ++summary.trained;
+    ++finished_here;
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - study_start).count();
+    const size_t left = pending - finished_here;
+    log << prefix << node.name << " done in " << seconds(row.wall_s) << "; " << left << " stage(s) left";
+    if (left > 0) log << ", study ETA " << seconds(elapsed / static_cast<double>(finished_here) * static_cast<double>(left));
+    log << "\n";
+  }
+
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - study_start).count();
+  log << "stilts run: done in " << seconds(total) << ": " << summary.trained << " stage(s) trained, " << summary.cached
+      << " cached; " << summary.result_rows << " result rows in " << (run_dir / "results.sqlite").string() << "\n";
+  return summary;
+}
+
+}  // namespace stilts::pipeline

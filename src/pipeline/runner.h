@@ -1,0 +1,51 @@
+// Running an experiment's stage graph into a run directory:
+//
+//   RUN_DIR/experiment.resolved.json   the config after defaults, file and --set (paths absolute)
+//   RUN_DIR/results.sqlite             results and stages tables (see results_store.h)
+//   RUN_DIR/stages/<key>/              one stage: the trainer's run directory (final model in HF layout,
+//                                      checkpoints/, metrics.json), eval.json (the per-language
+//                                      evaluation of a target stage) and stage.json, the done marker,
+//                                      written atomically last.
+//
+// A stage whose stage.json exists is skipped; an unfinished one is resumed from its last checkpoint
+// (the trainer's exact resume), so a run killed at any moment and started again ends with the same
+// results as one that was not. After each target stage (the last of an arm) the model is evaluated
+// zero-shot on every language's dev and test files and its rows go into results.sqlite per
+// (arm, seed) in one transaction.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "pipeline/experiment_config.h"
+#include "pipeline/stage_graph.h"
+
+namespace stilts::pipeline {
+
+struct RunOptions {
+  std::filesystem::path out;             // the run directory
+  bool dry_run = false;                  // print the stage graph to `listing` and return
+  std::ostream* log = &std::cerr;        // progress and the trainer's log
+  std::ostream* listing = &std::cout;    // --dry-run output
+  int tty = -1;                          // the trainer's progress bar: 1 yes, 0 plain lines, -1 auto
+};
+
+struct RunSummary {
+  size_t stages = 0;   // distinct stages in the graph
+  size_t cached = 0;   // finished before this run
+  size_t trained = 0;  // finished by this run (started fresh or resumed)
+  size_t result_rows = 0;
+};
+
+enum class StageState { kDone, kPartial, kPending };
+
+std::filesystem::path stage_dir(const std::filesystem::path& run_dir, const std::string& key);
+StageState stage_state(const std::filesystem::path& run_dir, const std::string& key);
+
+// Runs (or with dry_run, lists) the experiment. InputError for bad configs, data and models;
+// the trainer's errors pass through (the stage row is marked failed first).
+RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& options);
+
+}  // namespace stilts::pipeline

@@ -1,0 +1,425 @@
+// stilts run as a process: a two-arm (direct, intermediate -> target), two-seed, three-language study
+// with a tiny model on data written here (PAWS-X layout target, GLUE SST-2 intermediate), SIGKILLed in
+// the middle of a target stage and run again, ends with the same results table as an uninterrupted
+// run, with the intermediate stage trained exactly once per seed; --dry-run lists the graph.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "common/files.h"
+#include "models/pretrained.h"
+#include "models/registry.h"
+#include "pipeline/results_store.h"
+#include "support/fixtures.h"
+#include "support/run.h"
+#include "train/checkpoint.h"
+
+extern char** environ;
+
+namespace stilts {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::run_stilts;
+
+const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
+                                         "big", "small", "old", "new", "yes", "no", "and", "the"};
+const std::vector<std::string> kLanguages = {"en", "de", "fr"};
+
+// A randomly initialised tiny BertModel (hidden 32, 2 layers) with a WordPiece vocab.txt.
+fs::path make_tiny_bert(const fs::path& dir) {
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  vocab.insert(vocab.end(), kWords.begin(), kWords.end());
+  const nlohmann::json config = {
+      {"model_type", "bert"},    {"vocab_size", vocab.size()},    {"hidden_size", 32},
+      {"num_hidden_layers", 2},  {"num_attention_heads", 2},      {"intermediate_size", 64},
+      {"max_position_embeddings", 64}, {"type_vocab_size", 2},    {"pad_token_id", 0}};
+  torch::manual_seed(0);
+  models::BuildOptions build;
+  build.with_head = false;
+  auto model = models::create_model(config, "tiny", build);
+  models::save_pretrained(*model, dir);
+  std::string text;
+  for (const auto& v : vocab) text += v + "\n";
+  write_file_atomic(dir / "vocab.txt", text);
+  return dir;
+}
+
+std::string words(std::mt19937& rng, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += (i ? " " : "") + kWords[rng() % 12];
+  return out;
+}
+
+// PAWS-X layout: id, sentence1, sentence2, label; 1 when the second sentence holds "yes".
+std::string pawsx_tsv(int rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string tsv = "id\tsentence1\tsentence2\tlabel\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool positive = rng() % 2;
+    const std::string b = words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3);
+    tsv += std::to_string(i + 1) + "\t" + words(rng, 2 + rng() % 4) + "\t" + b + "\t" + (positive ? "1" : "0") + "\n";
+  }
+  return tsv;
+}
+
+// GLUE SST-2 layout: sentence, label; 1 when the sentence holds "yes".
+std::string sst2_tsv(int rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string tsv = "sentence\tlabel\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool positive = rng() % 2;
+    tsv += words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3) + "\t" +
+           (positive ? "1" : "0") + "\n";
+  }
+  return tsv;
+}
+
+const char* kExperiment = R"([experiment]
+name = "tiny-pawsx"
+seeds = [1, 2]
+languages = ["en", "de", "fr"]
+train_language = "en"
+
+[model]
+path = "model"
+
+[tasks.sst]
+kind = "classification"
+format = "glue-sst2"
+train = "data/SST-2/train.tsv"
+dev = "data/SST-2/dev.tsv"
+
+[tasks.pawsx]
+kind = "pair-classification"
+format = "pawsx"
+train = "data/paws-x/{lang}/train.tsv"
+dev = "data/paws-x/{lang}/dev_2k.tsv"
+test = "data/paws-x/{lang}/test_2k.tsv"
+
+[stages.intermediate]
+task = "sst"
+max_steps = 12
+lr = 1e-3
+batch_size = 8
+max_length = 32
+eval_every = 6
+
+[stages.target]
+task = "pawsx"
+max_steps = 40
+lr = 3e-3
+batch_size = 8
+max_length = 32
+eval_every = 10
+checkpoint_every = 2
+warmup_ratio = 0.1
+final_model = "last"
+head = "reinit"
+
+[arms]
+direct = ["target"]
+intermediate = ["intermediate", "target"]
+)";
+
+struct Study {
+  fs::path root, config;
+};
+
+Study make_study() {
+  Study s;
+  s.root = testing::make_temp_dir();
+  make_tiny_bert(s.root / "model");
+  unsigned seed = 10;
+  for (const auto& language : kLanguages) {
+    const fs::path dir = s.root / "data" / "paws-x" / language;
+    fs::create_directories(dir);
+    if (language == "en") write_file_atomic(dir / "train.tsv", pawsx_tsv(200, seed++));
+    write_file_atomic(dir / "dev_2k.tsv", pawsx_tsv(40, seed++));
+    write_file_atomic(dir / "test_2k.tsv", pawsx_tsv(40, seed++));
+  }
+  fs::create_directories(s.root / "data" / "SST-2");
+  write_file_atomic(s.root / "data" / "SST-2" / "train.tsv", sst2_tsv(160, 1));
+  write_file_atomic(s.root / "data" / "SST-2" / "dev.tsv", sst2_tsv(40, 2));
+  s.config = s.root / "experiment.toml";
+  write_file_atomic(s.config, kExperiment);
+  return s;
+}
+
+std::vector<std::string> run_args(const Study& s, const fs::path& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"run", s.config.string(), "--out", out.string(),
+                                   "--set", "stages.target.cache_dir=" + (s.root / "cache").string(),
+                                   "--set", "stages.intermediate.cache_dir=" + (s.root / "cache").string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+pid_t spawn_stilts(const std::vector<std::string>& args, const fs::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const std::string program = testing::cli_path().string();
+  std::vector<char*> argv = {const_cast<char*>(program.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "posix_spawn failed";
+  return pid;
+}
+
+// The step of the last checkpoint of an unfinished stage that continues from another stage (a target
+// after the intermediate stage), or -1.
+int64_t downstream_checkpoint(const fs::path& run_dir) {
+  try {
+    if (!fs::exists(run_dir / "stages")) return -1;
+    for (const auto& entry : fs::directory_iterator(run_dir / "stages")) {
+      const fs::path dir = entry.path();
+      if (fs::exists(dir / "stage.json") || !fs::exists(dir / "config.resolved.json")) continue;
+      const auto config = read_json_file(dir / "config.resolved.json");
+      if (config.at("model").get<std::string>().find("/stages/") == std::string::npos) continue;
+      const auto last = train::latest_checkpoint(dir / "checkpoints", "last");
+      if (last) return last->step;
+    }
+  } catch (const std::exception&) {
+    // a file renamed while looking
+  }
+  return -1;
+}
+
+using Row = std::tuple<std::string, int64_t, std::string, std::string, std::string, std::string, std::string>;
+
+std::map<Row, double> results_of(const fs::path& run_dir) {
+  const auto store = pipeline::ResultsStore::open(run_dir / "results.sqlite");
+  std::map<Row, double> out;
+  for (const auto& r : store->results()) {
+    out[{r.arm, r.seed, r.stage, r.task, r.language, r.split, r.metric}] = r.value;
+  }
+  return out;
+}
+
+int count_matches(const std::string& text, const std::regex& re) {
+  return static_cast<int>(std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()));
+}
+
+TEST(RunCli, KilledInTheTargetStageAndRerunMatchesAnUninterruptedRun) {
+  const Study s = make_study();
+  const fs::path a = s.root / "uninterrupted", b = s.root / "killed";
+
+  // The graph before anything ran: 2 seeds x (direct target, intermediate, target after intermediate).
+  const auto dry = run_stilts(run_args(s, a, {"--dry-run"}));
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("6 of 6 stages to run, 0 cached"));
+  EXPECT_EQ(count_matches(dry.out, std::regex(R"(\n  run\t\w+  intermediate  seed)")), 2) << dry.out;
+  EXPECT_THAT(dry.out, HasSubstr("arm intermediate seed 2: intermediate["));
+  EXPECT_FALSE(fs::exists(a)) << "--dry-run must not create the run directory";
+
+  const auto ra = run_stilts(run_args(s, a));
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  const auto results_a = results_of(a);
+  // 2 arms x 2 seeds x 3 languages x {dev, test} x {accuracy, macro_f1}.
+  ASSERT_EQ(results_a.size(), 48u) << ra.err;
+  std::set<std::string> languages;
+  for (const auto& [row, value] : results_a) {
+    languages.insert(std::get<4>(row));
+    EXPECT_EQ(std::get<2>(row), "target");
+    EXPECT_EQ(std::get<3>(row), "pawsx");
+    EXPECT_TRUE(std::isfinite(value));
+  }
+  EXPECT_EQ(languages, std::set<std::string>(kLanguages.begin(), kLanguages.end()));
+
+  // Killed while a target stage after the intermediate stage is between checkpoints, then rerun.
+  const fs::path log = s.root / "killed.log";
+  const pid_t pid = spawn_stilts(run_args(s, b), log);
+  int64_t killed_at = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    const int64_t step = downstream_checkpoint(b);
+    if (step >= 4) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+      killed_at = step;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  ASSERT_GE(killed_at, 4) << "the run ended or stalled before it could be killed in a target stage\n"
+                          << read_file(log);
+  ASSERT_LT(killed_at, 40);
+  std::cout << "killed after the target stage's checkpoint at step " << killed_at << " of 40\n";
+
+  const auto dry_b = run_stilts(run_args(s, b, {"--dry-run"}));
+  ASSERT_EQ(dry_b.exit_code, 0) << dry_b.err;
+  EXPECT_THAT(dry_b.out, HasSubstr("resume\t"));
+  EXPECT_THAT(dry_b.out, HasSubstr("cached\t"));
+
+  const auto rb = run_stilts(run_args(s, b));
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_THAT(rb.err, HasSubstr("resuming from"));
+  const auto results_b = results_of(b);
+  ASSERT_EQ(results_b.size(), results_a.size());
+  for (const auto& [row, value] : results_a) {
+    ASSERT_TRUE(results_b.count(row)) << std::get<0>(row) << " " << std::get<4>(row);
+    EXPECT_EQ(value, results_b.at(row)) << std::get<0>(row) << " seed " << std::get<1>(row) << " "
+                                        << std::get<4>(row) << " " << std::get<5>(row) << " " << std::get<6>(row);
+  }
+
+  // The intermediate stage: trained exactly once per seed across the killed run and the rerun, one
+  // row each in the stages table, one directory each; 2 seeds x 3 distinct stages in all.
+  const std::string both_logs = read_file(log) + rb.err;
+  EXPECT_EQ(count_matches(both_logs, std::regex(R"(\] intermediate \(task sst, seed \d+[^\n]*: (training|resuming)\n)")),
+            2)
+      << both_logs;
+  EXPECT_EQ(count_matches(rb.err, std::regex(R"(\] intermediate \(task sst, seed 1[^\n]*: cached\n)")), 1) << rb.err;
+  const auto store = pipeline::ResultsStore::open(b / "results.sqlite");
+  const auto stages = store->stages();
+  EXPECT_EQ(stages.size(), 6u);
+  std::set<int64_t> intermediate_seeds;
+  for (const auto& st : stages) {
+    EXPECT_EQ(st.status, "done") << st.name << " seed " << st.seed;
+    if (st.name == "intermediate") {
+      EXPECT_TRUE(intermediate_seeds.insert(st.seed).second) << "seed " << st.seed << " twice";
+      EXPECT_EQ(st.arm, "intermediate");
+    }
+  }
+  EXPECT_EQ(intermediate_seeds, (std::set<int64_t>{1, 2}));
+  int stage_dirs = 0, intermediate_dirs = 0;
+  for (const auto& entry : fs::directory_iterator(b / "stages")) {
+    ++stage_dirs;
+    if (read_json_file(entry.path() / "stage.json").at("name") == "intermediate") ++intermediate_dirs;
+  }
+  EXPECT_EQ(stage_dirs, 6);
+  EXPECT_EQ(intermediate_dirs, 2);
+  // The same stage keys in both run directories, and the resolved config written.
+  std::set<std::string> keys_a, keys_b;
+  for (const auto& e : fs::directory_iterator(a / "stages")) keys_a.insert(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(b / "stages")) keys_b.insert(e.path().filename().string());
+  EXPECT_EQ(keys_a, keys_b);
+  for (const auto& key : keys_a) {  // every stage's final weights bit-identical, the resumed one included
+    EXPECT_TRUE(read_file(a / "stages" / key / "model.safetensors") == read_file(b / "stages" / key / "model.safetensors"))
+        << key;
+  }
+  EXPECT_TRUE(fs::exists(b / "experiment.resolved.json"));
+
+  // A third run: everything cached, nothing trained, results unchanged.
+  const auto rc = run_stilts(run_args(s, b));
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  EXPECT_THAT(rc.err, HasSubstr("0 to run, 6 cached"));
+  EXPECT_EQ(results_of(b), results_a);
+  // Another hyper-parameter for the target: the intermediate stages stay cached.
+  const auto changed = run_stilts(run_args(s, b, {"--dry-run", "--set", "stages.target.lr=2e-3"}));
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_THAT(changed.out, HasSubstr("4 of 6 stages to run, 2 cached"));
+}
+
+TEST(RunCli, BadConfigsNameTheKey) {
+  const Study s = make_study();
+  const auto unknown = run_stilts({"run", s.config.string(), "--set", "stages.target.learning_rate=1", "--dry-run"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("stages.target.learning_rate"));
+  const auto arm = run_stilts({"run", s.config.string(), "--set", "arms.broken=[\"missing\"]", "--dry-run"});
+  EXPECT_EQ(arm.exit_code, 1);
+  EXPECT_THAT(arm.err, HasSubstr("missing"));
+}
+
+// The same study shape on the real data in ../shared/fixtures/data: English PAWS-Wiki as training data,
+// PAWS-X dev and test in 7 languages, SST-2 as the intermediate task; a tiny random model (the point is
+// the data path, not the accuracy).
+TEST(RunCli, SharedFixturesStudyInSevenLanguages) {
+  STILTS_REQUIRE_SHARED("data/pawsx");
+  STILTS_REQUIRE_SHARED("data/paws-wiki");
+  STILTS_REQUIRE_SHARED("data/sst2");
+  const fs::path root = testing::make_temp_dir();
+  make_tiny_bert(root / "model");
+  const fs::path data = testing::fixtures_dir() / "data";
+  const std::string config = std::string(R"([experiment]
+name = "pawsx-fixtures"
+seeds = [1]
+languages = ["en", "de", "es", "fr", "ja", "ko", "zh"]
+
+[model]
+path = "model"
+
+[tasks.sst2]
+kind = "classification"
+format = "glue-sst2"
+train = ")") + (data / "sst2" / "train.tsv").string() + R"("
+dev = ")" + (data / "sst2" / "dev.tsv").string() + R"("
+
+[tasks.pawsx]
+kind = "pair-classification"
+format = "pawsx"
+train = ")" + (data / "paws-wiki" / "dev.tsv").string() + R"("
+dev = ")" + (data / "pawsx").string() + R"(/{lang}/dev_2k.tsv"
+test = ")" + (data / "pawsx").string() + R"(/{lang}/test_2k.tsv"
+
+[stages.intermediate]
+task = "sst2"
+max_steps = 10
+batch_size = 16
+max_length = 32
+eval_batch_size = 256
+lr = 1e-3
+
+[stages.target]
+task = "pawsx"
+max_steps = 10
+batch_size = 16
+max_length = 32
+eval_batch_size = 256
+lr = 1e-3
+head = "reinit"
+
+[arms]
+direct = ["target"]
+intermediate = ["intermediate", "target"]
+)";
+  write_file_atomic(root / "experiment.toml", config);
+  const auto r = run_stilts({"run", (root / "experiment.toml").string(), "--out", (root / "run").string(), "--set",
+                             "stages.target.cache_dir=" + (root / "cache").string(), "--set",
+                             "stages.intermediate.cache_dir=" + (root / "cache").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = results_of(root / "run");
+  EXPECT_EQ(results.size(), 2u * 7 * 2 * 2) << r.err;  // arms x languages x splits x metrics
+  std::set<std::string> languages;
+  for (const auto& [row, value] : results) {
+    languages.insert(std::get<4>(row));
+    if (std::get<6>(row) == "accuracy") {
+      EXPECT_GT(value, 0.2);
+      EXPECT_LT(value, 0.8);  // a 10-step tiny model is near chance
+    }
+  }
+  EXPECT_EQ(languages.size(), 7u);
+  std::string target;
+  for (const auto& st : pipeline::ResultsStore::open(root / "run" / "results.sqlite")->stages()) {
+    if (st.name == "target") target = st.hash;
+  }
+  ASSERT_FALSE(target.empty());
+  const auto eval = read_json_file(root / "run" / "stages" / target / "eval.json");
+  EXPECT_GT(eval.at("examples").at("test").at("ja").get<int64_t>(), 1500);  // placeholders skipped, not errors
+}
+
+}  // namespace
+}  // namespace stilts

@@ -1,0 +1,213 @@
+// stilts results RUN_DIR [--json|--csv] [--baseline ARM] [--level L]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common/error.h"
+#include "pipeline/results_store.h"
+#include "pipeline/study_stats.h"
+
+namespace stilts::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+std::string fixed(double v, int digits = 4, bool sign = false) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, sign ? "%+.*f" : "%.*f", digits, v);
+  return buf;
+}
+
+std::string interval(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return "n/a";
+  return "[" + fixed(lo) + ", " + fixed(hi) + "]";
+}
+
+std::string p_text(double p) {
+  if (!std::isfinite(p)) return "n/a";
+  if (p < 1e-4) return "<0.0001";
+  return fixed(p);
+}
+
+// A plain column-aligned table.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
+  for (const auto& r : rows) {
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t c = 0; c < r.size(); ++c) {
+      out += r[c];
+      if (c + 1 < r.size()) out += std::string(width[c] - r[c].size() + 2, ' ');
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    std::cout << out << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_number(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+void add_results_command(CLI::App& app) {
+  struct Args {
+    std::string run_dir;
+    bool json = false;
+    bool csv = false;
+    std::string baseline;
+    double level = 0.95;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "results",
+      "Print a run directory's results (RUN_DIR/results.sqlite): per arm and language mean ± std over seeds with\n"
+      "t confidence intervals, each arm's per-language difference from the baseline arm (paired over seeds)\n"
+      "with its interval, p-value and significance, and the stages table.");
+  cmd->add_option("run_dir", args->run_dir, "run directory written by stilts run")->required();
+  auto* json = cmd->add_flag("--json", args->json,
+                             "one JSON document with \"results\", \"summary\", \"differences\", \"stages\"");
+  cmd->add_flag("--csv", args->csv, "the summary rows as CSV")->excludes(json);
+  cmd->add_option("--baseline", args->baseline,
+                  "arm the others are compared with (default: \"direct\" if present, else the first by name)");
+  cmd->add_option("--level", args->level, "confidence level of the intervals")->default_val(0.95)
+      ->check(CLI::Range(0.5, 0.9999));
+  cmd->callback([args] {
+    const fs::path dir = args->run_dir;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) input_error(dir.string(), ": no such run directory");
+    const fs::path db = dir / "results.sqlite";
+    if (!fs::is_regular_file(db, ec)) {
+      input_error(db.string(), ": no results database (is ", dir.string(), " a stilts run directory?)");
+    }
+    const auto store = pipeline::ResultsStore::open_existing(db);
+    const auto rows = store->results();
+    const auto stages = store->stages();
+    pipeline::StatsOptions options;
+    options.level = args->level;
+    const auto summary = pipeline::summarize(rows, options);
+    const auto arms = pipeline::arm_names(rows);
+    std::string baseline = args->baseline.empty() ? pipeline::default_baseline(arms) : args->baseline;
+    if (!args->baseline.empty() && std::find(arms.begin(), arms.end(), baseline) == arms.end()) {
+      std::string names;
+      for (const auto& a : arms) names += (names.empty() ? "" : ", ") + a;
+      input_error(db.string(), ": --baseline '", baseline, "' is not an arm (arms: ", names.empty() ? "none" : names,
+                  ")");
+    }
+    std::vector<pipeline::DifferenceRow> differences;
+    for (const auto& arm : arms) {
+      if (arm == baseline) continue;
+      auto d = pipeline::arm_differences(rows, arm, baseline, options);
+      differences.insert(differences.end(), d.begin(), d.end());
+    }
+
+    if (args->csv) {
+      std::cout << "arm,stage,task,language,split,metric,n,mean,std,ci_lower,ci_upper,level\n";
+      for (const auto& s : summary) {
+        std::cout << csv_field(s.arm) << ',' << csv_field(s.stage) << ',' << csv_field(s.task) << ','
+                  << csv_field(s.language) << ',' << csv_field(s.split) << ',' << csv_field(s.metric) << ',' << s.n
+                  << ',' << csv_number(s.mean) << ',' << csv_number(s.std) << ',' << csv_number(s.ci_lower) << ','
+                  << csv_number(s.ci_upper) << ',' << csv_number(s.level) << "\n";
+      }
+      return;
+    }
+
+    if (args->json) {
+      nlohmann::json j;
+      j["run_dir"] = dir.string();
+      j["baseline"] = baseline;
+      j["level"] = args->level;
+      j["results"] = nlohmann::json::array();
+      for (const auto& r : rows) {
+        j["results"].push_back({{"arm", r.arm}, {"seed", r.seed}, {"stage", r.stage}, {"task", r.task},
+                                {"language", r.language}, {"split", r.split}, {"metric", r.metric},
+                                {"value", number(r.value)}});
+      }
+      j["summary"] = nlohmann::json::array();
+      for (const auto& s : summary) {
+        j["summary"].push_back({{"arm", s.arm}, {"stage", s.stage}, {"task", s.task}, {"language", s.language},
+                                {"split", s.split}, {"metric", s.metric}, {"n", s.n}, {"undefined", s.undefined},
+                                {"seeds", s.seeds}, {"mean", number(s.mean)}, {"std", number(s.std)},
+                                {"ci_lower", number(s.ci_lower)}, {"ci_upper", number(s.ci_upper)},
+                                {"level", s.level}});
+      }
+      j["differences"] = nlohmann::json::array();
+      for (const auto& d : differences) {
+        j["differences"].push_back(
+            {{"arm", d.arm_a}, {"baseline", d.arm_b}, {"stage", d.stage}, {"task", d.task}, {"language", d.language},
+             {"split", d.split}, {"metric", d.metric}, {"method", d.method}, {"n", d.n},
+             {"mean_arm", number(d.mean_a)}, {"mean_baseline", number(d.mean_b)},
+             {"difference", number(d.difference)}, {"ci_lower", number(d.ci_lower)},
+             {"ci_upper", number(d.ci_upper)}, {"p_value", number(d.p_value)}, {"level", d.level},
+             {"significant", d.significant}});
+      }
+      j["stages"] = nlohmann::json::array();
+      for (const auto& s : stages) {
+        j["stages"].push_back({{"hash", s.hash}, {"name", s.name}, {"arm", s.arm}, {"seed", s.seed},
+                               {"status", s.status}, {"wall_s", number(s.wall_s)}});
+      }
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
+
+    const std::string pct = fixed(100 * args->level, 0) + "%";
+    std::cout << "run " << dir.string() << ": " << rows.size() << " results, " << arms.size() << " arms, "
+              << stages.size() << " stages\n\n";
+    std::cout << "summary (mean ± std over seeds, " << pct << " t-interval of the mean)\n";
+    {
+      std::vector<std::vector<std::string>> t;
+      for (const auto& s : summary) {
+        t.push_back({s.task, s.split, s.metric, s.language, s.arm, s.stage, std::to_string(s.n),
+                     fixed(s.mean) + " ± " + fixed(s.std), interval(s.ci_lower, s.ci_upper)});
+      }
+      print_table({"task", "split", "metric", "language", "arm", "stage", "n", "mean ± std", "ci"}, t);
+    }
+    std::cout << "\ndifferences vs " << (baseline.empty() ? "-" : baseline)
+              << " (arm − baseline; paired over seeds, " << pct << " t-interval; * = interval excludes 0)\n";
+    if (differences.empty()) {
+      std::cout << "(none: " << (arms.size() < 2 ? "fewer than two arms" : "no figures in common") << ")\n";
+    } else {
+      std::vector<std::vector<std::string>> t;
+      for (const auto& d : differences) {
+        t.push_back({d.task, d.split, d.metric, d.language, d.arm_a, d.stage, d.method, std::to_string(d.n),
+                     fixed(d.difference, 4, true), interval(d.ci_lower, d.ci_upper), p_text(d.p_value),
+                     d.significant ? "*" : ""});
+      }
+      print_table({"task", "split", "metric", "language", "arm", "stage", "test", "n", "difference", "ci", "p", "sig"},
+                  t);
+    }
+    std::cout << "\nstages\n";
+    {
+      std::vector<std::vector<std::string>> t;
+      for (const auto& s : stages) {
+        t.push_back({s.hash, s.name, s.arm, std::to_string(s.seed), s.status, fixed(s.wall_s, 1)});
+      }
+      print_table({"hash", "name", "arm", "seed", "status", "wall_s"}, t);
+    }
+  });
+}
+
+}  // namespace stilts::cli
