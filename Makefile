@@ -27,6 +27,7 @@ demo: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)
+	@bash bench/train_run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

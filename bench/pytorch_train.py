@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""The PyTorch side of bench/train_throughput: the same fine-tuning steps in plain PyTorch.
+
+transformers' BertForSequenceClassification (train mode: dropout where transformers has it) written
+with torch.nn.functional over nn.Parameters read from the model directory train_throughput wrote
+(config.json + model.safetensors, parsed here with struct/json and torch.frombuffer), and the batches
+it wrote with --write-batches (the same rows, lengths and padding). A step is what transformers'
+Trainer does: zero_grad, forward, cross-entropy, backward, clip_grad_norm_(1.0), torch.optim.AdamW
+step (weight decay 0.01 except biases and LayerNorm weights), LambdaLR linear schedule step. fp32.
+
+  pytorch_train.py --model-dir DIR --batches FILE [--modes padded,dynamic] [--threads 1] [--seed 0]
+                   [--check-loss X] [--no-bench | --serve]
+
+--check-loss: the eval-mode loss train_throughput --no-bench printed for the batch dynamic.timed.0;
+exit 1 when this side's differs by more than the tolerance. One JSON line per mode, as the C++ side;
+--serve: steps on request, one line "<mode> <warmup|timed> <k>" on stdin, one JSON line back.
+
+Letters: B batch, T tokens, H hidden, N heads, D head dim, C classes.
+"""
+import argparse
+import ctypes
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
+          "I64": torch.int64, "I32": torch.int32, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+CHECK_TOLERANCE = 1e-4  # same ops on the same libraries: differences are summation-order noise
+
+
+def load_safetensors(path):
+    """({name: tensor}, metadata) from a safetensors file: 8-byte little-endian header length, JSON
+    header, data. Tensors are copies (they become trainable parameters)."""
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    (header_len,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + header_len])
+    start = 8 + header_len
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = DTYPES[info["dtype"]]
+        begin, end = info["data_offsets"]
+        count = (end - begin) // torch.empty((), dtype=dtype).element_size()
+        t = torch.frombuffer(data, dtype=dtype, count=count, offset=start + begin) if count else torch.empty(0, dtype=dtype)
+        tensors[name] = t.reshape(info["shape"]).clone()
+    return tensors, header.get("__metadata__", {})
+
+
+def activation(x, name):
+    if name == "gelu":
+        return F.gelu(x)
+    if name in ("gelu_new", "gelu_pytorch_tanh"):
+        return F.gelu(x, approximate="tanh")
+    if name == "relu":
+        return F.relu(x)
+    if name in ("silu", "swish"):
+        return F.silu(x)
+    if name == "tanh":
+        return torch.tanh(x)
+    raise ValueError(f"hidden_act {name!r} is not supported")
+
+
+class Bert:
+    """BertForSequenceClassification.forward, transformers' op order and dropout placement."""
+
+    def __init__(self, config, weights):
+        self.c = config
+        self.w = {name: torch.nn.Parameter(t) for name, t in weights.items()}
+        self.num_heads = config["num_attention_heads"]
+        self.eps = config.get("layer_norm_eps", 1e-12)
+        self.act = config.get("hidden_act", "gelu")
+        self.num_layers = config["num_hidden_layers"]
+        self.p_hidden = config.get("hidden_dropout_prob", 0.1)
+        self.p_attention = config.get("attention_probs_dropout_prob", 0.1)
+        p = config.get("classifier_dropout")
+        self.p_classifier = self.p_hidden if p is None else p
+        self.training = True
+
+    def parameter_groups(self, weight_decay):
+        """transformers' Trainer rule: no decay for biases and LayerNorm weights."""
+        decay = [p for n, p in self.w.items() if "bias" not in n and "LayerNorm." not in n]
+        no_decay = [p for n, p in self.w.items() if "bias" in n or "LayerNorm." in n]
+        return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+    def linear(self, x, name):
+        return F.linear(x, self.w[name + ".weight"], self.w[name + ".bias"])
+
+    def layer_norm(self, x, name):
+        return F.layer_norm(x, (x.shape[-1],), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
+
+    def dropout(self, x, p):
+        return F.dropout(x, p, self.training)
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        w = self.w
+        B, T = input_ids.shape
+        e = "bert.embeddings."
+        position_ids = torch.arange(T, dtype=torch.long).unsqueeze(0)  # [1, T]
+        x = F.embedding(input_ids, w[e + "word_embeddings.weight"])  # [B, T, H]
+        x = x + F.embedding(token_type_ids, w[e + "token_type_embeddings.weight"])
+        x = x + F.embedding(position_ids, w[e + "position_embeddings.weight"])
+        hidden = self.dropout(self.layer_norm(x, e + "LayerNorm"), self.p_hidden)
+        H = hidden.shape[-1]
+        D = H // self.num_heads
+        mask = (1.0 - attention_mask.to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+        mask = mask[:, None, None, :]  # [B, 1, 1, T]
+
+        def heads(t):  # [B, T, H] -> [B, N, T, D]
+            return t.view(B, T, self.num_heads, D).transpose(1, 2)
+
+        for i in range(self.num_layers):
+            p = f"bert.encoder.layer.{i}."
+            q = heads(self.linear(hidden, p + "attention.self.query"))
+            k = heads(self.linear(hidden, p + "attention.self.key"))
+            v = heads(self.linear(hidden, p + "attention.self.value"))
+            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D)  # [B, N, T, T]
+            scores = scores + mask
+            probs = self.dropout(torch.softmax(scores, dim=-1), self.p_attention)
+            context = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H)  # [B, T, H]
+            attended = self.dropout(self.linear(context, p + "attention.output.dense"), self.p_hidden)
+            attended = self.layer_norm(attended + hidden, p + "attention.output.LayerNorm")
+            inner = activation(self.linear(attended, p + "intermediate.dense"), self.act)  # [B, T, I]
+            out = self.dropout(self.linear(inner, p + "output.dense"), self.p_hidden)
+            hidden = self.layer_norm(out + attended, p + "output.LayerNorm")  # [B, T, H]
+        pooled = torch.tanh(self.linear(hidden[:, 0], "bert.pooler.dense"))  # [B, H]
+        return self.linear(self.dropout(pooled, self.p_classifier), "classifier")  # [B, C]
+
+
+def openblas_info():
+    """(threads, kernel set) of the OpenBLAS torch loaded, or (None, None) when the BLAS is another."""
+    with open("/proc/self/maps") as f:
+        paths = sorted({line.split()[-1] for line in f if "libopenblas" in line})
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)  # already loaded: the same handle
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_num_threads(), lib.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            continue
+    return None, None
+
+
+def batches_of(tensors, mode, kind, count):
+    """[(input_ids, attention_mask, token_type_ids, labels)] of `mode`.`kind`.k for k < count."""
+    out = []
+    for k in range(count):
+        name = f"{mode}.{kind}.{k}."
+        out.append(tuple(tensors[name + part] for part in ("input_ids", "attention_mask", "token_type_ids", "labels")))
+    return out
+
+
+class Trainer:
+    def __init__(self, model, total_steps, lr=2e-5, weight_decay=0.01):
+        self.model = model
+        self.params = list(model.w.values())
+        self.optimizer = torch.optim.AdamW(model.parameter_groups(weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+        # get_linear_schedule_with_warmup with 0 warm-up steps
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: max(0.0, (total_steps - step) / max(1, total_steps)))
+        self.last_loss = 0.0
+
+    def run(self, batch):
+        input_ids, attention_mask, token_type_ids, labels = batch
+        self.optimizer.zero_grad()
+        logits = self.model.forward(input_ids, attention_mask, token_type_ids)  # [B, C]
+        loss = F.cross_entropy(logits.float(), labels)
+        self.last_loss = loss.item()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.optimizer.step()
+        self.scheduler.step()
+        return int(attention_mask.sum())
+
+
+def environment():
+    openblas_threads, openblas_core = openblas_info()
+    return {
+        "torch_threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
+        "openblas_threads": openblas_threads, "openblas_core": openblas_core,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "torch_version": torch.__version__,
+    }
+
+
+def timed_step(trainer, batch):
+    """(seconds, non-pad tokens, B × T) of one step."""
+    start = time.perf_counter()
+    tokens = trainer.run(batch)
+    return time.perf_counter() - start, tokens, batch[0].numel()
+
+
+def time_mode(trainer, tensors, meta, mode, batch_size):
+    """All of a mode's steps in this process: warm-up, then the timed batches."""
+    warmup, steps = int(meta["warmup"]), int(meta["steps"])
+    for batch in batches_of(tensors, mode, "warmup", warmup):
+        trainer.run(batch)
+    seconds, tokens, computed = [], 0, 0
+    for batch in batches_of(tensors, mode, "timed", steps):
+        s, n, c = timed_step(trainer, batch)
+        seconds.append(s)
+        tokens += n
+        computed += c
+    total = sum(seconds)
+    return {
+        "kind": "steps", "impl": "pytorch", "mode": mode,
+        "model": "bert-base (BertForSequenceClassification, 2 labels), fp32, train mode",
+        "batch": batch_size, "warmup": warmup, "steps": steps, "tokens": tokens, "computed_tokens": computed,
+        "seconds": round(total, 3), "tokens_per_s": round(tokens / total, 3), "s_per_step": round(total / steps, 3),
+        "step_s": [round(s, 3) for s in seconds], "last_loss": round(trainer.last_loss, 3),
+        **environment(),
+    }
+
+
+def serve(trainer, tensors, meta, batch_size):
+    """One step per line of stdin, "<mode> <warmup|timed> <k>", one JSON line per step on stdout, until
+    end of input (bench/train_run.sh drives this and train_throughput --serve in lockstep)."""
+    print(json.dumps({"kind": "ready", "impl": "pytorch", "batch": batch_size, **environment()}), flush=True)
+    for line in sys.stdin:
+        parts = line.split()
+        try:
+            mode, kind, k = parts[0], parts[1], int(parts[2])
+            if mode not in ("padded", "dynamic") or kind not in ("warmup", "timed") or not 0 <= k < int(
+                    meta["warmup" if kind == "warmup" else "steps"]):
+                raise ValueError(line)
+        except (IndexError, ValueError):
+            print(json.dumps({"kind": "error", "line": line.rstrip("\n")}), flush=True)
+            continue
+        s, n, c = timed_step(trainer, batches_of(tensors, mode, kind, k + 1)[k])
+        print(json.dumps({"kind": "step", "impl": "pytorch", "mode": mode, "batch_kind": kind, "k": k,
+                          "seconds": s, "tokens": n, "computed_tokens": c, "loss": trainer.last_loss}), flush=True)
+
+
+def check(model, tensors, expected):
+    input_ids, attention_mask, token_type_ids, labels = batches_of(tensors, "dynamic", "timed", 1)[0]
+    model.training = False
+    with torch.no_grad():
+        loss = F.cross_entropy(model.forward(input_ids, attention_mask, token_type_ids).float(), labels).item()
+    model.training = True
+    ok = abs(loss - expected) <= CHECK_TOLERANCE
+    print(json.dumps({"check": "pass" if ok else "FAIL", "batch": "dynamic.timed.0", "eval_loss": loss,
+                      "stilts_eval_loss": expected, "tolerance": CHECK_TOLERANCE}), file=sys.stderr)
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model-dir", required=True)
+    ap.add_argument("--batches", required=True, help="train_throughput --write-batches output")
+    ap.add_argument("--modes", default="padded,dynamic")
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (0: leave the default)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--check-loss", type=float)
+    ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--serve", action="store_true", help="steps on request from stdin (see serve())")
+    args = ap.parse_args()
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    with open(os.path.join(args.model_dir, "config.json")) as f:
+        config = json.load(f)
+    weights, _ = load_safetensors(os.path.join(args.model_dir, "model.safetensors"))
+    model = Bert(config, weights)
+    tensors, meta = load_safetensors(args.batches)
+    if args.check_loss is not None and not check(model, tensors, args.check_loss):
+        return 1
+    if args.no_bench:
+        return 0
+    modes = [m for m in args.modes.split(",") if m]
+    batch_size = batches_of(tensors, modes[0], "timed", 1)[0][0].shape[0]
+    torch.manual_seed(args.seed)  # dropout
+    steps_per_mode = int(meta["warmup"]) + int(meta["steps"])
+    if args.serve:  # open-ended: the learning rate does not matter for speed
+        serve(Trainer(model, total_steps=1000000), tensors, meta, batch_size)
+        return 0
+    trainer = Trainer(model, total_steps=len(modes) * steps_per_mode)
+    for mode in modes:
+        print(json.dumps(time_mode(trainer, tensors, meta, mode, batch_size)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
