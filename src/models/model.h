@@ -4,7 +4,8 @@
 // D head dim (H / N), I intermediate (feed-forward) size, V vocabulary, C classes (num_labels).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/types.h>
 
 #include <nlohmann/json.hpp>
 #include <string>

@@ -2,7 +2,6 @@
 // model.safetensors.index.json, or a zip-format pytorch_model.bin) + tokenizer files.
 #pragma once
 
-#include <torch/torch.h>
 
 #include <filesystem>
 #include <memory>

@@ -1,7 +1,6 @@
 // Model families by Hugging Face model_type, and strict state-dict loading.
 #pragma once
 
-#include <torch/torch.h>
 
 #include <map>
 #include <memory>

@@ -1,7 +1,6 @@
 // A batch of features as model inputs: rows padded to the batch's longest row.
 #pragma once
 
-#include <torch/torch.h>
 
 #include <vector>
 
