@@ -15,8 +15,6 @@
 // Letters: B batch, T tokens.
 #include <torch/torch.h>
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -33,9 +31,14 @@
 #include "models/pretrained.h"
 #include "models/registry.h"
 
+#include "bench_common.h"
+
 namespace fs = std::filesystem;
 using stilts::models::EncoderModel;
 using stilts::models::Inputs;
+using stilts_bench::environment;
+using stilts_bench::quantile;
+using stilts_bench::round3;
 
 namespace {
 
@@ -109,35 +112,11 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-// bert-base-uncased's shape.
-nlohmann::json bert_base_config() {
-  return {{"model_type", "bert"},
-          {"architectures", {"BertForSequenceClassification"}},
-          {"vocab_size", 30522},
-          {"hidden_size", 768},
-          {"num_hidden_layers", 12},
-          {"num_attention_heads", 12},
-          {"intermediate_size", 3072},
-          {"hidden_act", "gelu"},
-          {"hidden_dropout_prob", 0.1},
-          {"attention_probs_dropout_prob", 0.1},
-          {"max_position_embeddings", 512},
-          {"type_vocab_size", 2},
-          {"initializer_range", 0.02},
-          {"layer_norm_eps", 1e-12},
-          {"pad_token_id", 0}};
-}
-
 std::shared_ptr<EncoderModel> create_or_load(const Args& a) {
   if (fs::exists(a.model_dir / "model.safetensors")) {
     return stilts::models::load_pretrained(a.model_dir).model;  // eval mode
   }
-  torch::manual_seed(a.seed);
-  stilts::models::BuildOptions options;
-  options.with_head = true;
-  auto model = stilts::models::create_model(bert_base_config(), "forward_latency's BERT-base config", options);
-  stilts::models::save_pretrained(*model, a.model_dir);
-  std::cerr << "forward_latency: saved a BERT-base model (seed " << a.seed << ") to " << a.model_dir << "\n";
+  auto model = stilts_bench::create_bert_base(a.model_dir, a.seed, "forward_latency");
   model->eval();
   return model;
 }
@@ -170,33 +149,6 @@ void dump_check(EncoderModel& model, const fs::path& file) {
   std::cerr << "forward_latency: wrote the check forward to " << file << "\n";
 }
 
-// Linear interpolation between closest ranks (numpy's default), as pytorch_forward.py computes it.
-double quantile(std::vector<double> sorted, double q) {
-  std::sort(sorted.begin(), sorted.end());
-  const double pos = q * static_cast<double>(sorted.size() - 1);
-  const size_t lo = static_cast<size_t>(pos);
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
-
-nlohmann::ordered_json env_value(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-}
-
-// OpenBLAS's own thread pool and the kernel set it picked (OPENBLAS_CORETYPE overrides the pick): fp32
-// matrix products run there, outside at::set_num_threads. Null when the BLAS is not OpenBLAS.
-nlohmann::ordered_json openblas_threads() {
-  auto* get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  return get ? nlohmann::ordered_json(get()) : nlohmann::ordered_json(nullptr);
-}
-nlohmann::ordered_json openblas_core() {
-  auto* get = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  return get ? nlohmann::ordered_json(get()) : nlohmann::ordered_json(nullptr);
-}
-
 nlohmann::ordered_json time_forward(EncoderModel& model, const Args& a, int64_t batch, int64_t warmup, int64_t reps) {
   torch::manual_seed(a.seed + 1);
   Inputs in;
@@ -214,25 +166,19 @@ nlohmann::ordered_json time_forward(EncoderModel& model, const Args& a, int64_t 
     ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
   }
   const double mean = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
-  return {{"impl", "stilts"},
-          {"model", "bert-base (BertForSequenceClassification, random weights)"},
-          {"batch", batch},
-          {"seq", a.seq},
-          {"warmup", warmup},
-          {"reps", reps},
-          {"p50_ms", round3(quantile(ms, 0.5))},
-          {"p90_ms", round3(quantile(ms, 0.9))},
-          {"mean_ms", round3(mean)},
-          {"min_ms", round3(*std::min_element(ms.begin(), ms.end()))},
-          {"max_ms", round3(*std::max_element(ms.begin(), ms.end()))},
-          {"torch_threads", at::get_num_threads()},
-          {"interop_threads", at::get_num_interop_threads()},
-          {"openblas_threads", openblas_threads()},
-          {"openblas_core", openblas_core()},
-          {"OMP_NUM_THREADS", env_value("OMP_NUM_THREADS")},
-          {"OPENBLAS_NUM_THREADS", env_value("OPENBLAS_NUM_THREADS")},
-          {"OPENBLAS_CORETYPE", env_value("OPENBLAS_CORETYPE")},
-          {"torch_version", TORCH_VERSION}};
+  nlohmann::ordered_json out = {{"impl", "stilts"},
+                                {"model", "bert-base (BertForSequenceClassification, random weights)"},
+                                {"batch", batch},
+                                {"seq", a.seq},
+                                {"warmup", warmup},
+                                {"reps", reps},
+                                {"p50_ms", round3(quantile(ms, 0.5))},
+                                {"p90_ms", round3(quantile(ms, 0.9))},
+                                {"mean_ms", round3(mean)},
+                                {"min_ms", round3(*std::min_element(ms.begin(), ms.end()))},
+                                {"max_ms", round3(*std::max_element(ms.begin(), ms.end()))}};
+  out.update(environment());
+  return out;
 }
 
 }  // namespace

@@ -18,71 +18,25 @@ exit 1 when this side's differs by more than the tolerance. One JSON line per mo
 Letters: B batch, T tokens, H hidden, N heads, D head dim, C classes.
 """
 import argparse
-import ctypes
 import json
-import math
 import os
-import struct
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
-          "I64": torch.int64, "I32": torch.int32, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
-CHECK_TOLERANCE = 1e-4  # same ops on the same libraries: differences are summation-order noise
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_bert  # noqa: E402
+from torch_bert import CHECK_TOLERANCE, environment, load_safetensors  # noqa: E402
 
 
-def load_safetensors(path):
-    """({name: tensor}, metadata) from a safetensors file: 8-byte little-endian header length, JSON
-    header, data. Tensors are copies (they become trainable parameters)."""
-    with open(path, "rb") as f:
-        data = bytearray(f.read())
-    (header_len,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + header_len])
-    start = 8 + header_len
-    tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = DTYPES[info["dtype"]]
-        begin, end = info["data_offsets"]
-        count = (end - begin) // torch.empty((), dtype=dtype).element_size()
-        t = torch.frombuffer(data, dtype=dtype, count=count, offset=start + begin) if count else torch.empty(0, dtype=dtype)
-        tensors[name] = t.reshape(info["shape"]).clone()
-    return tensors, header.get("__metadata__", {})
-
-
-def activation(x, name):
-    if name == "gelu":
-        return F.gelu(x)
-    if name in ("gelu_new", "gelu_pytorch_tanh"):
-        return F.gelu(x, approximate="tanh")
-    if name == "relu":
-        return F.relu(x)
-    if name in ("silu", "swish"):
-        return F.silu(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    raise ValueError(f"hidden_act {name!r} is not supported")
-
-
-class Bert:
-    """BertForSequenceClassification.forward, transformers' op order and dropout placement."""
+class Bert(torch_bert.Bert):
+    """torch_bert.Bert over nn.Parameters, in train mode (dropout on) unless .training is set False;
+    forward returns the logits [B, C]."""
 
     def __init__(self, config, weights):
-        self.c = config
-        self.w = {name: torch.nn.Parameter(t) for name, t in weights.items()}
-        self.num_heads = config["num_attention_heads"]
-        self.eps = config.get("layer_norm_eps", 1e-12)
-        self.act = config.get("hidden_act", "gelu")
-        self.num_layers = config["num_hidden_layers"]
-        self.p_hidden = config.get("hidden_dropout_prob", 0.1)
-        self.p_attention = config.get("attention_probs_dropout_prob", 0.1)
-        p = config.get("classifier_dropout")
-        self.p_classifier = self.p_hidden if p is None else p
-        self.training = True
+        super().__init__(config, {name: torch.nn.Parameter(t) for name, t in weights.items()}, training=True)
 
     def parameter_groups(self, weight_decay):
         """transformers' Trainer rule: no decay for biases and LayerNorm weights."""
@@ -90,62 +44,8 @@ class Bert:
         no_decay = [p for n, p in self.w.items() if "bias" in n or "LayerNorm." in n]
         return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
-    def linear(self, x, name):
-        return F.linear(x, self.w[name + ".weight"], self.w[name + ".bias"])
-
-    def layer_norm(self, x, name):
-        return F.layer_norm(x, (x.shape[-1],), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
-
-    def dropout(self, x, p):
-        return F.dropout(x, p, self.training)
-
     def forward(self, input_ids, attention_mask, token_type_ids):
-        w = self.w
-        B, T = input_ids.shape
-        e = "bert.embeddings."
-        position_ids = torch.arange(T, dtype=torch.long).unsqueeze(0)  # [1, T]
-        x = F.embedding(input_ids, w[e + "word_embeddings.weight"])  # [B, T, H]
-        x = x + F.embedding(token_type_ids, w[e + "token_type_embeddings.weight"])
-        x = x + F.embedding(position_ids, w[e + "position_embeddings.weight"])
-        hidden = self.dropout(self.layer_norm(x, e + "LayerNorm"), self.p_hidden)
-        H = hidden.shape[-1]
-        D = H // self.num_heads
-        mask = (1.0 - attention_mask.to(hidden.dtype)) * torch.finfo(hidden.dtype).min
-        mask = mask[:, None, None, :]  # [B, 1, 1, T]
-
-        def heads(t):  # [B, T, H] -> [B, N, T, D]
-            return t.view(B, T, self.num_heads, D).transpose(1, 2)
-
-        for i in range(self.num_layers):
-            p = f"bert.encoder.layer.{i}."
-            q = heads(self.linear(hidden, p + "attention.self.query"))
-            k = heads(self.linear(hidden, p + "attention.self.key"))
-            v = heads(self.linear(hidden, p + "attention.self.value"))
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D)  # [B, N, T, T]
-            scores = scores + mask
-            probs = self.dropout(torch.softmax(scores, dim=-1), self.p_attention)
-            context = torch.matmul(probs, v).transpose(1, 2).reshape(B, T, H)  # [B, T, H]
-            attended = self.dropout(self.linear(context, p + "attention.output.dense"), self.p_hidden)
-            attended = self.layer_norm(attended + hidden, p + "attention.output.LayerNorm")
-            inner = activation(self.linear(attended, p + "intermediate.dense"), self.act)  # [B, T, I]
-            out = self.dropout(self.linear(inner, p + "output.dense"), self.p_hidden)
-            hidden = self.layer_norm(out + attended, p + "output.LayerNorm")  # [B, T, H]
-        pooled = torch.tanh(self.linear(hidden[:, 0], "bert.pooler.dense"))  # [B, H]
-        return self.linear(self.dropout(pooled, self.p_classifier), "classifier")  # [B, C]
-
-
-def openblas_info():
-    """(threads, kernel set) of the OpenBLAS torch loaded, or (None, None) when the BLAS is another."""
-    with open("/proc/self/maps") as f:
-        paths = sorted({line.split()[-1] for line in f if "libopenblas" in line})
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)  # already loaded: the same handle
-            lib.openblas_get_corename.restype = ctypes.c_char_p
-            return lib.openblas_get_num_threads(), lib.openblas_get_corename().decode()
-        except (OSError, AttributeError):
-            continue
-    return None, None
+        return super().forward(input_ids, attention_mask, token_type_ids)["logits"]  # [B, C]
 
 
 def batches_of(tensors, mode, kind, count):
@@ -178,18 +78,6 @@ class Trainer:
         self.optimizer.step()
         self.scheduler.step()
         return int(attention_mask.sum())
-
-
-def environment():
-    openblas_threads, openblas_core = openblas_info()
-    return {
-        "torch_threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
-        "openblas_threads": openblas_threads, "openblas_core": openblas_core,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-        "torch_version": torch.__version__,
-    }
 
 
 def timed_step(trainer, batch):
@@ -268,7 +156,7 @@ def main():
         torch.set_num_threads(args.threads)
     with open(os.path.join(args.model_dir, "config.json")) as f:
         config = json.load(f)
-    weights, _ = load_safetensors(os.path.join(args.model_dir, "model.safetensors"))
+    weights, _ = load_safetensors(os.path.join(args.model_dir, "model.safetensors"), copy=True)
     model = Bert(config, weights)
     tensors, meta = load_safetensors(args.batches)
     if args.check_loss is not None and not check(model, tensors, args.check_loss):

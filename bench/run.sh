@@ -20,6 +20,8 @@ set -euo pipefail
 
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 [[ $build = /* ]] || build="$root/$build"
 bin="$build/bench/forward_latency"
 script="$root/bench/pytorch_forward.py"
@@ -37,24 +39,13 @@ if [[ ! -x $bin ]]; then
   echo "bench/run.sh: $bin is missing: build it first (make bench, or ninja -C $build forward_latency)" >&2
   exit 1
 fi
-if [[ -z ${PYTHON:-} ]]; then
-  for candidate in python3 /usr/bin/python3; do
-    if "$candidate" -c 'import torch' 2>/dev/null; then PYTHON=$candidate; break; fi
-  done
-fi
-if [[ -z ${PYTHON:-} ]] || ! "$PYTHON" -c 'import torch' 2>/dev/null; then
-  echo "bench/run.sh: no python3 with torch found (Debian: apt-get install python3-torch; or set PYTHON)" >&2
-  exit 1
-fi
+bench_pick_python bench/run.sh
 
 mkdir -p "$work"
 common=(--model-dir "$model" --batch "$BATCH" --seq "$SEQ" --warmup "$WARMUP" --reps "$REPS")
 
-cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 echo "== forward latency: BERT-base (random weights), seq $SEQ, batch $BATCH, $ROUNDS interleaved rounds"
-echo "   machine: $cpu, $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "   env: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-<unset>}" \
-     "OMP_NUM_THREADS=${OMP_NUM_THREADS:-<unset>}; python: $PYTHON"
+bench_print_environment
 
 # The same weights on both sides, and proof that both compute the same thing.
 if [[ ! -f $model/model.safetensors ]]; then echo "-- creating $model"; fi

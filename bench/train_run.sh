@@ -30,6 +30,8 @@ set -euo pipefail
 
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 [[ $build = /* ]] || build="$root/$build"
 bin="$build/bench/train_throughput"
 script="$root/bench/pytorch_train.py"
@@ -54,26 +56,15 @@ if [[ ! -x $bin ]]; then
   echo "bench/train_run.sh: $bin is missing: build it first (ninja -C $build train_throughput)" >&2
   exit 1
 fi
-if [[ -z ${PYTHON:-} ]]; then
-  for candidate in python3 /usr/bin/python3; do
-    if "$candidate" -c 'import torch' 2>/dev/null; then PYTHON=$candidate; break; fi
-  done
-fi
-if [[ -z ${PYTHON:-} ]] || ! "$PYTHON" -c 'import torch' 2>/dev/null; then
-  echo "bench/train_run.sh: no python3 with torch found (Debian: apt-get install python3-torch; or set PYTHON)" >&2
-  exit 1
-fi
+bench_pick_python bench/train_run.sh
 
 mkdir -p "$work"
 batches="$work/train_batches.safetensors"
 data="$work/train_data.json"
 
-cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 echo "== fine-tuning throughput: BERT-base (random weights), fp32, batch $BATCH, PAWS-X $SPLIT ($LANGS) lengths," \
      "$WARMUP warm-up + $STEPS timed steps per mode, $ROUNDS rounds, sides in lockstep"
-echo "   machine: $cpu, $(nproc) cores; $(date -u +%Y-%m-%dT%H:%MZ); load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "   env: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-<unset>}" \
-     "OMP_NUM_THREADS=${OMP_NUM_THREADS:-<unset>}; python: $PYTHON"
+bench_print_environment
 
 # The data, the batches and the model, once; then proof that both sides start from the same state.
 "$bin" --model-dir "$model" --pawsx "$PAWSX" --tokenizer "$TOKENIZER" --langs "$LANGS" --split "$SPLIT" \

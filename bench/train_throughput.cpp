@@ -31,8 +31,6 @@
 // Letters: B batch, T tokens (the batch's padded length), C classes.
 #include <torch/torch.h>
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -59,9 +57,14 @@
 #include "train/optimizer.h"
 #include "train/schedule.h"
 
+#include "bench_common.h"
+
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
 using stilts::models::EncoderModel;
+using stilts_bench::environment;
+using stilts_bench::quantile;
+using stilts_bench::round3;
 
 namespace {
 
@@ -149,60 +152,12 @@ Args parse_args(int argc, char** argv) {
   return a;
 }
 
-// bert-base-uncased's shape, as bench/forward_latency.cpp builds it.
-nlohmann::json bert_base_config() {
-  return {{"model_type", "bert"},
-          {"architectures", {"BertForSequenceClassification"}},
-          {"vocab_size", 30522},
-          {"hidden_size", 768},
-          {"num_hidden_layers", 12},
-          {"num_attention_heads", 12},
-          {"intermediate_size", 3072},
-          {"hidden_act", "gelu"},
-          {"hidden_dropout_prob", 0.1},
-          {"attention_probs_dropout_prob", 0.1},
-          {"max_position_embeddings", 512},
-          {"type_vocab_size", 2},
-          {"initializer_range", 0.02},
-          {"layer_norm_eps", 1e-12},
-          {"pad_token_id", 0}};
-}
-
 std::shared_ptr<EncoderModel> create_or_load(const Args& a) {
   if (!fs::exists(a.model_dir / "model.safetensors")) {
-    torch::manual_seed(a.seed);
-    stilts::models::BuildOptions options;
-    options.with_head = true;
-    auto model = stilts::models::create_model(bert_base_config(), "train_throughput's BERT-base config", options);
-    stilts::models::save_pretrained(*model, a.model_dir);
-    std::cerr << "train_throughput: saved a BERT-base model (seed " << a.seed << ") to " << a.model_dir << "\n";
+    stilts_bench::create_bert_base(a.model_dir, a.seed, "train_throughput");
   }
   // Loaded back even when just made, so both sides start from the bytes in the file.
   return stilts::models::load_pretrained(a.model_dir).model;
-}
-
-// Linear interpolation between closest ranks (numpy's default), as the Python side computes it.
-double quantile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(pos);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
-
-json env_value(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? json(v) : json(nullptr);
-}
-json openblas_threads() {
-  auto* get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  return get ? json(get()) : json(nullptr);
-}
-json openblas_core() {
-  auto* get = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-  return get ? json(get()) : json(nullptr);
 }
 
 // Every language's file read with the PAWS-X reader, as one pair-classification dataset.
@@ -407,18 +362,6 @@ struct Trainer {
     return batch.real_tokens;
   }
 };
-
-// The thread and library settings, recorded with every result.
-json environment() {
-  return {{"torch_threads", at::get_num_threads()},
-          {"interop_threads", at::get_num_interop_threads()},
-          {"openblas_threads", openblas_threads()},
-          {"openblas_core", openblas_core()},
-          {"OMP_NUM_THREADS", env_value("OMP_NUM_THREADS")},
-          {"OPENBLAS_NUM_THREADS", env_value("OPENBLAS_NUM_THREADS")},
-          {"OPENBLAS_CORETYPE", env_value("OPENBLAS_CORETYPE")},
-          {"torch_version", TORCH_VERSION}};
-}
 
 struct StepResult {
   double seconds = 0;
