@@ -1,6 +1,7 @@
 #include "common/files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -82,5 +83,17 @@ void require_directory(const fs::path& dir, const std::string& what) {
   if (!fs::exists(dir, ec)) input_error(dir.string(), ": no such directory (expected ", what, ")");
   if (!fs::is_directory(dir, ec)) input_error(dir.string(), ": not a directory (expected ", what, ")");
 }
+
+DirectoryLock::DirectoryLock(const fs::path& dir, const std::string& busy_message) {
+  const fs::path path = dir / ".lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+  if (fd_ < 0) input_error(path.string(), ": cannot create the lock file (", std::strerror(errno), ")");
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    input_error(dir.string(), ": ", busy_message);
+  }
+}
+
+DirectoryLock::~DirectoryLock() { ::close(fd_); }
 
 }  // namespace stilts

@@ -21,4 +21,18 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& byt
 // Requires `dir` to be an existing directory; InputError naming it (and `what` it should hold) otherwise.
 void require_directory(const std::filesystem::path& dir, const std::string& what);
 
+// An exclusive lock on `dir`/.lock for the holder's lifetime: two processes working in one directory
+// would corrupt each other's files. The kernel drops it when the process dies, even by SIGKILL.
+// `busy_message` is the InputError text (after the directory) when another process holds it.
+class DirectoryLock {
+ public:
+  DirectoryLock(const std::filesystem::path& dir, const std::string& busy_message);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace stilts

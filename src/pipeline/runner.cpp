@@ -34,25 +34,6 @@ namespace {
 constexpr const char* kDoneMarker = "stage.json";
 constexpr const char* kEvalFile = "eval.json";
 
-// One `stilts run` per run directory at a time; the kernel drops the lock when the process dies.
-class RunDirLock {
- public:
-  explicit RunDirLock(const fs::path& dir) {
-    const fs::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
-    if (fd_ < 0) input_error(path.string(), ": cannot create the run lock");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      input_error(dir.string(), ": another stilts run is working in this run directory");
-    }
-  }
-  ~RunDirLock() { ::close(fd_); }
-  RunDirLock(const RunDirLock&) = delete;
-  RunDirLock& operator=(const RunDirLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 std::string seconds(double s) {
   std::ostringstream out;
@@ -237,7 +218,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   }
 
   fs::create_directories(run_dir / "stages");
-  RunDirLock lock(run_dir);
+  const DirectoryLock lock(run_dir, "another stilts run is working in this run directory");
   nlohmann::json resolved = config.to_json();
   write_file_atomic(run_dir / "experiment.resolved.json", resolved.dump(2) + "\n");
   const auto store = ResultsStore::open(run_dir / "results.sqlite");

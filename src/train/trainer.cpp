@@ -32,26 +32,6 @@ namespace {
 
 constexpr int kStateVersion = 1;
 
-// An exclusive lock on <out>/.lock for the life of the run: two processes training into one directory
-// would corrupt each other's checkpoints. The kernel drops it when the process dies, even by SIGKILL.
-class RunLock {
- public:
-  explicit RunLock(const fs::path& out) {
-    const fs::path path = out / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
-    if (fd_ < 0) input_error(path.string(), ": cannot create the run lock");
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      input_error(out.string(), ": another stilts train is running in this directory");
-    }
-  }
-  ~RunLock() { ::close(fd_); }
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 // Where training stands: everything a checkpoint must hold besides model, optimizer and generator.
 struct RunState {
@@ -212,7 +192,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
                               "choose another --out");
   }
   fs::create_directories(out);
-  RunLock lock(out);
+  const DirectoryLock lock(out, "another stilts train is running in this directory");
   remove_temp_checkpoints(checkpoints);
 
   const nlohmann::json resolved = config.to_json();
