@@ -30,7 +30,6 @@
 #include "support/run.h"
 #include "train/checkpoint.h"
 
-extern char** environ;
 
 namespace stilts {
 namespace {
@@ -171,21 +170,6 @@ std::vector<std::string> run_args(const Study& s, const fs::path& out, std::vect
   return args;
 }
 
-pid_t spawn_stilts(const std::vector<std::string>& args, const fs::path& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  const std::string program = testing::cli_path().string();
-  std::vector<char*> argv = {const_cast<char*>(program.c_str())};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0) << "posix_spawn failed";
-  return pid;
-}
 
 // The step of the last checkpoint of an unfinished stage that continues from another stage (a target
 // after the intermediate stage), or -1.
@@ -249,7 +233,7 @@ TEST(RunCli, KilledInTheTargetStageAndRerunMatchesAnUninterruptedRun) {
 
   // Killed while a target stage after the intermediate stage is between checkpoints, then rerun.
   const fs::path log = s.root / "killed.log";
-  const pid_t pid = spawn_stilts(run_args(s, b), log);
+  const pid_t pid = testing::spawn_stilts(run_args(s, b), log);
   int64_t killed_at = -1;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -25,7 +25,6 @@
 #include "support/run.h"
 #include "train/checkpoint.h"
 
-extern char** environ;
 
 namespace stilts {
 namespace {
@@ -99,22 +98,6 @@ std::vector<std::string> train_args(const Fixture& f, const fs::path& out, std::
   return args;
 }
 
-// Starts build/stilts with `args` (stdout and stderr to `log`), without waiting.
-pid_t spawn_stilts(const std::vector<std::string>& args, const fs::path& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  const std::string program = testing::cli_path().string();
-  std::vector<char*> argv = {const_cast<char*>(program.c_str())};
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0) << "posix_spawn failed";
-  return pid;
-}
 
 int64_t latest_last_step(const fs::path& out) {
   try {
@@ -156,10 +139,10 @@ TEST(TrainCli, KilledTwiceAndResumedIsBitIdentical) {
   ASSERT_EQ(metrics_a.at("steps"), 80);
 
   const fs::path log = f.root / "killed.log";
-  const int64_t first = kill_after_checkpoint(spawn_stilts(train_args(f, b), log), b, 9);
+  const int64_t first = kill_after_checkpoint(testing::spawn_stilts(train_args(f, b), log), b, 9);
   ASSERT_GE(first, 9) << read_file(log);
   ASSERT_FALSE(fs::exists(b / "model.safetensors"));
-  const int64_t second = kill_after_checkpoint(spawn_stilts(train_args(f, b, {"--resume"}), log), b, first + 30);
+  const int64_t second = kill_after_checkpoint(testing::spawn_stilts(train_args(f, b, {"--resume"}), log), b, first + 30);
   ASSERT_GT(second, first) << read_file(log);
   std::cout << "killed after checkpoints at steps " << first << " and " << second << " of 80\n";
   const auto rb = run_stilts(train_args(f, b, {"--resume"}));
@@ -196,7 +179,7 @@ TEST(TrainCli, KilledTwiceAndResumedIsBitIdentical) {
   EXPECT_THAT(done.err, HasSubstr("nothing to do"));
   // Resuming with other hyper-parameters is refused.
   const fs::path c = f.root / "changed";
-  ASSERT_EQ(kill_after_checkpoint(spawn_stilts(train_args(f, c), log), c, 3) >= 3, true);
+  ASSERT_EQ(kill_after_checkpoint(testing::spawn_stilts(train_args(f, c), log), c, 3) >= 3, true);
   const auto changed = run_stilts(train_args(f, c, {"--resume", "--lr", "2e-3"}));
   EXPECT_EQ(changed.exit_code, 1);
   EXPECT_THAT(changed.err, HasSubstr("lr (was 0.001, now 0.002)"));

@@ -1,5 +1,7 @@
 #include "support/run.h"
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include "support/fixtures.h"
+
+extern char** environ;
 
 namespace stilts::testing {
 
@@ -63,6 +67,22 @@ RunResult run_command(const std::string& program, const std::vector<std::string>
 
 RunResult run_stilts(const std::vector<std::string>& args, const std::string& stdin_text) {
   return run_command(cli_path().string(), args, stdin_text);
+}
+
+pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const std::string program = cli_path().string();
+  std::vector<char*> argv = {const_cast<char*>(program.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "posix_spawn failed for " << program;
+  return pid;
 }
 
 }  // namespace stilts::testing

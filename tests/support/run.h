@@ -1,6 +1,9 @@
 // Runs the stilts CLI (or any command) in a shell and captures its exit code, stdout and stderr.
 #pragma once
 
+#include <sys/types.h>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -16,5 +19,9 @@ RunResult run_command(const std::string& program, const std::vector<std::string>
                       const std::string& stdin_text = "");
 // Runs build/stilts.
 RunResult run_stilts(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// Starts build/stilts with `args` (stdout and stderr appended to `log`) without waiting; a failed
+// spawn is a test failure.
+pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log);
 
 }  // namespace stilts::testing

@@ -88,7 +88,9 @@ TEST(LoadPretrained, EncoderOnlyAttachesANewHead) {
   // The encoder is the checkpoint's.
   const auto original = io::load_safetensors(golden("bert") / "model.safetensors");
   for (const auto& p : loaded.model->named_parameters()) {
-    if (p.key().rfind("bert.", 0) == 0) EXPECT_TRUE(torch::equal(p.value(), original.at(p.key()))) << p.key();
+    if (p.key().rfind("bert.", 0) == 0) {
+      EXPECT_TRUE(torch::equal(p.value(), original.at(p.key()))) << p.key();
+    }
   }
   const auto inputs = models::read_inputs_json(golden("bert") / "inputs.json");
   torch::NoGradGuard no_grad;
