@@ -55,10 +55,13 @@ bool is_path_key(const std::vector<std::string>& parts) {
 
 // Whether the dotted key names a string field (so `--set experiment.name=123` stays a string).
 bool is_string_key(const std::vector<std::string>& parts) {
-  if (parts.size() == 2 && parts[0] == "experiment") return parts[1] == "name" || parts[1] == "train_language";
+  if (parts.size() == 2 && parts[0] == "experiment") {
+    return parts[1] == "name" || parts[1] == "train_language" || parts[1] == "transfer";
+  }
+  if (parts.size() == 2 && parts[0] == "bench") return parts[1] == "mode";
   if (parts.size() == 2 && parts[0] == "model") return true;
   if (parts.size() == 3 && parts[0] == "tasks") {
-    if (parts[2] == "kind" || parts[2] == "format" || parts[2] == "train") return true;
+    if (parts[2] == "kind" || parts[2] == "format" || parts[2] == "train" || parts[2] == "translate_train") return true;
   }
   if (parts.size() == 3 && (parts[0] == "tasks" || parts[0] == "stages")) {
     if (parts[0] == "stages" && parts[2] == "task") return true;
@@ -76,7 +79,7 @@ void resolve_paths(nlohmann::json& j, const fs::path& base) {
   if (j.contains("tasks") && j["tasks"].is_object()) {
     for (auto& [name, task] : j["tasks"].items()) {
       if (!task.is_object()) continue;
-      for (const char* key : {"train", "dev", "test"}) {
+      for (const char* key : {"train", "translate_train", "dev", "test"}) {
         if (task.contains(key)) resolve_value(task[key], base);
       }
     }
@@ -149,8 +152,19 @@ ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& so
           c.languages = get_strings(v, source, full);
         } else if (key == "train_language") {
           c.train_language = get_string(v, source, full);
+        } else if (key == "transfer") {
+          const std::string t = get_string(v, source, full);
+          if (t == "zero-shot") {
+            c.transfer = Transfer::kZeroShot;
+          } else if (t == "in-language") {
+            c.transfer = Transfer::kInLanguage;
+          } else if (t == "translate-train") {
+            c.transfer = Transfer::kTranslateTrain;
+          } else {
+            input_error(source, ": ", full, " = '", t, "': expected zero-shot, in-language or translate-train");
+          }
         } else {
-          unknown_key(source, full, "name, seeds, languages, train_language");
+          unknown_key(source, full, "name, seeds, languages, train_language, transfer");
         }
       }
     } else if (section == "model") {
@@ -170,6 +184,8 @@ ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& so
             task.format = get_string(v, source, full);
           } else if (key == "train") {
             task.train = get_string(v, source, full);
+          } else if (key == "translate_train") {
+            task.translate_train = get_string(v, source, full);
           } else if (key == "dev") {
             task.dev = get_strings(v, source, full);
           } else if (key == "test") {
@@ -177,7 +193,7 @@ ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& so
           } else if (contains(kReadKeys, key)) {
             task.read[key] = v;
           } else {
-            unknown_key(source, full, "kind, format, train, dev, test, " + join(kReadKeys));
+            unknown_key(source, full, "kind, format, train, translate_train, dev, test, " + join(kReadKeys));
           }
         }
         // Type errors in the reading keys now, naming the task.
@@ -211,12 +227,51 @@ ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& so
         probe.apply_json(stage.settings, source + ": [stages." + name + "]");
         c.stages[name] = std::move(stage);
       }
+    } else if (section == "bench") {
+      for (const auto& [key, v] : require_object(value, source, section).items()) {
+        const std::string full = "bench." + key;
+        auto integer = [&](int64_t minimum) {
+          if (!v.is_number_integer() || v.get<int64_t>() < minimum) {
+            type_error(source, full, minimum > 0 ? "a positive integer" : "a non-negative integer", v);
+          }
+          return v.get<int64_t>();
+        };
+        if (key == "enabled") {
+          if (!v.is_boolean()) type_error(source, full, "true or false", v);
+          c.bench.enabled = v.get<bool>();
+        } else if (key == "mode") {
+          c.bench.mode = get_string(v, source, full);
+          if (c.bench.mode != "fp32" && c.bench.mode != "bf16" && c.bench.mode != "int8") {
+            input_error(source, ": ", full, " = '", c.bench.mode, "': expected fp32, bf16 or int8");
+          }
+        } else if (key == "batch_sizes") {
+          if (!v.is_array() || v.empty()) type_error(source, full, "a non-empty list of positive integers", v);
+          c.bench.batch_sizes.clear();
+          for (const auto& b : v) {
+            if (!b.is_number_integer() || b.get<int64_t>() < 1) {
+              type_error(source, full, "a non-empty list of positive integers", v);
+            }
+            c.bench.batch_sizes.push_back(b.get<int64_t>());
+          }
+        } else if (key == "threads") {
+          c.bench.threads = integer(0);
+        } else if (key == "max_examples") {
+          c.bench.max_examples = integer(1);
+        } else if (key == "min_repetitions") {
+          c.bench.min_repetitions = integer(1);
+        } else if (key == "min_time_s") {
+          if (!v.is_number() || v.get<double>() < 0) type_error(source, full, "a non-negative number", v);
+          c.bench.min_time_s = v.get<double>();
+        } else {
+          unknown_key(source, full, "enabled, mode, batch_sizes, threads, max_examples, min_time_s, min_repetitions");
+        }
+      }
     } else if (section == "arms") {
       for (const auto& [name, v] : require_object(value, source, section).items()) {
         c.arms.emplace_back(name, get_strings(v, source, "arms." + name));
       }
     } else {
-      unknown_key(source, section, "experiment, model, tasks, stages, arms");
+      unknown_key(source, section, "experiment, model, tasks, stages, arms, bench");
     }
   }
   c.source = source;
@@ -254,7 +309,28 @@ void apply_experiment_setting(nlohmann::json& j, const std::string& assignment) 
   (*node)[parts.back()] = value;
 }
 
-train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name, int64_t seed) const {
+const char* transfer_name(Transfer t) {
+  switch (t) {
+    case Transfer::kZeroShot:
+      return "zero-shot";
+    case Transfer::kInLanguage:
+      return "in-language";
+    case Transfer::kTranslateTrain:
+      return "translate-train";
+  }
+  return "?";
+}
+
+bool ExperimentConfig::per_language(const std::string& stage_name) const {
+  if (transfer == Transfer::kZeroShot) return false;
+  const auto s = stages.find(stage_name);
+  if (s == stages.end()) return false;
+  const auto t = tasks.find(s->second.task);
+  return t != tasks.end() && t->second.train.find("{lang}") != std::string::npos;
+}
+
+train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name, int64_t seed,
+                                                  const std::string& language) const {
   const auto s = stages.find(stage_name);
   if (s == stages.end()) input_error(source.string(), ": no stage '", stage_name, "'");
   const auto t = tasks.find(s->second.task);
@@ -263,12 +339,17 @@ train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name,
                 s->second.task, "] table");
   }
   const TaskSpec& task = t->second;
+  const bool own_language = !language.empty() && per_language(stage_name);
+  const std::string train_in = own_language ? language : train_language;
   train::TrainConfig c;
   c.task = task.kind;
   c.format = task.format;
-  c.train = TaskSpec::expand(task.train, train_language);
+  c.train = TaskSpec::expand(task.train, train_in);
+  if (own_language && transfer == Transfer::kTranslateTrain && language != train_language) {
+    c.train = TaskSpec::expand(task.translate_train, language);
+  }
   for (const auto& d : task.dev) {
-    const std::string path = TaskSpec::expand(d, train_language);
+    const std::string path = TaskSpec::expand(d, train_in);
     if (!contains(c.dev, path)) c.dev.push_back(path);
   }
   if (c.dev.empty()) c.final_model = "last";  // 'best' needs a dev set
@@ -279,14 +360,17 @@ train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name,
 }
 
 std::vector<std::pair<std::string, std::string>> ExperimentConfig::eval_files(const TaskSpec& task,
-                                                                              const std::string& split) const {
+                                                                              const std::string& split,
+                                                                              const std::string& only) const {
   std::vector<std::pair<std::string, std::string>> out;  // (language or "", file)
   const auto& patterns = split == "test" ? task.test : task.dev;
   for (const auto& p : patterns) {
     if (p.find("{lang}") == std::string::npos) {
       out.emplace_back("", p);
     } else {
-      for (const auto& language : languages) out.emplace_back(language, TaskSpec::expand(p, language));
+      for (const auto& language : languages) {
+        if (only.empty() || language == only) out.emplace_back(language, TaskSpec::expand(p, language));
+      }
     }
   }
   return out;
@@ -319,6 +403,25 @@ void ExperimentConfig::validate() const {
         if (p.find("{lang}") != std::string::npos && languages.empty()) {
           input_error(src, ": tasks.", name, ": '", p, "' holds {lang} but experiment.languages is empty");
         }
+      }
+    }
+  }
+  if (transfer != Transfer::kZeroShot) {
+    bool any = false;
+    for (const auto& [name, stage] : stages) any = any || per_language(name);
+    if (!any) {
+      input_error(src, ": experiment.transfer = '", transfer_name(transfer),
+                  "' needs a stage whose task's train file holds {lang} (none does)");
+    }
+    if (languages.empty()) input_error(src, ": experiment.transfer = '", transfer_name(transfer), "' needs experiment.languages");
+  }
+  if (transfer == Transfer::kTranslateTrain) {
+    for (const auto& [name, stage] : stages) {
+      const auto t = tasks.find(stage.task);
+      if (per_language(name) && t != tasks.end() && t->second.translate_train.empty()) {
+        input_error(src, ": experiment.transfer = 'translate-train' but tasks.", stage.task,
+                    ".translate_train is not set (the translated training file pattern, e.g. "
+                    "\"data/paws-x/{lang}/translated_train.tsv\")");
       }
     }
   }
@@ -355,11 +458,16 @@ void ExperimentConfig::validate() const {
 
 nlohmann::json ExperimentConfig::to_json() const {
   nlohmann::json j;
-  j["experiment"] = {{"name", name}, {"seeds", seeds}, {"languages", languages}, {"train_language", train_language}};
+  j["experiment"] = {{"name", name},
+                     {"seeds", seeds},
+                     {"languages", languages},
+                     {"train_language", train_language},
+                     {"transfer", transfer_name(transfer)}};
   j["model"] = {{"path", model_path}};
   j["tasks"] = nlohmann::json::object();
   for (const auto& [n, t] : tasks) {
     nlohmann::json task = {{"kind", t.kind}, {"format", t.format}, {"train", t.train}, {"dev", t.dev}, {"test", t.test}};
+    if (!t.translate_train.empty()) task["translate_train"] = t.translate_train;
     for (const auto& [k, v] : t.read.items()) task[k] = v;
     j["tasks"][n] = task;
   }
@@ -371,6 +479,10 @@ nlohmann::json ExperimentConfig::to_json() const {
   }
   j["arms"] = nlohmann::json::object();
   for (const auto& [arm, chain] : arms) j["arms"][arm] = chain;
+  j["bench"] = {{"enabled", bench.enabled},         {"mode", bench.mode},
+                {"batch_sizes", bench.batch_sizes}, {"threads", bench.threads},
+                {"max_examples", bench.max_examples}, {"min_time_s", bench.min_time_s},
+                {"min_repetitions", bench.min_repetitions}};
   return j;
 }
 

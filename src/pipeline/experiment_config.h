@@ -1,7 +1,8 @@
 // The experiment config: one TOML file describing a whole study (arms x seeds, each arm a chain of
 // training stages over named tasks, evaluated zero-shot in every language).
 //
-//   [experiment]  name, seeds = [1, 2], languages = ["en", "de"], train_language = "en"
+//   [experiment]  name, seeds = [1, 2], languages = ["en", "de"], train_language = "en",
+//                 transfer = "zero-shot" | "in-language" | "translate-train"
 //   [model]       path = "models/bert"                 (an HF-layout directory)
 //   [tasks.NAME]  kind, format, train, dev, test        ("{lang}" expands: train with train_language,
 //                                                        dev/test with every language), and the data
@@ -10,7 +11,16 @@
 //                 max_length, head = auto|reinit|reuse, ...) except those the experiment sets (model,
 //                 task kind, train, dev, format, out, seed)
 //   [arms]        NAME = ["stage", "stage", ...]          (the last stage is the arm's target)
+//   [bench]       what `stilts run` measures on every arm's final model (see BenchSpec)
 //
+// Cross-lingual transfer (experiment.transfer):
+//   zero-shot        every stage trains on its task's train file in train_language; the final model is
+//                    evaluated on every language's dev and test files.
+//   in-language      a stage whose task's train pattern holds {lang} is trained once per language, on that
+//                    language's train (and dev) files, and evaluated in that language only; the stages
+//                    before it are shared by every language.
+//   translate-train  as in-language, but languages other than train_language train on the task's
+//                    translate_train pattern (e.g. PAWS-X's {lang}/translated_train.tsv).
 // Layering: struct defaults < the file < `--set dotted.key=value` (e.g. stages.target.epochs=1).
 // Relative paths in the file resolve against the file's folder, those in --set against the working
 // directory. Unknown keys are InputErrors naming the key.
@@ -34,6 +44,7 @@ struct TaskSpec {
   std::string kind = "pair-classification";  // pair-classification | classification | regression
   std::string format = "tsv";                // see tasks::dataset_formats()
   std::string train;                         // may hold {lang}
+  std::string translate_train;               // translate-train's file for languages but train_language
   std::vector<std::string> dev;              // each may hold {lang}
   std::vector<std::string> test;
   nlohmann::json read = nlohmann::json::object();  // data-reading TrainConfig keys (text_a_column, ...)
@@ -48,15 +59,32 @@ struct StageSpec {
   nlohmann::json settings = nlohmann::json::object();  // TrainConfig keys
 };
 
+// What `stilts run` benchmarks on each arm's final model: inference on every evaluated language's test
+// data (its own lengths, dynamic padding), at each batch size, interleaving the arms' models.
+struct BenchSpec {
+  bool enabled = true;
+  std::string mode = "fp32";                     // fp32 | bf16 | int8
+  std::vector<int64_t> batch_sizes = {1, 8, 32};
+  int64_t threads = 0;                           // 0 = the mode's measured default
+  int64_t max_examples = 256;                    // per language: the first N test examples
+  double min_time_s = 0.5;                       // per setting and model, after warm-up
+  int64_t min_repetitions = 10;
+};
+
+enum class Transfer { kZeroShot, kInLanguage, kTranslateTrain };
+const char* transfer_name(Transfer t);
+
 struct ExperimentConfig {
   std::string name = "experiment";
   std::vector<int64_t> seeds = {1};
   std::vector<std::string> languages;  // what {lang} expands to in dev/test
   std::string train_language = "en";   // what {lang} expands to in train (zero-shot transfer)
+  Transfer transfer = Transfer::kZeroShot;
   std::string model_path;
   std::map<std::string, TaskSpec> tasks;
   std::map<std::string, StageSpec> stages;
   std::vector<std::pair<std::string, std::vector<std::string>>> arms;  // by name
+  BenchSpec bench;
   std::filesystem::path source;  // the config file ("" when built in memory)
 
   // InputError naming the key: arms naming missing stages, stages naming missing tasks, bad stage
@@ -64,11 +92,17 @@ struct ExperimentConfig {
   void validate() const;
 
   // The TrainConfig of `stage` for `seed`: model, out and cache_dir left for the runner to fill.
-  train::TrainConfig stage_config(const std::string& stage, int64_t seed) const;
+  // `language` (per-language stages only, see per_language()) picks the train and dev files.
+  train::TrainConfig stage_config(const std::string& stage, int64_t seed, const std::string& language = "") const;
+
+  // Whether `stage` is trained once per language (in-language / translate-train, train pattern with {lang}).
+  bool per_language(const std::string& stage) const;
 
   // Languages a task's dev/test file patterns are evaluated in: `languages` for patterns with
-  // {lang}; a pattern without it is evaluated once (language as the reader infers it).
-  std::vector<std::pair<std::string, std::string>> eval_files(const TaskSpec& task, const std::string& split) const;
+  // {lang} (only `language` when given); a pattern without it is evaluated once (language as the
+  // reader infers it).
+  std::vector<std::pair<std::string, std::string>> eval_files(const TaskSpec& task, const std::string& split,
+                                                              const std::string& language = "") const;
 
   // The resolved config as JSON (same shape as the TOML file; paths absolute).
   nlohmann::json to_json() const;

@@ -15,7 +15,7 @@ namespace stilts::pipeline {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 30000;
 
 const char* const kSchema = R"sql(
@@ -35,12 +35,74 @@ CREATE TABLE IF NOT EXISTS results(
   PRIMARY KEY(arm, seed, stage, task, language, split, metric)
 );
 CREATE TABLE IF NOT EXISTS stages(
-  hash   TEXT PRIMARY KEY NOT NULL,
-  name   TEXT NOT NULL,
-  arm    TEXT NOT NULL,
-  seed   INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  wall_s REAL
+  hash     TEXT PRIMARY KEY NOT NULL,
+  name     TEXT NOT NULL,
+  arm      TEXT NOT NULL,
+  seed     INTEGER NOT NULL,
+  status   TEXT NOT NULL,
+  wall_s   REAL,
+  cpu_s    REAL,
+  examples INTEGER,
+  tokens   INTEGER,
+  flops    REAL,
+  steps    INTEGER
+);
+CREATE TABLE IF NOT EXISTS arm_stages(
+  arm      TEXT NOT NULL,
+  seed     INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  stage    TEXT NOT NULL,
+  hash     TEXT NOT NULL,
+  language TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(arm, seed, language, position)
+);
+CREATE TABLE IF NOT EXISTS curves(
+  hash     TEXT NOT NULL,
+  step     INTEGER NOT NULL,
+  epoch    REAL,
+  split    TEXT NOT NULL,
+  language TEXT NOT NULL,
+  metric   TEXT NOT NULL,
+  value    REAL,
+  PRIMARY KEY(hash, step, split, language, metric)
+);
+CREATE TABLE IF NOT EXISTS predictions(
+  arm        TEXT NOT NULL,
+  seed       INTEGER NOT NULL,
+  stage      TEXT NOT NULL,
+  task       TEXT NOT NULL,
+  language   TEXT NOT NULL,
+  split      TEXT NOT NULL,
+  example    INTEGER NOT NULL,
+  gold       REAL,
+  prediction REAL,
+  PRIMARY KEY(arm, seed, stage, task, language, split, example)
+);
+CREATE TABLE IF NOT EXISTS efficiency(
+  arm        TEXT NOT NULL,
+  seed       INTEGER NOT NULL,
+  model      TEXT NOT NULL,
+  mode       TEXT NOT NULL,
+  threads    INTEGER NOT NULL,
+  batch_size INTEGER NOT NULL,
+  seq_len    INTEGER NOT NULL,
+  language   TEXT NOT NULL,
+  metric     TEXT NOT NULL,
+  value      REAL,
+  PRIMARY KEY(arm, seed, model, mode, threads, batch_size, seq_len, language, metric)
+);
+CREATE TABLE IF NOT EXISTS latency_samples(
+  arm        TEXT NOT NULL,
+  seed       INTEGER NOT NULL,
+  model      TEXT NOT NULL,
+  mode       TEXT NOT NULL,
+  threads    INTEGER NOT NULL,
+  batch_size INTEGER NOT NULL,
+  seq_len    INTEGER NOT NULL,
+  language   TEXT NOT NULL,
+  rep        INTEGER NOT NULL,
+  ms         REAL,
+  PRIMARY KEY(arm, seed, model, mode, threads, batch_size, seq_len, language, rep)
 );
 )sql";
 
@@ -50,6 +112,7 @@ class Statement {
   Statement(sqlite3* db, const std::string& file, const char* sql) : db_(db), file_(file) {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("preparing a statement");
   }
+  Statement(sqlite3* db, const std::string& file, const std::string& sql) : Statement(db, file, sql.c_str()) {}
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -131,28 +194,46 @@ class SqliteResultsStore final : public ResultsStore {
     std::lock_guard<std::mutex> lock(mutex_);
     transaction([&] {
       Statement s(db_, file_,
-                  "INSERT INTO stages(hash, name, arm, seed, status, wall_s) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                  "INSERT INTO stages(hash, name, arm, seed, status, wall_s, cpu_s, examples, tokens, flops, steps) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
                   "ON CONFLICT(hash) DO UPDATE SET name = excluded.name, "
                   "arm = CASE WHEN stages.arm = '' THEN excluded.arm ELSE stages.arm END, "
-                  "seed = excluded.seed, status = excluded.status, wall_s = excluded.wall_s");
+                  "seed = excluded.seed, status = excluded.status, wall_s = excluded.wall_s, "
+                  "cpu_s = excluded.cpu_s, examples = excluded.examples, tokens = excluded.tokens, "
+                  "flops = excluded.flops, steps = excluded.steps");
       s.bind(1, row.hash).bind(2, row.name).bind(3, row.arm).bind(4, row.seed).bind(5, row.status).bind(6, row.wall_s);
+      s.bind(7, row.cpu_s).bind(8, row.examples).bind(9, row.tokens).bind(10, row.flops).bind(11, row.steps);
       s.run();
     });
   }
 
   void replace_results(const std::string& arm, int64_t seed, const std::string& stage,
-                       const std::vector<ResultRow>& rows) override {
-    for (const auto& r : rows) {
-      if (r.arm != arm || r.seed != seed || r.stage != stage) {
-        input_error(file_, ": replace_results for (", arm, ", ", seed, ", ", stage, ") was given a row of (", r.arm,
-                    ", ", r.seed, ", ", r.stage, ")");
+                       const std::vector<ResultRow>& rows, const std::vector<PredictionRow>& predictions,
+                       const std::vector<std::string>& languages) override {
+    auto check_key = [&](const std::string& a, int64_t sd, const std::string& st) {
+      if (a != arm || sd != seed || st != stage) {
+        input_error(file_, ": replace_results for (", arm, ", ", seed, ", ", stage, ") was given a row of (", a, ", ",
+                    sd, ", ", st, ")");
       }
-    }
+    };
+    for (const auto& r : rows) check_key(r.arm, r.seed, r.stage);
+    for (const auto& p : predictions) check_key(p.arm, p.seed, p.stage);
     std::lock_guard<std::mutex> lock(mutex_);
     transaction([&] {
-      Statement del(db_, file_, "DELETE FROM results WHERE arm = ?1 AND seed = ?2 AND stage = ?3");
-      del.bind(1, arm).bind(2, seed).bind(3, stage);
-      del.run();
+      for (const char* table : {"results", "predictions"}) {
+        const std::string where = std::string("DELETE FROM ") + table + " WHERE arm = ?1 AND seed = ?2 AND stage = ?3";
+        if (languages.empty()) {
+          Statement del(db_, file_, where);
+          del.bind(1, arm).bind(2, seed).bind(3, stage);
+          del.run();
+        } else {
+          Statement del(db_, file_, where + " AND language = ?4");
+          for (const auto& language : languages) {
+            del.bind(1, arm).bind(2, seed).bind(3, stage).bind(4, language);
+            del.run();
+          }
+        }
+      }
       Statement ins(db_, file_,
                     "INSERT INTO results(arm, seed, stage, task, language, split, metric, value) "
                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -160,6 +241,84 @@ class SqliteResultsStore final : public ResultsStore {
         ins.bind(1, r.arm).bind(2, r.seed).bind(3, r.stage).bind(4, r.task).bind(5, r.language).bind(6, r.split);
         ins.bind(7, r.metric).bind(8, r.value);
         ins.run();
+      }
+      Statement pred(db_, file_,
+                     "INSERT INTO predictions(arm, seed, stage, task, language, split, example, gold, prediction) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      for (const auto& p : predictions) {
+        pred.bind(1, p.arm).bind(2, p.seed).bind(3, p.stage).bind(4, p.task).bind(5, p.language).bind(6, p.split);
+        pred.bind(7, p.example).bind(8, p.gold).bind(9, p.prediction);
+        pred.run();
+      }
+    });
+  }
+
+  void replace_arm_stages(const std::string& arm, int64_t seed, const std::vector<ArmStageRow>& rows) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transaction([&] {
+      Statement del(db_, file_, "DELETE FROM arm_stages WHERE arm = ?1 AND seed = ?2");
+      del.bind(1, arm).bind(2, seed);
+      del.run();
+      Statement ins(db_, file_,
+                    "INSERT INTO arm_stages(arm, seed, position, stage, hash, language) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+      for (const auto& r : rows) {
+        if (r.arm != arm || r.seed != seed) input_error(file_, ": replace_arm_stages for (", arm, ", ", seed, ") got a row of ", r.arm);
+        ins.bind(1, r.arm).bind(2, r.seed).bind(3, r.position).bind(4, r.stage).bind(5, r.hash).bind(6, r.language);
+        ins.run();
+      }
+    });
+  }
+
+  void replace_curves(const std::string& hash, const std::vector<CurveRow>& rows) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transaction([&] {
+      Statement del(db_, file_, "DELETE FROM curves WHERE hash = ?1");
+      del.bind(1, hash);
+      del.run();
+      Statement ins(db_, file_,
+                    "INSERT INTO curves(hash, step, epoch, split, language, metric, value) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      for (const auto& r : rows) {
+        if (r.hash != hash) input_error(file_, ": replace_curves for ", hash, " got a row of ", r.hash);
+        ins.bind(1, r.hash).bind(2, r.step).bind(3, r.epoch).bind(4, r.split).bind(5, r.language).bind(6, r.metric);
+        ins.bind(7, r.value);
+        ins.run();
+      }
+    });
+  }
+
+  void replace_efficiency(const std::string& arm, int64_t seed, const std::string& model,
+                          const std::vector<EfficiencyRow>& rows,
+                          const std::vector<LatencySampleRow>& samples) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transaction([&] {
+      for (const char* table : {"efficiency", "latency_samples"}) {
+        Statement del(db_, file_,
+                      std::string("DELETE FROM ") + table + " WHERE arm = ?1 AND seed = ?2 AND model = ?3");
+        del.bind(1, arm).bind(2, seed).bind(3, model);
+        del.run();
+      }
+      Statement ins(db_, file_,
+                    "INSERT INTO efficiency(arm, seed, model, mode, threads, batch_size, seq_len, language, metric, "
+                    "value) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      for (const auto& r : rows) {
+        if (r.arm != arm || r.seed != seed || r.model != model) {
+          input_error(file_, ": replace_efficiency for (", arm, ", ", seed, ", ", model, ") got a row of ", r.arm);
+        }
+        ins.bind(1, r.arm).bind(2, r.seed).bind(3, r.model).bind(4, r.mode).bind(5, r.threads).bind(6, r.batch_size);
+        ins.bind(7, r.seq_len).bind(8, r.language).bind(9, r.metric).bind(10, r.value);
+        ins.run();
+      }
+      Statement smp(db_, file_,
+                    "INSERT INTO latency_samples(arm, seed, model, mode, threads, batch_size, seq_len, language, rep, "
+                    "ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      for (const auto& r : samples) {
+        if (r.arm != arm || r.seed != seed || r.model != model) {
+          input_error(file_, ": replace_efficiency for (", arm, ", ", seed, ", ", model, ") got a sample of ", r.arm);
+        }
+        smp.bind(1, r.arm).bind(2, r.seed).bind(3, r.model).bind(4, r.mode).bind(5, r.threads).bind(6, r.batch_size);
+        smp.bind(7, r.seq_len).bind(8, r.language).bind(9, r.rep).bind(10, r.ms);
+        smp.run();
       }
     });
   }
@@ -184,9 +343,73 @@ class SqliteResultsStore final : public ResultsStore {
   std::vector<StageRow> stages() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     // Insertion order: the order in which the runner first met each stage.
-    Statement s(db_, file_, "SELECT hash, name, arm, seed, status, wall_s FROM stages ORDER BY rowid");
+    Statement s(db_, file_,
+                "SELECT hash, name, arm, seed, status, wall_s, cpu_s, examples, tokens, flops, steps FROM stages "
+                "ORDER BY rowid");
     std::vector<StageRow> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), s.text(4), s.real(5)});
+    while (s.step()) {
+      out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), s.text(4), s.real(5), s.real(6), s.integer(7),
+                     s.integer(8), s.real(9), s.integer(10)});
+    }
+    return out;
+  }
+
+  std::vector<ArmStageRow> arm_stages() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_,
+                "SELECT arm, seed, position, stage, hash, language FROM arm_stages "
+                "ORDER BY arm, seed, language, position");
+    std::vector<ArmStageRow> out;
+    while (s.step()) out.push_back({s.text(0), s.integer(1), s.integer(2), s.text(3), s.text(4), s.text(5)});
+    return out;
+  }
+
+  std::vector<CurveRow> curves() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_,
+                "SELECT hash, step, epoch, split, language, metric, value FROM curves "
+                "ORDER BY hash, step, split, language, metric");
+    std::vector<CurveRow> out;
+    while (s.step()) out.push_back({s.text(0), s.integer(1), s.real(2), s.text(3), s.text(4), s.text(5), s.real(6)});
+    return out;
+  }
+
+  std::vector<PredictionRow> predictions() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_,
+                "SELECT arm, seed, stage, task, language, split, example, gold, prediction FROM predictions "
+                "ORDER BY arm, seed, stage, task, language, split, example");
+    std::vector<PredictionRow> out;
+    while (s.step()) {
+      out.push_back({s.text(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.integer(6), s.real(7),
+                     s.real(8)});
+    }
+    return out;
+  }
+
+  std::vector<EfficiencyRow> efficiency() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_,
+                "SELECT arm, seed, model, mode, threads, batch_size, seq_len, language, metric, value FROM efficiency "
+                "ORDER BY arm, seed, model, mode, threads, batch_size, seq_len, language, metric");
+    std::vector<EfficiencyRow> out;
+    while (s.step()) {
+      out.push_back({s.text(0), s.integer(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.integer(6),
+                     s.text(7), s.text(8), s.real(9)});
+    }
+    return out;
+  }
+
+  std::vector<LatencySampleRow> latency_samples() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_,
+                "SELECT arm, seed, model, mode, threads, batch_size, seq_len, language, rep, ms FROM latency_samples "
+                "ORDER BY arm, seed, model, mode, threads, batch_size, seq_len, language, rep");
+    std::vector<LatencySampleRow> out;
+    while (s.step()) {
+      out.push_back({s.text(0), s.integer(1), s.text(2), s.text(3), s.integer(4), s.integer(5), s.integer(6),
+                     s.text(7), s.integer(8), s.real(9)});
+    }
     return out;
   }
 

@@ -10,7 +10,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -21,6 +24,7 @@
 #include "tasks/features.h"
 #include "text/auto.h"
 #include "train/checkpoint.h"
+#include "train/cost.h"
 #include "train/evaluate.h"
 #include "train/head.h"
 #include "train/trainer.h"
@@ -85,10 +89,12 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
   auto loaded = models::load_pretrained(model_dir, load);
   const auto tokenizer = text::load_tokenizer(model_dir);
 
-  nlohmann::json out = {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()},
-                        {"examples", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}}};
+  nlohmann::json out = {{"dev", nlohmann::json::object()},
+                        {"test", nlohmann::json::object()},
+                        {"examples", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}},
+                        {"predictions", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}}};
   for (const std::string split : {"dev", "test"}) {
-    for (const auto& [language, file] : config.eval_files(task, split)) {
+    for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
       tasks::ReadOptions read = read_options(c);
       if (!language.empty()) read.language = language;
       if (!regression) read.label_names = head.label_names;
@@ -111,6 +117,15 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
       const train::Predictions p = train::predict(*loaded.model, features, c.eval_batch_size, precision);
       const train::GroupMetrics groups = train::metrics_by_language(regression, p, features.languages);
       const nlohmann::json metrics = train::metrics_json(groups);
+      // Per-example outputs by language (the file's, or each example's own), for paired bootstraps.
+      auto& predictions = out["predictions"][split];
+      for (size_t i = 0; i < p.predicted.size(); ++i) {
+        const std::string group = !language.empty() ? language : features.languages[i];
+        auto& entry = predictions[group];
+        if (entry.is_null()) entry = {{"gold", nlohmann::json::array()}, {"prediction", nlohmann::json::array()}};
+        entry["gold"].push_back(p.gold[i]);
+        entry["prediction"].push_back(p.predicted[i]);
+      }
       if (!language.empty()) {
         out[split][language] = metrics.at("all");
         out["examples"][split][language] = features.size();
@@ -131,6 +146,64 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
     }
   }
   return out;
+}
+
+std::vector<PredictionRow> prediction_rows(const Chain& chain, const StageNode& node, const nlohmann::json& eval) {
+  std::vector<PredictionRow> rows;
+  if (!eval.contains("predictions")) return rows;
+  for (const std::string split : {"dev", "test"}) {
+    for (const auto& [language, entry] : eval.at("predictions").at(split).items()) {
+      const auto& gold = entry.at("gold");
+      const auto& predicted = entry.at("prediction");
+      for (size_t i = 0; i < gold.size(); ++i) {
+        rows.push_back({chain.arm, chain.seed, node.name, node.task, language, split, static_cast<int64_t>(i),
+                        value_of(gold[i]), value_of(predicted[i])});
+      }
+    }
+  }
+  return rows;
+}
+
+// Every evaluation in a stage's metrics.json as curve rows: the train loss, and each dev metric per
+// language ("all" becomes "" when the dev data has no languages). With several dev files, the first
+// file's figure for a (language, metric) is kept.
+std::vector<CurveRow> curve_rows(const std::string& hash, const nlohmann::json& metrics) {
+  std::vector<CurveRow> rows;
+  std::set<std::tuple<int64_t, std::string, std::string, std::string>> seen;
+  auto add = [&](int64_t step, double epoch, const std::string& split, const std::string& language,
+                 const std::string& metric, const nlohmann::json& v) {
+    if (!seen.insert({step, split, language, metric}).second) return;
+    rows.push_back({hash, step, epoch, split, language, metric, value_of(v)});
+  };
+  for (const auto& e : metrics.value("evaluations", nlohmann::json::array())) {
+    const int64_t step = e.value("step", int64_t{0});
+    const double epoch = e.contains("epoch") && e["epoch"].is_number() ? e["epoch"].get<double>() : 0.0;
+    if (e.contains("train_loss") && !e["train_loss"].is_null()) add(step, epoch, "train", "", "loss", e["train_loss"]);
+    if (!e.contains("dev") || !e["dev"].is_object()) continue;
+    for (const auto& [file, groups] : e["dev"].items()) {
+      if (!groups.is_object()) continue;
+      const bool per_language = groups.size() > 1;
+      for (const auto& [group, values] : groups.items()) {
+        if (per_language && group == "all") continue;
+        if (!values.is_object()) {  // a flat {metric: value} (e.g. masked-LM loss)
+          add(step, epoch, "dev", "", group, values);
+          continue;
+        }
+        for (const auto& [metric, v] : values.items()) add(step, epoch, "dev", group == "all" ? "" : group, metric, v);
+      }
+    }
+  }
+  return rows;
+}
+
+// The training cost a stage's metrics.json records (see train/cost.h), into its stages row.
+void fill_cost(StageRow& row, const nlohmann::json& metrics) {
+  const train::TrainingCost cost = train::TrainingCost::from_json(metrics.value("cost", nlohmann::json()));
+  row.cpu_s = cost.cpu_s;
+  row.examples = cost.examples;
+  row.tokens = cost.tokens;
+  row.steps = metrics.value("steps", int64_t{0});
+  row.flops = std::numeric_limits<double>::quiet_NaN();
 }
 
 std::vector<ResultRow> result_rows(const Chain& chain, const StageNode& node, const nlohmann::json& eval) {
@@ -239,10 +312,31 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     for (const auto& chain : graph.chains) {
       if (chain.keys.back() != node.key) continue;
       const std::vector<ResultRow> rows = result_rows(chain, node, eval);
-      store->replace_results(chain.arm, chain.seed, node.name, rows);
+      std::vector<std::string> scope;
+      if (!chain.language.empty()) scope.push_back(chain.language);
+      store->replace_results(chain.arm, chain.seed, node.name, rows, prediction_rows(chain, node, eval), scope);
       summary.result_rows += rows.size();
     }
   };
+  // A finished stage's curve and cost from its metrics.json.
+  auto record_stage = [&](StageRow& row, const fs::path& dir) {
+    const fs::path metrics_path = dir / "metrics.json";
+    if (!fs::exists(metrics_path)) return;
+    const nlohmann::json metrics = read_json_file(metrics_path);
+    fill_cost(row, metrics);
+    store->replace_curves(row.hash, curve_rows(row.hash, metrics));
+  };
+
+  // Each arm's chain per seed (and language).
+  std::map<std::pair<std::string, int64_t>, std::vector<ArmStageRow>> chains;
+  for (const auto& chain : graph.chains) {
+    auto& rows = chains[{chain.arm, chain.seed}];
+    for (size_t i = 0; i < chain.keys.size(); ++i) {
+      rows.push_back({chain.arm, chain.seed, static_cast<int64_t>(i), graph.node(chain.keys[i]).name, chain.keys[i],
+                      chain.language});
+    }
+  }
+  for (const auto& [arm_seed, rows] : chains) store->replace_arm_stages(arm_seed.first, arm_seed.second, rows);
 
   const auto study_start = std::chrono::steady_clock::now();
   size_t position = 0, finished_here = 0;
@@ -259,6 +353,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
       const nlohmann::json done = read_json_file(dir / kDoneMarker);
       row.status = "done";
       row.wall_s = done.value("wall_s", 0.0);
+      record_stage(row, dir);
       store->put_stage(row);
       ++summary.cached;
       write_results(node);
@@ -283,16 +378,24 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
       nlohmann::json done = {{"key", node.key},           {"name", node.name},
                              {"task", node.task},         {"seed", node.seed},
                              {"upstream", node.upstream}, {"steps", outcome.steps}};
+      double eval_s = 0;
       if (node.evaluated) {
-        log << prefix << "evaluating " << node.name << " in " << config.languages.size() << " language(s)\n";
+        const auto eval_start = std::chrono::steady_clock::now();
+        log << prefix << "evaluating " << node.name << " in "
+            << (node.language.empty() ? std::to_string(config.languages.size()) + " language(s)" : node.language)
+            << "\n";
         const nlohmann::json eval = evaluate_stage(config, node, dir, log);
-        write_file_atomic(dir / kEvalFile, eval.dump(2) + "\n");
+        write_file_atomic(dir / kEvalFile, eval.dump() + "\n");
+        eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
       }
-      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      // Training time over every attempt (the cost the checkpoints carry) plus the evaluation's.
+      const double training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
+      const double wall = training + eval_s;
       done["wall_s"] = wall;
       write_file_atomic(dir / kDoneMarker, done.dump(2) + "\n");  // the stage is finished from here on
       row.status = "done";
       row.wall_s = wall;
+      record_stage(row, dir);
       store->put_stage(row);
       write_results(node);
     } catch (...) {

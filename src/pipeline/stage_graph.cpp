@@ -80,46 +80,55 @@ StageGraph build_stage_graph(const ExperimentConfig& config) {
   std::map<std::string, size_t> index;  // key -> nodes position
   for (const int64_t seed : config.seeds) {
     for (const auto& [arm, stage_names] : config.arms) {
-      Chain chain;
-      chain.arm = arm;
-      chain.seed = seed;
-      std::string upstream;
-      for (size_t i = 0; i < stage_names.size(); ++i) {
-        const std::string& name = stage_names[i];
-        train::TrainConfig c = config.stage_config(name, seed);
-        nlohmann::json hyper = c.to_json();
-        for (const char* k : {"model", "out", "train", "dev", "cache_dir", "log_every"}) hyper.erase(k);
-        nlohmann::json dev_hashes = nlohmann::json::array();
-        for (const auto& d : c.dev) dev_hashes.push_back(data.hash(d));
-        const nlohmann::json identity = {{"version", kKeyVersion},
-                                         {"base_model", upstream.empty() ? base_model : nlohmann::json()},
-                                         {"upstream", upstream},
-                                         {"train_data", data.hash(c.train)},
-                                         {"dev_data", dev_hashes},
-                                         {"config", hyper}};
-        const std::string key = tasks::detail::sha256_hex(identity.dump());
-        const bool last = i + 1 == stage_names.size();
-        auto it = index.find(key);
-        if (it == index.end()) {
-          StageNode node;
-          node.key = key;
-          node.name = name;
-          node.task = config.stages.at(name).task;
-          node.arm = arm;
-          node.seed = seed;
-          node.upstream = upstream;
-          node.config = c;
-          index[key] = graph.nodes.size();
-          graph.nodes.push_back(std::move(node));
-          it = index.find(key);
-        }
-        StageNode& node = graph.nodes[it->second];
-        if (std::find(node.arms.begin(), node.arms.end(), arm) == node.arms.end()) node.arms.push_back(arm);
-        node.evaluated = node.evaluated || last;
-        chain.keys.push_back(key);
-        upstream = key;
+      std::vector<std::string> chain_languages = {""};
+      for (const auto& name : stage_names) {
+        if (config.per_language(name)) chain_languages = config.languages;
       }
-      graph.chains.push_back(std::move(chain));
+      for (const std::string& language : chain_languages) {
+        Chain chain;
+        chain.arm = arm;
+        chain.seed = seed;
+        chain.language = language;
+        std::string upstream;
+        for (size_t i = 0; i < stage_names.size(); ++i) {
+          const std::string& name = stage_names[i];
+          const std::string stage_language = config.per_language(name) ? language : "";
+          train::TrainConfig c = config.stage_config(name, seed, stage_language);
+          nlohmann::json hyper = c.to_json();
+          for (const char* k : {"model", "out", "train", "dev", "cache_dir", "log_every"}) hyper.erase(k);
+          nlohmann::json dev_hashes = nlohmann::json::array();
+          for (const auto& d : c.dev) dev_hashes.push_back(data.hash(d));
+          const nlohmann::json identity = {{"version", kKeyVersion},
+                                           {"base_model", upstream.empty() ? base_model : nlohmann::json()},
+                                           {"upstream", upstream},
+                                           {"train_data", data.hash(c.train)},
+                                           {"dev_data", dev_hashes},
+                                           {"config", hyper}};
+          const std::string key = tasks::detail::sha256_hex(identity.dump());
+          const bool last = i + 1 == stage_names.size();
+          auto it = index.find(key);
+          if (it == index.end()) {
+            StageNode node;
+            node.key = key;
+            node.name = name;
+            node.task = config.stages.at(name).task;
+            node.arm = arm;
+            node.seed = seed;
+            node.language = stage_language;
+            node.upstream = upstream;
+            node.config = c;
+            index[key] = graph.nodes.size();
+            graph.nodes.push_back(std::move(node));
+            it = index.find(key);
+          }
+          StageNode& node = graph.nodes[it->second];
+          if (std::find(node.arms.begin(), node.arms.end(), arm) == node.arms.end()) node.arms.push_back(arm);
+          node.evaluated = node.evaluated || last;
+          chain.keys.push_back(key);
+          upstream = key;
+        }
+        graph.chains.push_back(std::move(chain));
+      }
     }
   }
   return graph;

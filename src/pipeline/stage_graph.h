@@ -28,6 +28,7 @@ struct StageNode {
   std::string arm;       // the first arm that needs it
   std::vector<std::string> arms;  // every arm whose chain contains it
   int64_t seed = 0;
+  std::string language;  // the language a per-language stage trains in (and is evaluated in); "" = shared
   std::string upstream;  // key of the stage it continues from; "" = the base model
   train::TrainConfig config;  // model = "" (runner fills the base model or upstream dir), out = ""
   bool evaluated = false;     // the last stage of some arm: evaluated in every language
@@ -36,12 +37,13 @@ struct StageNode {
 struct Chain {
   std::string arm;
   int64_t seed = 0;
+  std::string language;  // in-language / translate-train chains: the language; "" = zero-shot
   std::vector<std::string> keys;  // stages in order; keys.back() is the target stage
 };
 
 struct StageGraph {
   std::vector<StageNode> nodes;  // each distinct stage once, upstream before downstream (seed-major)
-  std::vector<Chain> chains;     // per (seed, arm)
+  std::vector<Chain> chains;     // per (seed, arm), and per language for arms with a per-language stage
   const StageNode& node(const std::string& key) const;
 };
 

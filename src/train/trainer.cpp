@@ -18,6 +18,7 @@
 #include "tasks/features.h"
 #include "text/auto.h"
 #include "train/checkpoint.h"
+#include "train/cost.h"
 #include "train/evaluate.h"
 #include "train/head.h"
 #include "train/optimizer.h"
@@ -45,6 +46,7 @@ struct RunState {
   double best_score = std::numeric_limits<double>::quiet_NaN();
   int64_t evals_without_improvement = 0;
   bool stopped_early = false;
+  TrainingCost cost;  // up to this state (the open segment's time is added when saving)
 
   nlohmann::json to_json(uint64_t seed, int64_t total_steps) const {
     return {{"version", kStateVersion},
@@ -59,7 +61,8 @@ struct RunState {
             {"best_step", best_step},
             {"best_score", eval::is_defined(best_score) ? nlohmann::json(best_score) : nlohmann::json()},
             {"evals_without_improvement", evals_without_improvement},
-            {"stopped_early", stopped_early}};
+            {"stopped_early", stopped_early},
+            {"cost", cost.to_json()}};
   }
 
   static RunState from_json(const nlohmann::json& j, const std::string& source) {
@@ -79,6 +82,7 @@ struct RunState {
       if (!j.at("best_score").is_null()) s.best_score = j.at("best_score").get<double>();
       s.evals_without_improvement = j.at("evals_without_improvement").get<int64_t>();
       s.stopped_early = j.at("stopped_early").get<bool>();
+      s.cost = TrainingCost::from_json(j.value("cost", nlohmann::json()));
       return s;
     } catch (const nlohmann::json::exception& e) {
       input_error(source, ": not a stilts trainer state (", e.what(), ")");
@@ -288,6 +292,14 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
     }
   }
 
+  // Time spent from here on is added to the cost carried in the checkpoint.
+  const CostClock clock;
+  const TrainingCost cost_base = state.cost;
+  auto update_cost_time = [&] {
+    state.cost.wall_s = cost_base.wall_s + clock.wall_s();
+    state.cost.cpu_s = cost_base.cpu_s + clock.cpu_s();
+  };
+
   log << "train: " << train_features.size() << " examples from " << config.train << " (" << batches_per_epoch
       << " batches of " << config.batch_size << " per epoch), " << total_steps << " steps, warm-up " << warmup
       << "; head: " << (task_model.applied == HeadTransfer::kReuse ? "reused" : "new") << " ("
@@ -340,12 +352,14 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   };
 
   auto write_metrics = [&](bool finished, const nlohmann::json& extra) {
+    update_cost_time();
     nlohmann::json m = {{"task", config.task},
                         {"metric_for_best", metric},
                         {"steps", state.step},
                         {"total_steps", total_steps},
                         {"evaluations", state.history},
                         {"stopped_early", state.stopped_early},
+                        {"cost", state.cost.to_json()},
                         {"finished", finished}};
     for (const auto& [k, v] : extra.items()) m[k] = v;
     if (state.best_step >= 0) {
@@ -358,6 +372,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   };
 
   auto checkpoint = [&]() {
+    update_cost_time();
     commit_checkpoint(checkpoints, "last", state.step, [&](const fs::path& dir) {
       write_training_state(dir, model, *optimizer, state.to_json(config.seed, total_steps));
     });
@@ -412,6 +427,8 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
       (loss / static_cast<double>(micro)).backward();
       step_loss += value;
       step_examples += static_cast<int64_t>(batch.indices.size());
+      state.cost.add_batch(batch.inputs.input_ids.size(0), batch.inputs.input_ids.size(1),
+                           batch.inputs.attention_mask.sum().item<int64_t>());
     }
     if (config.max_grad_norm > 0) {
       std::vector<torch::Tensor> params;
@@ -478,6 +495,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   }
   save_model_dir(model, out, labels);
   models::copy_tokenizer_files(config.model, out);
+  update_cost_time();
   nlohmann::json extra = {{"saved_model", saved}, {"saved_step", saved_step}};
   if (!state.history.empty()) extra["final"] = state.history.back();
   outcome.metrics = write_metrics(true, extra);

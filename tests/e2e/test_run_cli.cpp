@@ -312,10 +312,107 @@ TEST(RunCli, KilledInTheTargetStageAndRerunMatchesAnUninterruptedRun) {
   ASSERT_EQ(rc.exit_code, 0) << rc.err;
   EXPECT_THAT(rc.err, HasSubstr("0 to run, 6 cached"));
   EXPECT_EQ(results_of(b), results_a);
+
+  // The tables beside results: chains, curves, per-example predictions, training cost.
+  const auto chains = store->arm_stages();
+  EXPECT_EQ(chains.size(), 2u * (1 + 2));  // 2 seeds x (direct: target; intermediate: intermediate, target)
+  const auto curves = store->curves();
+  std::set<std::string> curve_stages;
+  for (const auto& c : curves) curve_stages.insert(c.hash);
+  EXPECT_EQ(curve_stages, keys_a);
+  const auto predictions = store->predictions();
+  EXPECT_EQ(predictions.size(), 2u * 2 * 3 * 2 * 40);  // arms x seeds x languages x splits x examples
+  // Accuracy recomputed from the stored predictions is the stored accuracy.
+  std::map<Row, std::pair<int, int>> correct;
+  for (const auto& p : predictions) {
+    auto& c = correct[{p.arm, p.seed, p.stage, p.task, p.language, p.split, "accuracy"}];
+    c.first += p.gold == p.prediction;
+    ++c.second;
+  }
+  for (const auto& [row, c] : correct) {
+    ASSERT_TRUE(results_a.count(row));
+    EXPECT_DOUBLE_EQ(results_a.at(row), static_cast<double>(c.first) / c.second);
+  }
+  const auto stages_a = pipeline::ResultsStore::open(a / "results.sqlite")->stages();
+  for (const auto& st : store->stages()) {
+    if (st.name == "target") {
+      EXPECT_EQ(st.steps, 40);
+      EXPECT_EQ(st.examples, 40 * 8) << "200 rows in batches of 8: every batch full";
+    }
+    EXPECT_GT(st.tokens, st.examples);
+    EXPECT_GT(st.cpu_s, 0.0);
+    EXPECT_GT(st.wall_s, 0.0);
+    for (const auto& sa : stages_a) {  // the killed-and-resumed run did the same counted work
+      if (sa.hash == st.hash) {
+        EXPECT_EQ(sa.tokens, st.tokens) << st.name;
+      }
+    }
+  }
   // Another hyper-parameter for the target: the intermediate stages stay cached.
   const auto changed = run_stilts(run_args(s, b, {"--dry-run", "--set", "stages.target.lr=2e-3"}));
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   EXPECT_THAT(changed.out, HasSubstr("4 of 6 stages to run, 2 cached"));
+}
+
+TEST(RunCli, InLanguageTrainsTheTargetOncePerLanguageAndSharesTheIntermediateStage) {
+  const Study s = make_study();
+  unsigned seed = 100;
+  for (const auto& language : kLanguages) {
+    const fs::path dir = s.root / "data" / "paws-x" / language;
+    write_file_atomic(dir / "train.tsv", pawsx_tsv(48, seed++));
+    write_file_atomic(dir / "translated_train.tsv", pawsx_tsv(48, seed++));
+  }
+  const std::vector<std::string> small = {"--set", "experiment.seeds=[1]", "--set", "stages.target.max_steps=4",
+                                          "--set", "stages.intermediate.max_steps=4"};
+  auto args = [&](const fs::path& out, const std::string& transfer, std::vector<std::string> extra = {}) {
+    auto a = run_args(s, out, small);
+    a.insert(a.end(), {"--set", "experiment.transfer=" + transfer});
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const fs::path out = s.root / "in-language";
+  const auto dry = run_stilts(args(out, "in-language", {"--dry-run"}));
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  // 1 intermediate + 3 direct targets + 3 targets after the intermediate stage.
+  EXPECT_THAT(dry.out, HasSubstr("7 of 7 stages to run"));
+  const auto r = run_stilts(args(out, "in-language"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto results = results_of(out);
+  EXPECT_EQ(results.size(), 2u * 3 * 2 * 2) << r.err;  // arms x languages x splits x metrics
+  const auto store = pipeline::ResultsStore::open(out / "results.sqlite");
+  std::map<std::string, std::set<std::string>> target_languages;  // arm -> languages of its chains
+  std::set<std::string> intermediate_hashes;
+  for (const auto& c : store->arm_stages()) {
+    if (c.stage == "target") target_languages[c.arm].insert(c.language);
+    if (c.stage == "intermediate") intermediate_hashes.insert(c.hash);
+  }
+  const std::set<std::string> all(kLanguages.begin(), kLanguages.end());
+  EXPECT_EQ(target_languages["direct"], all);
+  EXPECT_EQ(target_languages["intermediate"], all);
+  EXPECT_EQ(intermediate_hashes.size(), 1u);
+  for (const auto& st : store->stages()) {
+    if (st.name != "target") continue;
+    const auto config = read_json_file(out / "stages" / st.hash / "config.resolved.json");
+    EXPECT_THAT(config.at("train").get<std::string>(), HasSubstr("/train.tsv"));
+  }
+
+  // translate-train reads the translated files for every language but train_language, and needs the pattern.
+  const auto missing = run_stilts(args(s.root / "tt-missing", "translate-train", {"--dry-run"}));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("tasks.pawsx.translate_train"));
+  const fs::path tt = s.root / "translate-train";
+  const auto rt = run_stilts(args(tt, "translate-train",
+                                  {"--set", "tasks.pawsx.translate_train=" +
+                                                (s.root / "data" / "paws-x" / "{lang}" / "translated_train.tsv").string()}));
+  ASSERT_EQ(rt.exit_code, 0) << rt.err;
+  std::map<std::string, std::string> train_of;
+  for (const auto& st : pipeline::ResultsStore::open(tt / "results.sqlite")->arm_stages()) {
+    if (st.stage != "target") continue;
+    train_of[st.language] = read_json_file(tt / "stages" / st.hash / "config.resolved.json").at("train");
+  }
+  ASSERT_EQ(train_of.size(), 3u);
+  EXPECT_THAT(train_of["en"], HasSubstr("/en/train.tsv"));
+  EXPECT_THAT(train_of["de"], HasSubstr("/de/translated_train.tsv"));
 }
 
 TEST(RunCli, BadConfigsNameTheKey) {

@@ -224,5 +224,58 @@ TEST(ResultsStore, OtherDatabasesAndMissingFilesAreErrors) {
   expect_error_with([&] { ResultsStore::open(dir / "no-such-dir" / "results.sqlite"); }, {"no-such-dir"});
 }
 
+TEST(ResultsStore, Version2TablesRoundTripAndReplaceByTheirKeys) {
+  const auto path = testing::make_temp_dir() / "results.sqlite";
+  auto store = ResultsStore::open(path);
+  StageRow stage{"h1", "target", "direct", 1, "done", 10.0, 18.5, 400, 12000, 3.5e12, 25};
+  store->put_stage(stage);
+  const StageRow back = store->stages().at(0);
+  EXPECT_DOUBLE_EQ(back.cpu_s, 18.5);
+  EXPECT_EQ(back.examples, 400);
+  EXPECT_EQ(back.tokens, 12000);
+  EXPECT_DOUBLE_EQ(back.flops, 3.5e12);
+  EXPECT_EQ(back.steps, 25);
+
+  store->replace_arm_stages("inter", 1, {{"inter", 1, 0, "intermediate", "h0", ""}, {"inter", 1, 1, "target", "h2", ""}});
+  store->replace_arm_stages("inter", 1, {{"inter", 1, 0, "intermediate", "h0", ""}, {"inter", 1, 1, "target", "h3", ""}});
+  const auto chains = store->arm_stages();
+  ASSERT_EQ(chains.size(), 2u);
+  EXPECT_EQ(chains[1].hash, "h3");
+  EXPECT_THROW(store->replace_arm_stages("inter", 2, {{"inter", 1, 0, "x", "h", ""}}), InputError);
+
+  store->replace_curves("h1", {{"h1", 10, 0.5, "train", "", "loss", 0.7}, {"h1", 10, 0.5, "dev", "en", "accuracy", 0.6}});
+  store->replace_curves("h1", {{"h1", 20, 1.0, "dev", "en", "accuracy", 0.8}});
+  const auto curves = store->curves();
+  ASSERT_EQ(curves.size(), 1u);
+  EXPECT_EQ(curves[0].step, 20);
+  EXPECT_DOUBLE_EQ(curves[0].value, 0.8);
+
+  // Per-language replacement keeps the other languages' rows (in-language chains write one language each).
+  const auto pred = [](const std::string& language, int64_t example, double p) {
+    return PredictionRow{"direct", 1, "target", "pawsx", language, "test", example, 1.0, p};
+  };
+  store->replace_results("direct", 1, "target", {row("direct", 1, "target", "en", 0.5)}, {pred("en", 0, 1), pred("en", 1, 0)},
+                         {"en"});
+  store->replace_results("direct", 1, "target", {row("direct", 1, "target", "de", 1.0)}, {pred("de", 0, 1)}, {"de"});
+  EXPECT_EQ(store->results().size(), 2u);
+  EXPECT_EQ(store->predictions().size(), 3u);
+  store->replace_results("direct", 1, "target", {row("direct", 1, "target", "de", 0.0)}, {pred("de", 0, 0)}, {"de"});
+  EXPECT_EQ(store->predictions().size(), 3u);
+  store->replace_results("direct", 1, "target", {}, {});  // every language
+  EXPECT_TRUE(store->predictions().empty());
+  EXPECT_TRUE(store->results().empty());
+
+  const EfficiencyRow e{"direct", 1, "h1", "fp32", 1, 8, 0, "en", "latency_ms_p50", 4.25};
+  const LatencySampleRow l{"direct", 1, "h1", "fp32", 1, 8, 0, "en", 0, 4.0};
+  store->replace_efficiency("direct", 1, "h1", {e}, {l, {"direct", 1, "h1", "fp32", 1, 8, 0, "en", 1, 4.5}});
+  store->replace_efficiency("direct", 2, "h9", {{"direct", 2, "h9", "fp32", 1, 8, 0, "en", "latency_ms_p50", 5.0}}, {});
+  EXPECT_EQ(store->efficiency().size(), 2u);
+  EXPECT_EQ(store->latency_samples().size(), 2u);
+  EXPECT_DOUBLE_EQ(store->latency_samples()[1].ms, 4.5);
+  store->replace_efficiency("direct", 1, "h1", {e}, {l});
+  EXPECT_EQ(store->latency_samples().size(), 1u);
+  EXPECT_THROW(store->replace_efficiency("direct", 1, "h2", {e}, {}), InputError);
+}
+
 }  // namespace
 }  // namespace stilts::pipeline
