@@ -387,6 +387,27 @@ Interval bootstrap_ci(const Metric& metric, const Scores& predictions, const Sco
       options);
 }
 
+// The p-value rule shared by the paired bootstraps (see PairedInterval).
+static void paired_interval_from(const Scores& differences, PairedInterval& out, double level) {
+  const Scores kept = defined_sorted(differences, &out.undefined_resamples);
+  if (kept.empty()) {
+    out.lower = out.upper = out.p_value = kNaN;
+    return;
+  }
+  out.lower = quantile_sorted(kept, (1 - level) / 2);
+  out.upper = quantile_sorted(kept, (1 + level) / 2);
+  if (!is_defined(out.difference)) {
+    out.p_value = kNaN;
+  } else if (out.difference == 0) {
+    out.p_value = 1;
+  } else {
+    const auto crossing = std::count_if(kept.begin(), kept.end(), [&](double d) {
+      return out.difference > 0 ? d <= 0 : d >= 0;
+    });
+    out.p_value = std::min(1.0, 2.0 * static_cast<double>(crossing) / kept.size());
+  }
+}
+
 PairedInterval paired_bootstrap(std::size_t num_examples, const IndexedMetric& metric_a,
                                 const IndexedMetric& metric_b, const BootstrapOptions& options) {
   options.validate();
@@ -406,23 +427,37 @@ PairedInterval paired_bootstrap(std::size_t num_examples, const IndexedMetric& m
     draw_indices(rng, indices);  // one draw, both systems
     d = metric_a(indices) - metric_b(indices);
   }
-  const Scores kept = defined_sorted(differences, &out.undefined_resamples);
-  if (kept.empty()) {
-    out.lower = out.upper = out.p_value = kNaN;
-    return out;
+  paired_interval_from(differences, out, options.level);
+  return out;
+}
+
+PairedInterval paired_bootstrap_over_seeds(std::size_t num_seeds, std::size_t num_examples,
+                                           const SeededIndexedMetric& metric_a, const SeededIndexedMetric& metric_b,
+                                           const BootstrapOptions& options) {
+  options.validate();
+  if (num_seeds == 0) input_error("paired_bootstrap_over_seeds: no seeds");
+  if (num_examples == 0) input_error("paired_bootstrap_over_seeds: no examples");
+  PairedInterval out;
+  const auto all = identity_indices(num_examples);
+  for (std::size_t s = 0; s < num_seeds; ++s) {
+    out.value_a += metric_a(s, all) / static_cast<double>(num_seeds);
+    out.value_b += metric_b(s, all) / static_cast<double>(num_seeds);
   }
-  out.lower = quantile_sorted(kept, (1 - options.level) / 2);
-  out.upper = quantile_sorted(kept, (1 + options.level) / 2);
-  if (!is_defined(out.difference)) {
-    out.p_value = kNaN;
-  } else if (out.difference == 0) {
-    out.p_value = 1;
-  } else {
-    const auto crossing = std::count_if(kept.begin(), kept.end(), [&](double d) {
-      return out.difference > 0 ? d <= 0 : d >= 0;
-    });
-    out.p_value = std::min(1.0, 2.0 * static_cast<double>(crossing) / kept.size());
+  out.difference = out.value_a - out.value_b;
+  out.level = options.level;
+  out.resamples = options.resamples;
+
+  std::mt19937_64 rng(options.seed);
+  std::vector<std::size_t> seeds(num_seeds), indices(num_examples);
+  Scores differences(options.resamples);
+  for (auto& d : differences) {
+    draw_indices(rng, seeds);  // seeds with replacement
+    draw_indices(rng, indices);  // one draw of examples, shared by both systems and every seed
+    d = 0;
+    for (const std::size_t s : seeds) d += metric_a(s, indices) - metric_b(s, indices);
+    d /= static_cast<double>(num_seeds);
   }
+  paired_interval_from(differences, out, options.level);
   return out;
 }
 

@@ -131,6 +131,18 @@ PairedInterval paired_bootstrap(const Metric& metric, const Scores& predictions_
                                 const Scores& predictions_b, const Scores& gold,
                                 const BootstrapOptions& options = {});
 
+// Paired bootstrap over examples and seeds (a two-level, hierarchical bootstrap) of the mean over
+// seeds of metric_a(s) - metric_b(s), where both systems were trained with each of `num_seeds` seeds
+// and evaluated on the same `num_examples` examples. Each replicate draws num_seeds seeds with
+// replacement and, once, num_examples example indices with replacement, and averages
+// metric_a(s, indices) - metric_b(s, indices) over the drawn seeds: the interval covers both the
+// seed-to-seed variation of training and the sampling of the test set. Interval and p_value as
+// paired_bootstrap's; value_a/value_b are the means over seeds on all examples.
+using SeededIndexedMetric = std::function<double(std::size_t seed_index, const std::vector<std::size_t>& indices)>;
+PairedInterval paired_bootstrap_over_seeds(std::size_t num_seeds, std::size_t num_examples,
+                                           const SeededIndexedMetric& metric_a, const SeededIndexedMetric& metric_b,
+                                           const BootstrapOptions& options = {});
+
 // ---- across seeds: Student t intervals ----
 
 // mean ± t_{(1+level)/2, dof} * std_error.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -153,9 +155,86 @@ std::vector<SummaryRow> summarize(const std::vector<ResultRow>& rows, const Stat
   return out;
 }
 
+namespace {
+
+// (arm, stage, task, language, split) -> seed -> (gold, prediction) in example order.
+using PredictionKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+using SeedPredictions = std::map<int64_t, std::pair<eval::Scores, eval::Scores>>;
+
+std::map<PredictionKey, SeedPredictions> index_predictions(const std::vector<PredictionRow>& predictions) {
+  std::map<PredictionKey, SeedPredictions> out;
+  for (const auto& p : predictions) {
+    auto& [gold, predicted] = out[PredictionKey{p.arm, p.stage, p.task, p.language, p.split}][p.seed];
+    if (p.example != static_cast<int64_t>(gold.size())) {
+      input_error("results: predictions of arm '", p.arm, "', seed ", p.seed, ", ", p.language, " ", p.split,
+                  " are not numbered 0, 1, ... (example ", p.example, " after ", gold.size(), ")");
+    }
+    gold.push_back(p.gold);
+    predicted.push_back(p.prediction);
+  }
+  return out;
+}
+
+// The paired bootstrap over examples and seeds for one figure, or nothing when the predictions don't
+// allow it (missing, different examples, a metric not computed from predictions).
+std::optional<DifferenceRow> bootstrap_difference(const SeedPredictions& a, const SeedPredictions& b,
+                                                  const std::string& metric_name, const StatsOptions& options,
+                                                  uint64_t figure_seed) {
+  eval::Metric metric;
+  try {
+    metric = eval::metric_by_name(metric_name);
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+  std::vector<const std::pair<eval::Scores, eval::Scores>*> pa, pb;
+  const eval::Scores* gold = nullptr;
+  for (const auto& [seed, values] : a) {
+    const auto it = b.find(seed);
+    if (it == b.end()) continue;
+    if (gold == nullptr) gold = &values.first;
+    if (values.first != *gold || it->second.first != *gold) return std::nullopt;  // not the same examples
+    pa.push_back(&values);
+    pb.push_back(&it->second);
+  }
+  if (pa.empty() || gold->empty()) return std::nullopt;
+  eval::Scores gathered_gold, gathered_pred;
+  auto on = [&](const std::vector<const std::pair<eval::Scores, eval::Scores>*>& systems) {
+    return [&, systems](std::size_t s, const std::vector<std::size_t>& idx) {
+      gathered_gold.resize(idx.size());
+      gathered_pred.resize(idx.size());
+      for (size_t i = 0; i < idx.size(); ++i) {
+        gathered_gold[i] = systems[s]->first[idx[i]];
+        gathered_pred[i] = systems[s]->second[idx[i]];
+      }
+      return metric(gathered_pred, gathered_gold);
+    };
+  };
+  eval::BootstrapOptions bootstrap;
+  bootstrap.level = options.level;
+  bootstrap.resamples = options.resamples;
+  bootstrap.seed = options.seed ^ figure_seed;
+  const eval::PairedInterval p = eval::paired_bootstrap_over_seeds(pa.size(), gold->size(), on(pa), on(pb), bootstrap);
+  DifferenceRow d;
+  d.method = "paired-bootstrap";
+  d.n = static_cast<int>(pa.size());
+  d.mean_a = p.value_a;
+  d.mean_b = p.value_b;
+  d.difference = p.difference;
+  d.ci_lower = p.lower;
+  d.ci_upper = p.upper;
+  d.p_value = p.p_value;
+  d.level = options.level;
+  d.significant = defined(p.lower) && defined(p.upper) && (p.lower > 0 || p.upper < 0);
+  return d;
+}
+
+}  // namespace
+
 std::vector<DifferenceRow> arm_differences(const std::vector<ResultRow>& rows, const std::string& arm_a,
-                                           const std::string& arm_b, const StatsOptions& options) {
+                                           const std::string& arm_b, const StatsOptions& options,
+                                           const std::vector<PredictionRow>& predictions) {
   const Index index = index_rows(rows);
+  const auto by_system = index_predictions(predictions);
   const auto ia = index.find(arm_a);
   const auto ib = index.find(arm_b);
   if (ia == index.end() || ib == index.end()) {
@@ -169,6 +248,21 @@ std::vector<DifferenceRow> arm_differences(const std::vector<ResultRow>& rows, c
   std::vector<DifferenceRow> out;
   auto add = [&](const FigureKey& key, const SeedValues& a, const SeedValues& b, const std::string& stage) {
     DifferenceRow d = difference(arm_a, arm_b, a, b, options);
+    // (stage may read "stage_a|stage_b")
+    const size_t bar = stage.find('|');
+    const std::string stage_a = stage.substr(0, bar);
+    const std::string stage_b = bar == std::string::npos ? stage : stage.substr(bar + 1);
+    const auto pa = by_system.find(PredictionKey{arm_a, stage_a, std::get<0>(key), std::get<3>(key), std::get<1>(key)});
+    const auto pb = by_system.find(PredictionKey{arm_b, stage_b, std::get<0>(key), std::get<3>(key), std::get<1>(key)});
+    if (pa != by_system.end() && pb != by_system.end()) {
+      const uint64_t figure_seed = std::hash<std::string>{}(std::get<0>(key) + "/" + std::get<1>(key) + "/" +
+                                                             std::get<2>(key) + "/" + std::get<3>(key));
+      if (auto boot = bootstrap_difference(pa->second, pb->second, std::get<2>(key), options, figure_seed)) {
+        boot->arm_a = arm_a;
+        boot->arm_b = arm_b;
+        d = *boot;
+      }
+    }
     d.task = std::get<0>(key);
     d.split = std::get<1>(key);
     d.metric = std::get<2>(key);

@@ -13,6 +13,11 @@
 // - "welch-t" otherwise, when each arm has n >= 2: Welch's interval (eval::welch_difference_ci) and
 //   the two-sided p of Welch's t test.
 // - "none" otherwise (too few seeds): interval and p are NaN.
+// - "paired-bootstrap" instead, when per-example predictions of both arms are given for the figure
+//   (the same examples for every common seed, a metric computable from predictions: accuracy,
+//   macro_f1, pearson, spearman, mse): eval::paired_bootstrap_over_seeds, resampling the seeds and the
+//   examples, so the interval covers training noise and test-set sampling. With one common seed it
+//   is the paired bootstrap over examples for that seed. n is the number of common seeds.
 // `significant` means the interval excludes 0 (equivalent to p < 1 − level). A zero-variance
 // difference collapses the interval to a point: significant iff it is not 0 (p = 0 or 1).
 // Arms are compared at the same stage name (the final stage is named alike in every arm, e.g.
@@ -43,7 +48,7 @@ struct SummaryRow {
 struct DifferenceRow {
   std::string arm_a, arm_b;  // difference = a − b
   std::string stage, task, language, split, metric;
-  std::string method;  // "paired-t" | "welch-t" | "none"
+  std::string method;  // "paired-bootstrap" | "paired-t" | "welch-t" | "none"
   int n = 0;           // paired: common seeds; welch/none: n_a + n_b
   double mean_a = 0;   // paired: over the common seeds; otherwise over each arm's seeds
   double mean_b = 0;
@@ -57,6 +62,8 @@ struct DifferenceRow {
 
 struct StatsOptions {
   double level = 0.95;
+  int resamples = 1000;  // paired-bootstrap replicates
+  uint64_t seed = 0;     // the bootstrap's generator seed (results are reproducible)
 };
 
 // Sorted by task, split, metric, language, arm, stage. Two rows with the same
@@ -65,7 +72,8 @@ std::vector<SummaryRow> summarize(const std::vector<ResultRow>& rows, const Stat
 
 // a − b per common (stage, task, language, split, metric), sorted by task, split, metric, language, stage.
 std::vector<DifferenceRow> arm_differences(const std::vector<ResultRow>& rows, const std::string& arm_a,
-                                           const std::string& arm_b, const StatsOptions& options = {});
+                                           const std::string& arm_b, const StatsOptions& options = {},
+                                           const std::vector<PredictionRow>& predictions = {});
 
 // The arms present in `rows`, sorted.
 std::vector<std::string> arm_names(const std::vector<ResultRow>& rows);

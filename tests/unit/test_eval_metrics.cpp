@@ -338,5 +338,57 @@ TEST(SeedIntervals, WelchDifferenceCi) {
   EXPECT_THROW(welch_difference_ci({0.5, 0.6}, {0.4}), InputError);
 }
 
+// The two-level bootstrap: identical systems give a point at 0; a clear gap is significant; and the
+// seed level matters: seeds that disagree in sign widen the interval to cover 0, which resampling the
+// examples of one seed alone cannot show.
+TEST(Metrics, PairedBootstrapOverSeedsAndExamples) {
+  const size_t n = 400;
+  // gold all 1; system correctness patterns per seed.
+  auto correct_fraction = [&](const std::vector<std::vector<int>>& correct) {
+    return [correct](std::size_t s, const std::vector<std::size_t>& idx) {
+      double sum = 0;
+      for (const auto i : idx) sum += correct[s][i];
+      return sum / static_cast<double>(idx.size());
+    };
+  };
+  std::vector<std::vector<int>> half(2, std::vector<int>(n)), all(2, std::vector<int>(n, 1));
+  for (size_t i = 0; i < n; ++i) half[0][i] = half[1][i] = i % 2;
+  BootstrapOptions options;
+  options.resamples = 500;
+  options.seed = 3;
+
+  const auto same = paired_bootstrap_over_seeds(2, n, correct_fraction(half), correct_fraction(half), options);
+  EXPECT_EQ(same.difference, 0.0);
+  EXPECT_EQ(same.lower, 0.0);
+  EXPECT_EQ(same.upper, 0.0);
+  EXPECT_EQ(same.p_value, 1.0);
+
+  const auto gap = paired_bootstrap_over_seeds(2, n, correct_fraction(all), correct_fraction(half), options);
+  EXPECT_DOUBLE_EQ(gap.value_a, 1.0);
+  EXPECT_DOUBLE_EQ(gap.value_b, 0.5);
+  EXPECT_DOUBLE_EQ(gap.difference, 0.5);
+  EXPECT_GT(gap.lower, 0.4);
+  EXPECT_LT(gap.upper, 0.6);
+  EXPECT_EQ(gap.p_value, 0.0);
+  // Same options, same interval.
+  const auto again = paired_bootstrap_over_seeds(2, n, correct_fraction(all), correct_fraction(half), options);
+  EXPECT_EQ(again.lower, gap.lower);
+  EXPECT_EQ(again.upper, gap.upper);
+
+  // Seed 0: a beats b by 0.5; seed 1: b beats a by 0.5. Mean difference 0, and the interval must span
+  // both signs (a draw of {0, 0} gives +0.5, {1, 1} gives -0.5).
+  std::vector<std::vector<int>> a = {all[0], half[1]}, b = {half[0], all[1]};
+  const auto mixed = paired_bootstrap_over_seeds(2, n, correct_fraction(a), correct_fraction(b), options);
+  EXPECT_DOUBLE_EQ(mixed.difference, 0.0);
+  EXPECT_LT(mixed.lower, -0.3);
+  EXPECT_GT(mixed.upper, 0.3);
+  // Per seed, the example-level bootstrap alone is confidently positive: seeds are what make it uncertain.
+  const auto seed0 = paired_bootstrap_over_seeds(1, n, correct_fraction({a[0]}), correct_fraction({b[0]}), options);
+  EXPECT_GT(seed0.lower, 0.4);
+
+  EXPECT_THROW(paired_bootstrap_over_seeds(0, n, correct_fraction(a), correct_fraction(b), options), InputError);
+  EXPECT_THROW(paired_bootstrap_over_seeds(2, 0, correct_fraction(a), correct_fraction(b), options), InputError);
+}
+
 }  // namespace
 }  // namespace stilts::eval

@@ -208,5 +208,48 @@ TEST(StudyStats, ArmsBaselineAndErrors) {
   EXPECT_NEAR(t_test_p_value(0.03, 0.01 / std::sqrt(3.0), 2), 0.03509871864598468, 1e-8);
 }
 
+// With per-example predictions stored, differences come from the paired bootstrap over examples and
+// seeds; its observed difference is the mean over seeds of the per-seed metric differences, i.e. the
+// same figure as the results rows give.
+TEST(StudyStats, PredictionsGiveThePairedBootstrapOverExamplesAndSeeds) {
+  std::vector<ResultRow> rows;
+  std::vector<PredictionRow> predictions;
+  const int n = 200;
+  for (const int64_t seed : {1, 2, 3}) {
+    for (const std::string arm : {"direct", "intermediate"}) {
+      // direct right on 60% + seed%, intermediate on 80%: a clear gain.
+      const int right = arm == "direct" ? 120 + static_cast<int>(seed) : 160;
+      for (int i = 0; i < n; ++i) {
+        const double gold = i % 2;
+        predictions.push_back({arm, seed, "target", "pawsx", "en", "test", i, gold, i < right ? gold : 1 - gold});
+      }
+      rows.push_back(row(arm, seed, "en", static_cast<double>(right) / n));
+      // a language with results but no predictions: paired t
+      rows.push_back(row(arm, seed, "de", arm == "direct" ? 0.5 + 0.01 * seed : 0.55 + 0.02 * seed));
+    }
+  }
+  const auto d = arm_differences(rows, "intermediate", "direct", {}, predictions);
+  ASSERT_EQ(d.size(), 2u);
+  const auto& de = d[0].language == "de" ? d[0] : d[1];
+  const auto& en = d[0].language == "en" ? d[0] : d[1];
+  EXPECT_EQ(de.method, "paired-t");
+  EXPECT_EQ(en.method, "paired-bootstrap");
+  EXPECT_EQ(en.n, 3);
+  EXPECT_NEAR(en.difference, 0.8 - (0.6 + 0.005 * 2), 1e-12);
+  EXPECT_NEAR(en.mean_b, 0.61, 1e-12);
+  EXPECT_TRUE(en.significant);
+  EXPECT_LT(en.ci_lower, en.difference);
+  EXPECT_GT(en.ci_upper, en.difference);
+  EXPECT_GT(en.ci_lower, 0.1);
+  EXPECT_LT(en.p_value, 0.01);
+
+  // Predictions of other examples in one arm (a different test file): no bootstrap, the t test instead.
+  for (auto& p : predictions) {
+    if (p.arm == "direct" && p.example == 0) p.gold = 5;
+  }
+  const auto fallback = arm_differences(rows, "intermediate", "direct", {}, predictions);
+  for (const auto& x : fallback) EXPECT_EQ(x.method, "paired-t") << x.language;
+}
+
 }  // namespace
 }  // namespace stilts::pipeline

@@ -106,6 +106,7 @@ void add_results_command(CLI::App& app) {
     const auto store = pipeline::ResultsStore::open_existing(db);
     const auto rows = store->results();
     const auto stages = store->stages();
+    const auto predictions = store->predictions();
     pipeline::StatsOptions options;
     options.level = args->level;
     const auto summary = pipeline::summarize(rows, options);
@@ -120,7 +121,7 @@ void add_results_command(CLI::App& app) {
     std::vector<pipeline::DifferenceRow> differences;
     for (const auto& arm : arms) {
       if (arm == baseline) continue;
-      auto d = pipeline::arm_differences(rows, arm, baseline, options);
+      auto d = pipeline::arm_differences(rows, arm, baseline, options, predictions);
       differences.insert(differences.end(), d.begin(), d.end());
     }
 
@@ -166,8 +167,12 @@ void add_results_command(CLI::App& app) {
       }
       j["stages"] = nlohmann::json::array();
       for (const auto& s : stages) {
-        j["stages"].push_back({{"hash", s.hash}, {"name", s.name}, {"arm", s.arm}, {"seed", s.seed},
-                               {"status", s.status}, {"wall_s", number(s.wall_s)}});
+        j["stages"].push_back({{"hash", s.hash},          {"name", s.name},
+                               {"arm", s.arm},            {"seed", s.seed},
+                               {"status", s.status},      {"wall_s", number(s.wall_s)},
+                               {"cpu_s", number(s.cpu_s)}, {"examples", s.examples},
+                               {"tokens", s.tokens},      {"flops", number(s.flops)},
+                               {"steps", s.steps}});
       }
       std::cout << j.dump(2) << "\n";
       return;
@@ -186,7 +191,9 @@ void add_results_command(CLI::App& app) {
       print_table({"task", "split", "metric", "language", "arm", "stage", "n", "mean ± std", "ci"}, t);
     }
     std::cout << "\ndifferences vs " << (baseline.empty() ? "-" : baseline)
-              << " (arm − baseline; paired over seeds, " << pct << " t-interval; * = interval excludes 0)\n";
+              << " (arm − baseline, " << pct
+              << " interval; paired-bootstrap: over test examples and seeds; paired-t: over seeds; * = interval "
+                 "excludes 0)\n";
     if (differences.empty()) {
       std::cout << "(none: " << (arms.size() < 2 ? "fewer than two arms" : "no figures in common") << ")\n";
     } else {
@@ -203,9 +210,12 @@ void add_results_command(CLI::App& app) {
     {
       std::vector<std::vector<std::string>> t;
       for (const auto& s : stages) {
-        t.push_back({s.hash, s.name, s.arm, std::to_string(s.seed), s.status, fixed(s.wall_s, 1)});
+        t.push_back({s.hash.substr(0, 12), s.name, s.arm, std::to_string(s.seed), s.status, fixed(s.wall_s, 1),
+                     fixed(s.cpu_s, 1), std::to_string(s.steps), std::to_string(s.examples), std::to_string(s.tokens),
+                     std::isnan(s.flops) ? "-" : fixed(s.flops / 1e12, 3)});
       }
-      print_table({"hash", "name", "arm", "seed", "status", "wall_s"}, t);
+      print_table({"hash", "name", "arm", "seed", "status", "wall_s", "cpu_s", "steps", "examples", "tokens", "TFLOP"},
+                  t);
     }
   });
 }
