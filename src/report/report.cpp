@@ -377,7 +377,7 @@ class Builder {
                           baseline_ + " at the final stage: no comparison.");
       return;
     }
-    std::vector<std::string> higher, lower, none, no_interval;
+    std::vector<std::string> higher, lower, none, no_interval, undefined;
     int n_max = 0;
     for (const auto* d : rows) {
       n_max = std::max(n_max, d->n);
@@ -387,7 +387,9 @@ class Builder {
       if (has_ci) fig += " " + show_ci(d->metric, d->ci_lower, d->ci_upper, true);
       if (std::isfinite(d->p_value)) fig += ", p = " + (d->p_value < 1e-4 ? std::string("<0.0001") : fixed(d->p_value, 4));
       const std::string item = lang + " (" + fig + ")";
-      if (!has_ci) {
+      if (!std::isfinite(d->difference)) {
+        undefined.push_back(lang);
+      } else if (!has_ci) {
         no_interval.push_back(lang + " (" + show_diff(d->metric, d->difference) + ")");
       } else if (d->significant && d->difference > 0) {
         higher.push_back(item);
@@ -413,6 +415,7 @@ class Builder {
     if (!no_interval.empty()) {
       parts.push_back("too few seeds for an interval in " + join(no_interval) + ", so no difference is claimed there");
     }
+    if (!undefined.empty()) parts.push_back("undefined in " + join(undefined) + " (no defined value in an arm)");
     for (size_t i = 0; i < parts.size(); ++i) text += (i == 0 ? "" : "; ") + parts[i];
     paragraph(lead, text + ".");
   }
@@ -552,7 +555,7 @@ class Builder {
       std::string rows;
       for (size_t l = 0; l < langs.size(); ++l) {
         const SummaryRow* s = headline_summary(arms_[a], langs[l]);
-        if (!s) continue;
+        if (!s || !std::isfinite(s->mean)) continue;  // every seed undefined: nothing to draw
         const double x = static_cast<double>(l) + (static_cast<double>(a) - (arms_.size() - 1) / 2.0) * width;
         const double lo = std::isfinite(s->ci_lower) ? s->ci_lower : s->mean;
         const double hi = std::isfinite(s->ci_upper) ? s->ci_upper : s->mean;
@@ -567,6 +570,10 @@ class Builder {
               color(a) + "' title " + gp_quote(arms_[a]) + ", DATA(" + key +
               ") using 1:2:3:4 with yerrorbars lc rgb '#222222' pt 0 notitle, DATA(" + key +
               ") using 1:4:5 with labels offset 0,0.7 font ',9' notitle";
+    }
+    if (plot.empty()) {
+      paragraph("", "Every " + metric_ + " value at the final stage is undefined: nothing to plot.");
+      return;
     }
     std::string script = "set style fill solid 0.85 border rgb '#333333'\nset boxwidth " + num(width * 0.92) +
                          " absolute\n" + xtics(langs) + "set ylabel " +
@@ -617,7 +624,10 @@ class Builder {
       std::string sig, nonsig;
       for (size_t l = 0; l < langs.size(); ++l) {
         for (const auto& d : differences_) {
-          if (d.arm_a != others[a] || d.language != langs[l] || !is_headline(d.task, d.split, d.metric)) continue;
+          if (d.arm_a != others[a] || d.language != langs[l] || !is_headline(d.task, d.split, d.metric) ||
+              !std::isfinite(d.difference)) {
+            continue;
+          }
           const double x = static_cast<double>(l) + (static_cast<double>(a) - (others.size() - 1) / 2.0) * width;
           const double lo = std::isfinite(d.ci_lower) ? d.ci_lower : d.difference;
           const double hi = std::isfinite(d.ci_upper) ? d.ci_upper : d.difference;
@@ -930,8 +940,8 @@ class Builder {
       for (const auto& l : langs) {
         if (const SummaryRow* s = headline_summary(arms_[a], l)) means.push_back(s->mean);
       }
-      if (!c || !std::isfinite(c->wall_s) || means.empty()) continue;
       const double y = mean_of(means);
+      if (!c || !std::isfinite(c->wall_s) || !std::isfinite(y)) continue;
       const std::string key = "a" + std::to_string(a);
       f.data.push_back({key, num(c->wall_s / unit) + " " + num(scale * y) + " " +
                                  dq(arms_[a] + ": " + show_value(metric_, y) + ", " + duration(c->wall_s)) + "\n"});

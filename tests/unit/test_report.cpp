@@ -207,6 +207,29 @@ TEST(Report, EmptyDatabaseSaysSo) {
   EXPECT_NE(md.find("No results at the arms' final stages yet."), std::string::npos);
 }
 
+// A metric undefined in every seed (NULL, e.g. a correlation of constant predictions) is said, not plotted.
+TEST(Report, UndefinedValuesAreNotPlotted) {
+  const auto run = testing::make_temp_dir() / "run";
+  fs::create_directories(run);
+  {
+    testing::TestDb db(run / "results.sqlite");
+    db.meta("schema_version", "2");
+    for (const char* arm : {"direct", "intermediate"}) {
+      for (int seed : {1, 2}) {
+        db.exec(std::string("INSERT INTO results VALUES('") + arm + "', " + std::to_string(seed) +
+                ", 'target', 'stsb', 'en', 'test', 'pearson', NULL)");
+      }
+    }
+  }
+  ReportOptions options;
+  options.png = false;
+  const auto paths = write_report(run, options);
+  EXPECT_TRUE(paths.svgs.empty());
+  const auto md = slurp(paths.markdown);
+  EXPECT_NE(md.find("Every pearson value at the final stage is undefined: nothing to plot."), std::string::npos) << md;
+  EXPECT_NE(md.find("undefined in en (no defined value in an arm)"), std::string::npos) << md;
+}
+
 TEST(Report, ErrorsNameTheFile) {
   const auto dir = testing::make_temp_dir();
   EXPECT_NE(error_of(dir / "nope").find((dir / "nope").string() + ": no such run directory"), std::string::npos);
