@@ -55,11 +55,10 @@ Comparison compare_measurements(const std::vector<double>& a, const std::vector<
   return c;
 }
 
-std::string describe_comparison(const Comparison& c, const std::string& what, const std::string& unit,
-                                int digits) {
+std::string describe_comparison(const Comparison& c, const std::string& what, const std::string& unit, int digits) {
   const std::string values = fixed(c.mean_a, digits) + " vs " + fixed(c.mean_b, digits) + " " + unit;
-  const std::string interval = rel_percent(c.relative) + " [" + rel_percent(c.relative_lower) + ", " +
-                               rel_percent(c.relative_upper) + "]";
+  const std::string interval =
+      rel_percent(c.relative) + " [" + rel_percent(c.relative_lower) + ", " + rel_percent(c.relative_upper) + "]";
   const std::string margin = "±" + fixed(100 * c.margin, c.margin * 100 == std::floor(c.margin * 100) ? 0 : 1) + "%";
   switch (c.verdict) {
     case Verdict::kEquivalent:
@@ -69,8 +68,8 @@ std::string describe_comparison(const Comparison& c, const std::string& what, co
     case Verdict::kLower:
       return what + " " + fixed(-100 * c.relative, 1) + "% lower (" + values + "; " + interval + ")";
     case Verdict::kInconclusive:
-      return what + ": no significant difference, though not shown equivalent within " + margin + " (" + values +
-             "; " + interval + ")";
+      return what + ": no significant difference, though not shown equivalent within " + margin + " (" + values + "; " +
+             interval + ")";
     case Verdict::kNoInterval:
       break;
   }

@@ -23,7 +23,7 @@ enum class Verdict {
 struct Comparison {
   int n_a = 0, n_b = 0;
   double mean_a = 0, mean_b = 0;
-  double relative = 0;  // (mean_a − mean_b) / mean_b
+  double relative = 0;                            // (mean_a − mean_b) / mean_b
   double relative_lower = 0, relative_upper = 0;  // NaN with kNoInterval
   double level = 0.95;
   double margin = 0.05;

@@ -38,7 +38,8 @@ std::string slurp(const fs::path& path) {
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
   return s;
 }
 
@@ -95,8 +96,7 @@ std::vector<RenderedFigure> render_figures(const std::vector<Figure>& figures, c
     RenderedFigure r{f.name, f.caption, work_dir / (f.name + ".svg"), {}};
     const std::string size = std::to_string(f.width) + "," + std::to_string(f.height);
     script << "\nreset\nset terminal svg size " << size
-           << " fixed noenhanced font 'Sans,12' background rgb 'white'\nset output " << gp_quote(r.svg.string())
-           << "\n"
+           << " fixed noenhanced font 'Sans,12' background rgb 'white'\nset output " << gp_quote(r.svg.string()) << "\n"
            << body << "\nunset output\n";
     if (options.png) {
       r.png = work_dir / (f.name + ".png");

@@ -35,8 +35,7 @@ struct GnuplotOptions {
 // Writes the data files and the script into `work_dir`, runs gnuplot and checks every output exists.
 // A missing gnuplot is an InputError naming the Debian package; a failing script an InputError with
 // gnuplot's messages and the script's path.
-std::vector<RenderedFigure> render_figures(const std::vector<Figure>& figures,
-                                           const std::filesystem::path& work_dir,
+std::vector<RenderedFigure> render_figures(const std::vector<Figure>& figures, const std::filesystem::path& work_dir,
                                            const GnuplotOptions& options = {});
 
 }  // namespace stilts::report

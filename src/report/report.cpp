@@ -6,11 +6,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -60,7 +60,9 @@ std::string show_ci(const std::string& metric, double lo, double hi, bool sign) 
 }
 double scale_of(const std::string& metric) { return is_fraction_metric(metric) ? 100.0 : 1.0; }
 std::string language_name(const std::string& l) { return l.empty() ? "all" : l; }
-std::string level_text(double level) { return fixed(100 * level, level * 100 == std::floor(level * 100) ? 0 : 1) + "%"; }
+std::string level_text(double level) {
+  return fixed(100 * level, level * 100 == std::floor(level * 100) ? 0 : 1) + "%";
+}
 
 double mean_of(const std::vector<double>& v) {
   if (v.empty()) return kNaN;
@@ -101,7 +103,8 @@ struct Setting {  // an efficiency family: everything but the batch size
     return s.mode == mode && s.threads == threads && s.seq_len == seq_len && s.language == language;
   }
   std::string describe() const {
-    std::string out = (mode.empty() ? "" : mode + ", ") + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s");
+    std::string out =
+        (mode.empty() ? "" : mode + ", ") + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s");
     if (seq_len == 0) {
       out += ", the evaluation data's own lengths";
       if (!language.empty()) out += " (" + language + ")";
@@ -139,12 +142,13 @@ class Builder {
     std::set<int64_t> seeds;
     for (const auto& r : data_.results) seeds.insert(r.seed);
     std::string arms_text;
-    for (const auto& a : arms_) arms_text += (arms_text.empty() ? "" : ", ") + a + (a == baseline_ ? " (baseline)" : "");
+    for (const auto& a : arms_)
+      arms_text += (arms_text.empty() ? "" : ", ") + a + (a == baseline_ ? " (baseline)" : "");
     paragraph("", "Run directory " + run_dir_.string() + ": " + std::to_string(arms_.size()) + " arm" +
                       (arms_.size() == 1 ? "" : "s") + " (" + (arms_text.empty() ? "none" : arms_text) + "), " +
                       std::to_string(seeds.size()) + " seed" + (seeds.size() == 1 ? "" : "s") + ", " +
-                      std::to_string(data_.results.size()) + " results. Intervals are " +
-                      level_text(options_.level) + " t intervals over seeds.");
+                      std::to_string(data_.results.size()) + " results. Intervals are " + level_text(options_.level) +
+                      " t intervals over seeds.");
     answer_section();
     accuracy_section();
     curves_section();
@@ -174,8 +178,8 @@ class Builder {
       if (std::find(arms_.begin(), arms_.end(), options_.baseline) == arms_.end()) {
         std::string names;
         for (const auto& a : arms_) names += (names.empty() ? "" : ", ") + a;
-        input_error(data_.db_file.string(), ": baseline '", options_.baseline, "' is not an arm (arms: ",
-                    names.empty() ? "none" : names, ")");
+        input_error(data_.db_file.string(), ": baseline '", options_.baseline,
+                    "' is not an arm (arms: ", names.empty() ? "none" : names, ")");
       }
       baseline_ = options_.baseline;
     }
@@ -258,7 +262,8 @@ class Builder {
     auto add = [&](const std::string& arm, const BenchSetting& s) {
       if (s.batch_size <= 0) return;
       // Preferred first: the data's own lengths, all languages pooled, the most threads.
-      families[{s.seq_len == 0 ? 0 : 1, s.language.empty() ? 0 : 1, -s.threads, s.mode, s.seq_len, s.language}].insert(arm);
+      families[{s.seq_len == 0 ? 0 : 1, s.language.empty() ? 0 : 1, -s.threads, s.mode, s.seq_len, s.language}].insert(
+          arm);
     };
     for (const auto& e : data_.efficiency) add(e.arm, e.setting);
     for (const auto& l : data_.latency_samples) add(l.arm, l.setting);
@@ -385,7 +390,8 @@ class Builder {
       const bool has_ci = std::isfinite(d->ci_lower) && std::isfinite(d->ci_upper);
       std::string fig = show_diff(d->metric, d->difference);
       if (has_ci) fig += " " + show_ci(d->metric, d->ci_lower, d->ci_upper, true);
-      if (std::isfinite(d->p_value)) fig += ", p = " + (d->p_value < 1e-4 ? std::string("<0.0001") : fixed(d->p_value, 4));
+      if (std::isfinite(d->p_value))
+        fig += ", p = " + (d->p_value < 1e-4 ? std::string("<0.0001") : fixed(d->p_value, 4));
       const std::string item = lang + " (" + fig + ")";
       if (!std::isfinite(d->difference)) {
         undefined.push_back(lang);
@@ -423,8 +429,9 @@ class Builder {
   void efficiency_answer(const std::string& arm) {
     const std::string lead = "Inference, " + arm + " vs " + baseline_ + ".";
     if (!has_setting_ || common_batches_.empty()) {
-      paragraph(lead, "No efficiency measurements of both arms in the database: latency, throughput and memory "
-                      "are not compared.");
+      paragraph(lead,
+                "No efficiency measurements of both arms in the database: latency, throughput and memory "
+                "are not compared.");
       return;
     }
     const int64_t lat_batch =
@@ -532,7 +539,9 @@ class Builder {
                         std::to_string(d.n), show_diff(d.metric, d.difference),
                         show_ci(d.metric, d.ci_lower, d.ci_upper, true),
                         std::isfinite(d.p_value) ? fixed(d.p_value, 4) : "n/a",
-                        !has_ci ? "n/a" : d.significant ? "yes" : "no"});
+                        !has_ci         ? "n/a"
+                        : d.significant ? "yes"
+                                        : "no"});
       }
       table({"task", "split", "metric", "language", "difference of", "n", "difference",
              level_text(options_.level) + " CI", "p", "significant"},
@@ -579,9 +588,10 @@ class Builder {
                          " absolute\n" + xtics(langs) + "set ylabel " +
                          gp_quote(metric_ + (is_fraction_metric(metric_) ? " (%)" : "")) + "\n";
     if (!any_negative) script += "set yrange [0:*]\n";
-    script += "set offsets 0,0,graph 0.12,0\nset grid ytics lc rgb '#dddddd'\n"
-              "set key outside top center horizontal\nset title " +
-              gp_quote(task_ + " " + split_ + " " + metric_ + " per language") + "\n" + plot + "\n";
+    script +=
+        "set offsets 0,0,graph 0.12,0\nset grid ytics lc rgb '#dddddd'\n"
+        "set key outside top center horizontal\nset title " +
+        gp_quote(task_ + " " + split_ + " " + metric_ + " per language") + "\n" + plot + "\n";
     f.script = script;
     figure(std::move(f));
   }
@@ -643,8 +653,9 @@ class Builder {
         if (rows.empty()) continue;
         const std::string key = "d" + std::to_string(a) + (s == 0 ? "s" : "n");
         f.data.push_back({key, rows});
-        plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key + ") using 1:2 with boxes fs solid " +
-                (s == 0 ? "0.85" : "0.2") + " border rgb '#333333' lc rgb '" + arm_color + "' title " +
+        plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key +
+                ") using 1:2 with boxes fs solid " + (s == 0 ? "0.85" : "0.2") + " border rgb '#333333' lc rgb '" +
+                arm_color + "' title " +
                 gp_quote(others[a] + " - " + baseline_ + (s == 0 ? " (significant)" : " (not significant)")) +
                 ", DATA(" + key + ") using 1:2:3:4 with yerrorbars lc rgb '#222222' pt 0 notitle, DATA(" + key +
                 ") using 1:6:5 with labels font ',9' notitle";
@@ -726,8 +737,9 @@ class Builder {
   void efficiency_section() {
     heading(2, "Inference efficiency", "efficiency");
     if (!has_setting_) {
-      paragraph("", "No efficiency measurements in the database (efficiency and latency_samples tables): no "
-                    "latency, throughput or memory figures.");
+      paragraph("",
+                "No efficiency measurements in the database (efficiency and latency_samples tables): no "
+                "latency, throughput or memory figures.");
     } else {
       latency_figure();
       batch_figure("throughput_seq_s", "fig-throughput", "throughput (sequences/s)", "Throughput");
@@ -738,8 +750,9 @@ class Builder {
   }
 
   void latency_figure() {
-    const int64_t batch =
-        std::count(common_batches_.begin(), common_batches_.end(), 1) || common_batches_.empty() ? 1 : common_batches_.front();
+    const int64_t batch = std::count(common_batches_.begin(), common_batches_.end(), 1) || common_batches_.empty()
+                              ? 1
+                              : common_batches_.front();
     Figure f;
     f.name = "fig-latency";
     f.caption = "Latency distribution per arm at batch " + std::to_string(batch) + " (" + setting_.describe() +
@@ -756,8 +769,8 @@ class Builder {
       const double median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
       const std::string key = "a" + std::to_string(a);
       f.data.push_back({key, rows});
-      plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key + ") using 1:2 with steps lw 2 lc rgb '" +
-              color(a) + "' title " +
+      plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key +
+              ") using 1:2 with steps lw 2 lc rgb '" + color(a) + "' title " +
               gp_quote(arms_[a] + " (median " + fixed(median, 2) + " ms, n = " + std::to_string(v.size()) + ")");
     }
     if (plot.empty()) {
@@ -765,9 +778,10 @@ class Builder {
                         ": no latency distribution.");
       return;
     }
-    f.script = "set xlabel 'latency (ms)'\nset ylabel 'fraction of repetitions'\nset yrange [0:1.02]\n"
-               "set grid lc rgb '#dddddd'\nset key right bottom\nset title " +
-               gp_quote("latency CDF, batch " + std::to_string(batch)) + "\n" + plot + "\n";
+    f.script =
+        "set xlabel 'latency (ms)'\nset ylabel 'fraction of repetitions'\nset yrange [0:1.02]\n"
+        "set grid lc rgb '#dddddd'\nset key right bottom\nset title " +
+        gp_quote("latency CDF, batch " + std::to_string(batch)) + "\n" + plot + "\n";
     figure(std::move(f));
   }
 
@@ -842,9 +856,9 @@ class Builder {
   }
 
   void parameter_table() {
-    static const std::vector<std::string> kMetrics = {"params_total",     "params_embeddings", "params_encoder",
-                                                      "params_head",      "params_trainable",  "params_differing",
-                                                      "disk_mb",          "load_s",            "flops_per_example"};
+    static const std::vector<std::string> kMetrics = {
+        "params_total",     "params_embeddings", "params_encoder", "params_head",      "params_trainable",
+        "params_differing", "disk_mb",           "load_s",         "flops_per_example"};
     std::vector<std::string> present;
     for (const auto& m : kMetrics) {
       for (const auto& arm : arms_) {
@@ -945,9 +959,9 @@ class Builder {
       const std::string key = "a" + std::to_string(a);
       f.data.push_back({key, num(c->wall_s / unit) + " " + num(scale * y) + " " +
                                  dq(arms_[a] + ": " + show_value(metric_, y) + ", " + duration(c->wall_s)) + "\n"});
-      plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key + ") using 1:2 with points pt 7 ps 1.6 lc rgb '" +
-              color(a) + "' title " + gp_quote(arms_[a]) + ", DATA(" + key +
-              ") using 1:2:3 with labels offset 0,1.2 font ',9' notitle";
+      plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key +
+              ") using 1:2 with points pt 7 ps 1.6 lc rgb '" + color(a) + "' title " + gp_quote(arms_[a]) + ", DATA(" +
+              key + ") using 1:2:3 with labels offset 0,1.2 font ',9' notitle";
     }
     if (plot.empty()) {
       paragraph("", "No arm has both a training time and results: no cost-accuracy plot.");
@@ -1124,7 +1138,8 @@ std::string render_html(const std::vector<Block>& blocks, const std::vector<Rend
         break;
       case Block::kFigure:
         h << "<figure id=\"" << figures[b.figure].name << "\">\n"
-          << svgs[b.figure] << "\n<figcaption>" << html_escape(figures[b.figure].caption) << "</figcaption>\n</figure>\n";
+          << svgs[b.figure] << "\n<figcaption>" << html_escape(figures[b.figure].caption)
+          << "</figcaption>\n</figure>\n";
         break;
       case Block::kTable:
         h << "<table>\n<thead><tr>";

@@ -48,8 +48,8 @@ class Reader {
   bool has_table(const std::string& name) {
     bool found = false;
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &stmt,
-                           nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &stmt, nullptr) !=
+        SQLITE_OK) {
       const std::string message = sqlite3_errmsg(db_);
       sqlite3_finalize(stmt);
       input_error(file_, ": not a SQLite results database (", message, ")");
@@ -120,38 +120,41 @@ RunData load_run_data(const std::filesystem::path& db_file) {
   for (const char* table : {"results", "stages", "arm_stages", "curves", "efficiency", "latency_samples"}) {
     if (!db.has_table(table)) input_error(db_file.string(), ": not a stilts results database (no ", table, " table)");
   }
-  db.query("SELECT arm, seed, stage, task, language, split, metric, value FROM results "
-           "ORDER BY arm, seed, stage, task, language, split, metric",
-           [&](sqlite3_stmt* s) {
-             data.results.push_back(
-                 {text(s, 0), integer(s, 1), text(s, 2), text(s, 3), text(s, 4), text(s, 5), text(s, 6), real(s, 7)});
-           });
-  db.query("SELECT hash, name, arm, seed, status, wall_s, cpu_s, examples, tokens, flops, steps FROM stages "
-           "ORDER BY rowid",
-           [&](sqlite3_stmt* s) {
-             data.stages.push_back({text(s, 0), text(s, 1), text(s, 2), integer(s, 3), text(s, 4), real(s, 5),
-                                    real(s, 6), integer(s, 7), integer(s, 8), real(s, 9), integer(s, 10)});
-           });
+  db.query(
+      "SELECT arm, seed, stage, task, language, split, metric, value FROM results "
+      "ORDER BY arm, seed, stage, task, language, split, metric",
+      [&](sqlite3_stmt* s) {
+        data.results.push_back(
+            {text(s, 0), integer(s, 1), text(s, 2), text(s, 3), text(s, 4), text(s, 5), text(s, 6), real(s, 7)});
+      });
+  db.query(
+      "SELECT hash, name, arm, seed, status, wall_s, cpu_s, examples, tokens, flops, steps FROM stages "
+      "ORDER BY rowid",
+      [&](sqlite3_stmt* s) {
+        data.stages.push_back({text(s, 0), text(s, 1), text(s, 2), integer(s, 3), text(s, 4), real(s, 5), real(s, 6),
+                               integer(s, 7), integer(s, 8), real(s, 9), integer(s, 10)});
+      });
   db.query("SELECT arm, seed, position, stage, hash FROM arm_stages ORDER BY arm, seed, position",
            [&](sqlite3_stmt* s) {
              data.arm_stages.push_back({text(s, 0), integer(s, 1), integer(s, 2), text(s, 3), text(s, 4)});
            });
-  db.query("SELECT hash, step, epoch, split, language, metric, value FROM curves ORDER BY hash, step",
-           [&](sqlite3_stmt* s) {
-             data.curves.push_back(
-                 {text(s, 0), integer(s, 1), real(s, 2), text(s, 3), text(s, 4), text(s, 5), real(s, 6)});
-           });
-  db.query("SELECT arm, seed, model, mode, threads, batch_size, seq_len, language, metric, value FROM efficiency "
-           "ORDER BY arm, seed, mode, threads, batch_size, seq_len, language, metric",
-           [&](sqlite3_stmt* s) {
-             data.efficiency.push_back({text(s, 0), integer(s, 1), text(s, 2), setting(s, 3), text(s, 8), real(s, 9)});
-           });
-  db.query("SELECT arm, seed, model, mode, threads, batch_size, seq_len, language, rep, ms FROM latency_samples "
-           "ORDER BY arm, seed, mode, threads, batch_size, seq_len, language, rep",
-           [&](sqlite3_stmt* s) {
-             data.latency_samples.push_back(
-                 {text(s, 0), integer(s, 1), text(s, 2), setting(s, 3), integer(s, 8), real(s, 9)});
-           });
+  db.query(
+      "SELECT hash, step, epoch, split, language, metric, value FROM curves ORDER BY hash, step", [&](sqlite3_stmt* s) {
+        data.curves.push_back({text(s, 0), integer(s, 1), real(s, 2), text(s, 3), text(s, 4), text(s, 5), real(s, 6)});
+      });
+  db.query(
+      "SELECT arm, seed, model, mode, threads, batch_size, seq_len, language, metric, value FROM efficiency "
+      "ORDER BY arm, seed, mode, threads, batch_size, seq_len, language, metric",
+      [&](sqlite3_stmt* s) {
+        data.efficiency.push_back({text(s, 0), integer(s, 1), text(s, 2), setting(s, 3), text(s, 8), real(s, 9)});
+      });
+  db.query(
+      "SELECT arm, seed, model, mode, threads, batch_size, seq_len, language, rep, ms FROM latency_samples "
+      "ORDER BY arm, seed, mode, threads, batch_size, seq_len, language, rep",
+      [&](sqlite3_stmt* s) {
+        data.latency_samples.push_back(
+            {text(s, 0), integer(s, 1), text(s, 2), setting(s, 3), integer(s, 8), real(s, 9)});
+      });
   return data;
 }
 

@@ -70,9 +70,9 @@ struct RunData {
   std::filesystem::path db_file;
   std::map<std::string, std::string> meta;
   std::vector<pipeline::ResultRow> results;
-  std::vector<StageInfo> stages;  // insertion order
+  std::vector<StageInfo> stages;        // insertion order
   std::vector<ArmStageRow> arm_stages;  // by arm, seed, position
-  std::vector<CurveRow> curves;  // by hash, step
+  std::vector<CurveRow> curves;         // by hash, step
   std::vector<EfficiencyRow> efficiency;
   std::vector<LatencySample> latency_samples;
 

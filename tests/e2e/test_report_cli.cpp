@@ -40,16 +40,17 @@ TEST(CliReport, OutNoPngAndBaseline) {
   const auto dir = testing::make_temp_dir();
   const auto run = dir / "run";
   testing::make_report_run(run);
-  const auto r = run_stilts({"report", run.string(), "--out", (dir / "elsewhere").string(), "--no-png", "--baseline",
-                             "intermediate"});
+  const auto r = run_stilts(
+      {"report", run.string(), "--out", (dir / "elsewhere").string(), "--no-png", "--baseline", "intermediate"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("figures: 8 SVG, 0 PNG"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(run / "report"));
   EXPECT_TRUE(fs::is_regular_file(dir / "elsewhere" / "fig-accuracy.svg"));
   EXPECT_FALSE(fs::exists(dir / "elsewhere" / "fig-accuracy.png"));
   // The other baseline flips the comparison.
-  EXPECT_NE(slurp(dir / "elsewhere" / "report.md").find("direct was significantly lower than intermediate in en (-3.0 pp"),
-            std::string::npos);
+  EXPECT_NE(
+      slurp(dir / "elsewhere" / "report.md").find("direct was significantly lower than intermediate in en (-3.0 pp"),
+      std::string::npos);
 }
 
 TEST(CliReport, Errors) {
@@ -78,11 +79,10 @@ TEST(CliReport, ChromiumScreenshot) {
   ASSERT_EQ(run_stilts({"report", run.string(), "--no-png"}).exit_code, 0);
   const auto shot = dir / "shot.png";
   // Its own profile, so tests running at once do not share one; `timeout` so it can never hang.
-  const auto r = run_command("timeout", {"-k", "5", "60", "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                         "--disable-dev-shm-usage", "--hide-scrollbars",
-                                         "--user-data-dir=" + (dir / "profile").string(),
-                                         "--screenshot=" + shot.string(), "--window-size=1200,2400",
-                                         "file://" + (run / "report" / "report.html").string()});
+  const auto r = run_command(
+      "timeout", {"-k", "5", "60", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--hide-scrollbars", "--user-data-dir=" + (dir / "profile").string(), "--screenshot=" + shot.string(),
+                  "--window-size=1200,2400", "file://" + (run / "report" / "report.html").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::is_regular_file(shot)) << r.err;
   const std::string png = slurp(shot);

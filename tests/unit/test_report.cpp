@@ -64,9 +64,9 @@ TEST(Report, WritesEveryFigureAndTheNumbers) {
   EXPECT_EQ(paths.markdown, run / "report" / "report.md");
   EXPECT_EQ(paths.html, run / "report" / "report.html");
 
-  const std::vector<std::string> names = {"fig-accuracy",      "fig-difference", "fig-curves-target",
-                                          "fig-curves-intermediate", "fig-latency",    "fig-throughput",
-                                          "fig-memory",        "fig-cost"};
+  const std::vector<std::string> names = {
+      "fig-accuracy", "fig-difference", "fig-curves-target", "fig-curves-intermediate",
+      "fig-latency",  "fig-throughput", "fig-memory",        "fig-cost"};
   ASSERT_EQ(paths.svgs.size(), names.size());
   ASSERT_EQ(paths.pngs.size(), names.size());
   for (const auto& n : names) {
@@ -250,9 +250,10 @@ TEST(Report, ErrorsNameTheFile) {
     sqlite3_exec(db, "CREATE TABLE t(x)", nullptr, nullptr, nullptr);
     sqlite3_close(db);
   }
-  EXPECT_NE(error_of(dir / "foreign")
-                .find((dir / "foreign" / "results.sqlite").string() + ": not a stilts results database (no meta table)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(dir / "foreign")
+          .find((dir / "foreign" / "results.sqlite").string() + ": not a stilts results database (no meta table)"),
+      std::string::npos);
   // Another schema version.
   fs::create_directories(dir / "v1");
   {

@@ -83,8 +83,8 @@ class TestDb {
   void stage(const std::string& hash, const std::string& name, const std::string& arm, int seed, double wall_s,
              double flops, int steps) {
     exec("INSERT INTO stages VALUES(" + q(hash) + ", " + q(name) + ", " + q(arm) + ", " + std::to_string(seed) +
-         ", 'done', " + n(wall_s) + ", " + n(2 * wall_s) + ", 1000, 50000, " + n(flops) + ", " +
-         std::to_string(steps) + ")");
+         ", 'done', " + n(wall_s) + ", " + n(2 * wall_s) + ", 1000, 50000, " + n(flops) + ", " + std::to_string(steps) +
+         ")");
   }
   void arm_stage(const std::string& arm, int seed, int position, const std::string& stage, const std::string& hash) {
     exec("INSERT INTO arm_stages VALUES(" + q(arm) + ", " + std::to_string(seed) + ", " + std::to_string(position) +
@@ -122,7 +122,8 @@ inline void make_report_run(const std::filesystem::path& dir, const ReportRunOpt
   TestDb db(dir / "results.sqlite");
   db.meta("schema_version", "2");
   if (o.meta_extras) {
-    db.meta("experiment", R"({"name":"pawsx-study","arms":{"direct":["target"],"intermediate":["mnli","target"]},"seeds":[1,2,3]})");
+    db.meta("experiment",
+            R"({"name":"pawsx-study","arms":{"direct":["target"],"intermediate":["mnli","target"]},"seeds":[1,2,3]})");
     db.meta("fingerprint", R"({"cpu":"Test CPU 9000","cores":2,"isa":"avx2","libtorch":"1.13.1","threads":2})");
     db.meta("peak_flops", R"({"fp32":2e13,"bf16":4e13})");
   }
@@ -131,9 +132,8 @@ inline void make_report_run(const std::filesystem::path& dir, const ReportRunOpt
   const double fr_d[] = {.60, .62, .64}, fr_i[] = {.55, .57, .58};
   for (int s = 1; s <= o.seeds; ++s) {
     const int i = s - 1;
-    for (const auto& [arm, en, de, fr] :
-         std::vector<std::tuple<std::string, double, double, double>>{{"direct", en_d[i], de_d[i], fr_d[i]},
-                                                                     {"intermediate", en_i[i], de_i[i], fr_i[i]}}) {
+    for (const auto& [arm, en, de, fr] : std::vector<std::tuple<std::string, double, double, double>>{
+             {"direct", en_d[i], de_d[i], fr_d[i]}, {"intermediate", en_i[i], de_i[i], fr_i[i]}}) {
       db.result(arm, s, "target", "pawsx", "en", "test", "accuracy", en);
       db.result(arm, s, "target", "pawsx", "de", "test", "accuracy", de);
       db.result(arm, s, "target", "pawsx", "fr", "test", "accuracy", fr);

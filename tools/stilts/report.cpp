@@ -1,8 +1,9 @@
 // stilts report RUN_DIR [--out DIR] [--no-png] [--baseline ARM]
+#include "report/report.h"
+
 #include <iostream>
 
 #include "commands.h"
-#include "report/report.h"
 
 namespace stilts::cli {
 
