@@ -295,25 +295,36 @@ std::string Language::pluralize(const std::string& word) const {
   return profile_.plural_prefix ? plural_ + word : word + plural_;
 }
 
-std::string Language::noun_form(int noun, bool plural, Rng& rng) const {
-  const std::string& w = rng.pick(nouns_[static_cast<size_t>(noun)]);
+namespace {
+
+// The synonym of a concept (kind 0 noun, 1 verb, 2 adjective) that `lexical` chooses.
+const std::string& choose(const std::vector<std::string>& forms, uint64_t kind, int concept, uint64_t lexical) {
+  if (forms.size() == 1) return forms[0];
+  const uint64_t h = mix64(lexical ^ (kind << 32) ^ static_cast<uint64_t>(concept));
+  return forms[static_cast<size_t>(h % forms.size())];
+}
+
+}  // namespace
+
+std::string Language::noun_form(int noun, bool plural, uint64_t lexical) const {
+  const std::string& w = choose(nouns_[static_cast<size_t>(noun)], 0, noun, lexical);
   return plural ? pluralize(w) : w;
 }
 
-std::string Language::adjective_form(int adjective, bool plural, Rng& rng) const {
-  const std::string& w = rng.pick(adjectives_[static_cast<size_t>(adjective)]);
+std::string Language::adjective_form(int adjective, bool plural, uint64_t lexical) const {
+  const std::string& w = choose(adjectives_[static_cast<size_t>(adjective)], 2, adjective, lexical);
   // Adjectives after the noun agree with it in number.
   return plural && profile_.adjective_after_noun ? pluralize(w) : w;
 }
 
-std::string Language::verb_form(int verb, bool passive, bool negated, Rng& rng) const {
-  std::string w = rng.pick(verbs_[static_cast<size_t>(verb)]);
+std::string Language::verb_form(int verb, bool passive, bool negated, uint64_t lexical) const {
+  std::string w = choose(verbs_[static_cast<size_t>(verb)], 1, verb, lexical);
   if (passive) w += passive_;
   if (negated && profile_.negation == Negation::kVerbSuffix) w += negation_;
   return w;
 }
 
-std::string Language::noun_phrase(const NounPhrase& np, Rng& rng) const {
+std::string Language::noun_phrase(const NounPhrase& np, uint64_t lexical) const {
   if (np.person >= 0) return lexicon_->names[static_cast<size_t>(np.person)];
   const bool plural = np.count > 1;
   std::vector<std::string> words;
@@ -322,37 +333,38 @@ std::string Language::noun_phrase(const NounPhrase& np, Rng& rng) const {
   } else if (!plural && profile_.article) {
     words.push_back(article_);
   }
-  const std::string noun = noun_form(np.noun, plural, rng);
-  if (np.adjective >= 0 && !profile_.adjective_after_noun) words.push_back(adjective_form(np.adjective, plural, rng));
+  const std::string noun = noun_form(np.noun, plural, lexical);
+  if (np.adjective >= 0 && !profile_.adjective_after_noun) words.push_back(adjective_form(np.adjective, plural, lexical));
   words.push_back(noun);
-  if (np.adjective >= 0 && profile_.adjective_after_noun) words.push_back(adjective_form(np.adjective, plural, rng));
+  if (np.adjective >= 0 && profile_.adjective_after_noun) words.push_back(adjective_form(np.adjective, plural, lexical));
   return join_words(words);
 }
 
-std::string Language::place_phrase(int place, Rng& rng) const {
+std::string Language::place_phrase(int place, uint64_t lexical) const {
   NounPhrase np;
   np.noun = place;
-  const std::string phrase = noun_phrase(np, rng);
+  const std::string phrase = noun_phrase(np, lexical);
   // Verb-final languages have postpositions.
   return profile_.order == WordOrder::kSOV ? phrase + " " + in_ : in_ + " " + phrase;
 }
 
-std::string Language::realize(const Clause& c, const Surface& surface, Rng& rng) const {
+std::string Language::realize(const Clause& c, const Surface& surface) const {
+  const uint64_t lexical = surface.lexical;
   const bool particle_neg = c.negated && profile_.negation == Negation::kParticleBeforeVerb;
   const bool final_neg = c.negated && profile_.negation == Negation::kFinalParticle;
   const bool suffix_neg = c.negated && profile_.negation == Negation::kVerbSuffix;
   std::vector<std::string> core;
   if (c.kind == Clause::Kind::kEvent) {
-    std::string verb = verb_form(c.verb, surface.passive, c.negated, rng);
+    std::string verb = verb_form(c.verb, surface.passive, c.negated, lexical);
     if (particle_neg) verb = negation_ + " " + verb;
     std::string first, second;  // the subject and the other argument as said
     if (!surface.passive) {
-      first = noun_phrase(c.subject, rng);
-      second = noun_phrase(c.object, rng);
+      first = noun_phrase(c.subject, lexical);
+      second = noun_phrase(c.object, lexical);
       if (profile_.case_particle) second += " " + object_marker_;
     } else {
-      first = noun_phrase(c.object, rng);
-      const std::string agent = noun_phrase(c.subject, rng);
+      first = noun_phrase(c.object, lexical);
+      const std::string agent = noun_phrase(c.subject, lexical);
       second = profile_.order == WordOrder::kSOV ? agent + " " + by_ : by_ + " " + agent;
     }
     switch (profile_.order) {
@@ -362,14 +374,14 @@ std::string Language::realize(const Clause& c, const Surface& surface, Rng& rng)
     }
   } else {
     const bool plural = c.subject.count > 1;
-    std::string adjective = adjective_form(c.adjective, plural, rng);
+    std::string adjective = adjective_form(c.adjective, plural, lexical);
     if (suffix_neg && !profile_.copula) adjective += negation_;
     std::string phrase = adjective;
     if (c.intensity > 0) {
       const std::string& intensifier = intensifiers_[static_cast<size_t>(c.intensity)];
       phrase = profile_.adjective_after_noun ? adjective + " " + intensifier : intensifier + " " + adjective;
     }
-    const std::string subject = noun_phrase(c.subject, rng);
+    const std::string subject = noun_phrase(c.subject, lexical);
     if (profile_.copula) {
       std::string copula = copula_ + (suffix_neg ? negation_ : "");
       if (particle_neg) copula = negation_ + " " + copula;
@@ -385,7 +397,7 @@ std::string Language::realize(const Clause& c, const Surface& surface, Rng& rng)
   }
   if (final_neg) core.push_back(negation_);
   if (c.place >= 0) {
-    const std::string place = place_phrase(c.place, rng);
+    const std::string place = place_phrase(c.place, lexical);
     if (surface.front_place) {
       core.insert(core.begin(), place);
     } else {

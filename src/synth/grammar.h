@@ -75,6 +75,9 @@ struct Clause {
 struct Surface {
   bool passive = false;      // events: the patient as subject, the agent in a by-phrase
   bool front_place = false;  // the place adjunct first instead of last
+  // Which synonym each concept is said with (a hash of it and the concept picks one): two surfaces
+  // with the same value use the same words, as PAWS's adversarial pairs do.
+  uint64_t lexical = 0;
 };
 
 // ---- languages ----
@@ -105,18 +108,18 @@ class Language {
   const LanguageProfile& profile() const { return profile_; }
   const std::string& code() const { return profile_.code; }
 
-  // The sentence for `clause`, synonyms drawn from `rng`. Words separated by single spaces, a final '.'.
-  std::string realize(const Clause& clause, const Surface& surface, Rng& rng) const;
+  // The sentence for `clause`: words separated by single spaces, a final '.'.
+  std::string realize(const Clause& clause, const Surface& surface) const;
 
   // Profile and a few words, for world.json.
   nlohmann::json describe() const;
 
  private:
-  std::string noun_phrase(const NounPhrase& np, Rng& rng) const;
-  std::string noun_form(int noun, bool plural, Rng& rng) const;
-  std::string adjective_form(int adjective, bool plural, Rng& rng) const;
-  std::string verb_form(int verb, bool passive, bool negated, Rng& rng) const;
-  std::string place_phrase(int place, Rng& rng) const;
+  std::string noun_phrase(const NounPhrase& np, uint64_t lexical) const;
+  std::string noun_form(int noun, bool plural, uint64_t lexical) const;
+  std::string adjective_form(int adjective, bool plural, uint64_t lexical) const;
+  std::string verb_form(int verb, bool passive, bool negated, uint64_t lexical) const;
+  std::string place_phrase(int place, uint64_t lexical) const;
   std::string pluralize(const std::string& word) const;
 
   LanguageProfile profile_;

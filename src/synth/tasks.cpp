@@ -69,6 +69,7 @@ Surface MeaningSampler::surface(const Clause& c) {
   Surface s;
   s.passive = c.kind == Clause::Kind::kEvent && rng_.chance(0.3);
   s.front_place = c.place >= 0 && rng_.chance(0.3);
+  s.lexical = rng_.next();
   return s;
 }
 
@@ -130,7 +131,8 @@ PairItem MeaningSampler::paws(int label) {
   p.surface_a = surface(p.a);
   p.b = p.a;
   if (label == 1) {
-    // A true paraphrase: another voice, the place moved, other synonyms (drawn when realized).
+    // A true paraphrase: another voice or the place moved, with the same or other synonyms; or only
+    // other synonyms.
     p.surface_b = p.surface_a;
     const int64_t how = rng_.below(3);
     if (how == 0 || (how == 1 && p.a.place < 0)) {
@@ -141,25 +143,26 @@ PairItem MeaningSampler::paws(int label) {
       p.construction = "place-moved";
     } else {
       p.construction = "synonyms";
-      p.surface_b = surface(p.b);
     }
+    if (how == 2 || rng_.chance(0.5)) p.surface_b.lexical = rng_.next();
     return p;
   }
-  // Adversarial negatives with (nearly) the same words.
+  // Adversarial negatives with the same words (the same synonyms too), mostly in the same order.
   const bool adjectives_differ = p.a.subject.noun >= 0 && p.a.object.noun >= 0 && p.a.subject.adjective >= 0 &&
                                  p.a.object.adjective >= 0 && p.a.subject.adjective != p.a.object.adjective;
   const double x = rng_.uniform();
   if (x < 0.2 && adjectives_differ) {
     std::swap(p.b.subject.adjective, p.b.object.adjective);
     p.construction = "adjective-swap";
-  } else if (x < 0.3) {
+  } else if (x >= 0.2 && x < 0.3) {
     p.b.negated = !p.b.negated;
     p.construction = "negation";
   } else {
     std::swap(p.b.subject, p.b.object);
     p.construction = "role-swap";
   }
-  p.surface_b = rng_.chance(0.7) ? p.surface_a : surface(p.b);
+  p.surface_b = p.surface_a;
+  if (rng_.chance(0.3)) p.surface_b.passive = !p.surface_a.passive;
   return p;
 }
 

@@ -94,7 +94,7 @@ void write_reviews(const fs::path& dir, const std::vector<Review>& reviews, cons
     std::string text;
     for (const Clause& c : review.sentences) {
       if (!text.empty()) text += ' ';
-      text += language.realize(c, surfaces.surface(c), rng);
+      text += language.realize(c, surfaces.surface(c));
     }
     const std::string name = std::to_string(next_id[review.label]++) + "_" + std::to_string(review.rating) + ".txt";
     write_text(dir / kSentimentLabels[static_cast<size_t>(review.label)] / name, text);
@@ -105,13 +105,13 @@ struct RealizedPair {
   std::string a, b;
 };
 
-RealizedPair realize_pair(const PairItem& item, const Language& language, Rng& rng, bool paraphrase_task) {
-  RealizedPair r{language.realize(item.a, item.surface_a, rng), language.realize(item.b, item.surface_b, rng)};
+RealizedPair realize_pair(const PairItem& item, const Language& language, bool paraphrase_task) {
+  RealizedPair r{language.realize(item.a, item.surface_a), language.realize(item.b, item.surface_b)};
   // A paraphrase pair of identical strings teaches nothing: say b in the other voice.
   if (paraphrase_task && item.label == 1 && r.a == r.b && item.b.kind == Clause::Kind::kEvent) {
     Surface other = item.surface_b;
     other.passive = !other.passive;
-    r.b = language.realize(item.b, other, rng);
+    r.b = language.realize(item.b, other);
   }
   return r;
 }
@@ -440,7 +440,7 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
       std::string own;
       for (int64_t i = 0, n = dev ? o.corpus_dev_sentences : o.corpus_sentences; i < n; ++i) {
         const Clause c = sampler.corpus_clause();
-        std::string line = language.realize(c, sampler.surface(c), rng);
+        std::string line = language.realize(c, sampler.surface(c));
         if (!dev) own += line + "\n";
         lines.push_back(std::move(line));
       }
@@ -498,13 +498,12 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
       for (const auto& [split, items, pattern] : {std::tuple{"train", &train, &t.train}, std::tuple{"dev", &dev, &t.dev},
                                                   std::tuple{"test", &test, &t.test}}) {
         if (std::string(split) == "train" && &language != train_language) continue;
-        Rng rng(stream_seed(o.seed, task + ":realize:" + split + ":" + language.code()));
         const fs::path path = expand(*pattern, language.code());
         fs::create_directories(path.parent_path());
         std::string text = paws ? "id\tsentence1\tsentence2\tlabel\n" : "";
         int64_t id = 0;
         for (const PairItem& item : *items) {
-          const RealizedPair r = realize_pair(item, language, rng, paws);
+          const RealizedPair r = realize_pair(item, language, paws);
           if (paws) {
             text += std::to_string(++id) + "\t" + r.a + "\t" + r.b + "\t" + kPawsLabels[static_cast<size_t>(item.label)] + "\n";
           } else {
@@ -531,7 +530,7 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
     Rng rng(stream_seed(o.seed, "example:" + language.code()));
     MeaningSampler sampler(lexicon, rng);
     Clause example = sampler.corpus_clause();
-    l["example"] = language.realize(example, Surface{}, rng);
+    l["example"] = language.realize(example, Surface{});
     world["languages"].push_back(l);
   }
   world["lexicon"] = {{"names", lexicon.names.size()},
