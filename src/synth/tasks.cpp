@@ -127,27 +127,32 @@ PairItem MeaningSampler::paws(int label) {
   PairItem p;
   p.label = label;
   p.a = event(0.5, false);
+  if (rng_.chance(0.5)) p.a.place = static_cast<int>(rng_.below(lexicon_.places));
   p.a.negated = rng_.chance(0.15);
   p.surface_a = surface(p.a);
   p.b = p.a;
+  // Both labels draw b's surface alike (voice, place, synonyms), so that what differs between the two
+  // sentences' words does not give the label away; only the meaning change does.
+  p.surface_b = p.surface_a;
+  const bool voice = rng_.chance(0.4);
+  const bool place = p.a.place >= 0 && rng_.chance(0.5);
+  const bool synonyms = rng_.chance(0.25);
+  if (voice) p.surface_b.passive = !p.surface_b.passive;
+  if (place) p.surface_b.front_place = !p.surface_b.front_place;
+  if (synonyms) p.surface_b.lexical = rng_.next();
   if (label == 1) {
-    // A true paraphrase: another voice or the place moved, with the same or other synonyms; or only
-    // other synonyms.
-    p.surface_b = p.surface_a;
-    const int64_t how = rng_.below(3);
-    if (how == 0 || (how == 1 && p.a.place < 0)) {
-      p.surface_b.passive = !p.surface_a.passive;
-      p.construction = "voice";
-    } else if (how == 1) {
-      p.surface_b.front_place = !p.surface_a.front_place;
-      p.construction = "place-moved";
-    } else {
-      p.construction = "synonyms";
+    // A true paraphrase: another voice, the place moved and/or other synonyms.
+    if (!voice && !place && !synonyms) {
+      if (p.a.place >= 0) {
+        p.surface_b.front_place = !p.surface_b.front_place;
+      } else {
+        p.surface_b.passive = !p.surface_b.passive;
+      }
     }
-    if (how == 2 || rng_.chance(0.5)) p.surface_b.lexical = rng_.next();
+    p.construction = "paraphrase";
     return p;
   }
-  // Adversarial negatives with the same words (the same synonyms too), mostly in the same order.
+  // Adversarial negatives: the same words (roles or adjectives swapped), or a negation.
   const bool adjectives_differ = p.a.subject.noun >= 0 && p.a.object.noun >= 0 && p.a.subject.adjective >= 0 &&
                                  p.a.object.adjective >= 0 && p.a.subject.adjective != p.a.object.adjective;
   const double x = rng_.uniform();
@@ -161,8 +166,6 @@ PairItem MeaningSampler::paws(int label) {
     std::swap(p.b.subject, p.b.object);
     p.construction = "role-swap";
   }
-  p.surface_b = p.surface_a;
-  if (rng_.chance(0.3)) p.surface_b.passive = !p.surface_a.passive;
   return p;
 }
 
