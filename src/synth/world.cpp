@@ -1,6 +1,7 @@
 #include "synth/world.h"
 
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -151,6 +152,11 @@ std::vector<Item> draw_items(int64_t n, int classes, uint64_t seed, Draw draw, K
 void prepare_out(const fs::path& out) {
   for (const auto& entry : fs::directory_iterator(out)) {
     const std::string name = entry.path().filename().string();
+    const size_t tmp = name.find(".tmp.");  // write_file_atomic's leftovers from a killed run
+    if (tmp != std::string::npos && kOwnedNames.count(name.substr(0, tmp))) {
+      fs::remove(entry.path());
+      continue;
+    }
     if (!kOwnedNames.count(name)) {
       input_error(out.string(), ": not empty and not a synthetic world (it holds '", name,
                   "'); choose a new or empty folder");

@@ -195,9 +195,11 @@ TEST(SynthGenerate, ReusesACompleteWorldAndRefusesOtherOptions) {
   // An interrupted generation (no marker) is redone.
   fs::remove(tmp / "w" / ".stilts-world");
   fs::remove_all(tmp / "w" / "nli");
+  std::ofstream(tmp / "w" / "world.json.tmp.12345") << "{";  // a killed atomic write
   const WorldFiles redone = generate_world(o, tmp / "w");
   EXPECT_FALSE(redone.reused);
   EXPECT_TRUE(fs::exists(tmp / "w" / "nli" / "dev-xa.tsv"));
+  EXPECT_FALSE(fs::exists(tmp / "w" / "world.json.tmp.12345"));
 
   // A folder holding something else is not overwritten.
   fs::create_directories(tmp / "mine");
