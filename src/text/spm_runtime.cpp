@@ -26,6 +26,7 @@ struct Api {
   int (*piece_to_id)(void*, const char*, size_t);
   const char* (*id_to_piece)(void*, int, size_t*);
   int (*unk_id)(void*);
+  int (*train)(const char* const*, const char* const*, size_t, const char*, size_t, char**, size_t*, char**);
 };
 
 // Where libstilts_spm.so is: $STILTS_SPM_SHIM, beside the running executable, or the build tree.
@@ -78,6 +79,7 @@ const Api& api() {
     bind(lib, "stilts_spm_piece_to_id", loaded.piece_to_id);
     bind(lib, "stilts_spm_id_to_piece", loaded.id_to_piece);
     bind(lib, "stilts_spm_unk_id", loaded.unk_id);
+    bind(lib, "stilts_spm_train", loaded.train);
   });
   if (loaded.create == nullptr) throw InternalError("libstilts_spm.so failed to load earlier");
   return loaded;
@@ -134,5 +136,27 @@ std::string SpmProcessor::id_to_piece(int id) const {
 }
 
 int SpmProcessor::unk_id() const { return api().unk_id(handle_); }
+
+std::string spm_train(const std::vector<std::pair<std::string, std::string>>& options, std::string_view sentences) {
+  std::vector<const char*> keys, values;
+  for (const auto& [key, value] : options) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  char* model = nullptr;
+  char* error = nullptr;
+  size_t len = 0;
+  const char* text = sentences.empty() ? nullptr : sentences.data();
+  const int rc = api().train(keys.data(), values.data(), keys.size(), text, sentences.size(), &model, &len, &error);
+  if (rc != 0) {
+    const std::string message = error != nullptr ? error : "out of memory";
+    if (error != nullptr) api().free_buffer(error);
+    if (model != nullptr) api().free_buffer(model);
+    input_error("SentencePiece training failed: ", message);
+  }
+  std::string out(model, len);
+  api().free_buffer(model);
+  return out;
+}
 
 }  // namespace stilts::text

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stilts::text {
@@ -28,5 +29,12 @@ class SpmProcessor {
  private:
   void* handle_ = nullptr;
 };
+
+// Trains a SentencePiece model with libsentencepiece's trainer (SentencePieceTrainer::Train) on the
+// newline-separated `sentences` (or, when `sentences` is empty, on the file an {"input", path} option
+// names) with trainer options by flag name without "--" ({"vocab_size", "2000"}, ...). Returns the
+// serialized model (what a .model file holds). InputError with the trainer's message when it fails
+// (e.g. an impossible vocab_size).
+std::string spm_train(const std::vector<std::pair<std::string, std::string>>& options, std::string_view sentences = {});
 
 }  // namespace stilts::text

@@ -7,11 +7,14 @@
 // this shim with RTLD_LOCAL | RTLD_DEEPBIND, so libsentencepiece resolves its protobuf symbols to its
 // own copy and nothing else sees them. Only the functions below are exported.
 #include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #define STILTS_SPM_EXPORT extern "C" __attribute__((visibility("default")))
@@ -84,3 +87,51 @@ STILTS_SPM_EXPORT const char* stilts_spm_id_to_piece(void* h, int id, size_t* le
 }
 
 STILTS_SPM_EXPORT int stilts_spm_unk_id(void* h) { return static_cast<Handle*>(h)->sp.unk_id(); }
+
+// Feeds the trainer the lines of a buffer.
+class LineIterator : public sentencepiece::SentenceIterator {
+ public:
+  LineIterator(const char* text, size_t len) : text_(text, len) { advance(); }
+  bool done() const override { return done_; }
+  void Next() override { advance(); }
+  const std::string& value() const override { return line_; }
+  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
+
+ private:
+  void advance() {
+    if (pos_ >= text_.size()) {
+      done_ = true;
+      return;
+    }
+    size_t end = text_.find('\n', pos_);
+    if (end == std::string::npos) end = text_.size();
+    line_ = text_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+  }
+  std::string text_;
+  std::string line_;
+  size_t pos_ = 0;
+  bool done_ = false;
+};
+
+// Trains a model with SentencePieceTrainer from `n` key/value options (the trainer's flag names without
+// "--", e.g. model_type, vocab_size) on the newline-separated sentences of `text` (when `text` is null,
+// the options name an `input` file). The model comes back serialized in a malloc'd buffer (free it with
+// stilts_spm_free); on failure 1 and *error a malloc'd message (also freed with stilts_spm_free).
+STILTS_SPM_EXPORT int stilts_spm_train(const char* const* keys, const char* const* values, size_t n, const char* text,
+                                       size_t text_len, char** model, size_t* model_len, char** error) {
+  *model = nullptr;
+  *error = nullptr;
+  std::unordered_map<std::string, std::string> kwargs;
+  for (size_t i = 0; i < n; ++i) kwargs[keys[i]] = values[i];
+  std::string serialized;
+  std::unique_ptr<LineIterator> lines;
+  if (text != nullptr) lines = std::make_unique<LineIterator>(text, text_len);
+  const auto status = sentencepiece::SentencePieceTrainer::Train(kwargs, lines.get(), &serialized);
+  if (!status.ok()) {
+    *error = copy_out(status.ToString(), nullptr);
+    return 1;
+  }
+  *model = copy_out(serialized, model_len);
+  return *model == nullptr ? 1 : 0;
+}

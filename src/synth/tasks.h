@@ -1,0 +1,59 @@
+// Task items drawn from the latent grammar: labels are computed from meanings (Clause), so a dev or
+// test item has the same label in every language it is realized in.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "synth/grammar.h"
+
+namespace stilts::synth {
+
+// A review of 1-3 sentences whose evaluative sentences agree in net polarity (adjective polarity,
+// flipped by negation); neutral filler sentences carry no sentiment.
+struct Review {
+  std::vector<Clause> sentences;
+  int label = 0;   // 0 neg, 1 pos (IMDB's order)
+  int rating = 0;  // IMDB's 1-4 (neg) or 7-10 (pos)
+};
+
+// A sentence pair. PAWS: label 1 paraphrase, 0 not (negatives mostly have the same words with the
+// roles or adjectives swapped). NLI: 0 entailment, 1 neutral, 2 contradiction (XNLI's order).
+struct PairItem {
+  Clause a, b;
+  Surface surface_a, surface_b;
+  int label = 0;
+  std::string construction;  // how b was made from a ("role-swap", "negation", ...), for statistics
+};
+
+class MeaningSampler {
+ public:
+  MeaningSampler(const Lexicon& lexicon, Rng& rng) : lexicon_(lexicon), rng_(rng) {}
+
+  // Any sentence of the language (the MLM corpus).
+  Clause corpus_clause();
+  Surface surface(const Clause& c);
+
+  Review review(int label);
+  PairItem paws(int label);
+  PairItem nli(int label);
+
+ private:
+  NounPhrase noun_phrase(bool allow_person, double adjective_rate, bool neutral_adjectives);
+  Clause event(double adjective_rate, bool neutral_adjectives);
+  Clause state(int adjective);
+  int neutral_adjective();
+  int sentiment_adjective(int polarity);
+  int any_adjective();
+  bool add_detail(Clause& c);   // an adjective or place that a is silent about; false if none fits
+  bool drop_detail(Clause& c);  // an adjective, place, intensity or count that a states; false if none
+
+  const Lexicon& lexicon_;
+  Rng& rng_;
+};
+
+// A canonical string of a meaning (for de-duplicating dev/test items against train items).
+std::string meaning_key(const Clause& c);
+
+}  // namespace stilts::synth

@@ -1,0 +1,573 @@
+#include "synth/world.h"
+
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <tuple>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "synth/grammar.h"
+#include "synth/random.h"
+#include "synth/tasks.h"
+#include "text/spm_runtime.h"
+
+namespace stilts::synth {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Bump when the generator's output for the same options changes: an old world is then "other options".
+constexpr int kGeneratorVersion = 1;
+constexpr const char* kMarker = ".stilts-world";
+// What generate_world writes into OUT (anything else there means OUT is not a world).
+const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws", "nli", "model", kMarker, ".lock"};
+
+const std::vector<std::string> kSentimentLabels = {"neg", "pos"};
+const std::vector<std::string> kPawsLabels = {"0", "1"};
+const std::vector<std::string> kNliLabels = {"entailment", "neutral", "contradiction"};
+
+std::string expand(const std::string& pattern, const std::string& language) {
+  std::string out = pattern;
+  for (size_t at = out.find("{lang}"); at != std::string::npos; at = out.find("{lang}", at + language.size())) {
+    out.replace(at, 6, language);
+  }
+  return out;
+}
+
+bool valid_code(const std::string& code) {
+  if (code.size() < 2 || code.size() > 3) return false;
+  for (char c : code) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return true;
+}
+
+WorldFiles files_for(const fs::path& root, const WorldOptions& o) {
+  WorldFiles f;
+  f.root = root;
+  f.world_json = root / "world.json";
+  f.model_dir = root / "model";
+  f.corpus_train = root / "corpus" / "train.txt";
+  f.corpus_dev = root / "corpus" / "dev.txt";
+  f.corpus_language = (root / "corpus" / "{lang}.txt").string();
+  f.languages = o.languages;
+  f.train_language = o.train_language;
+  const std::string r = root.string() + "/";
+  f.tasks.push_back({"sentiment", "classification", "imdb", r + "sentiment/{lang}/train", r + "sentiment/{lang}/dev",
+                     r + "sentiment/{lang}/test", kSentimentLabels});
+  f.tasks.push_back({"paws", "pair-classification", "pawsx", r + "paws/{lang}/train.tsv", r + "paws/{lang}/dev_2k.tsv",
+                     r + "paws/{lang}/test_2k.tsv", kPawsLabels});
+  f.tasks.push_back({"nli", "pair-classification", "xnli", r + "nli/train-{lang}.tsv", r + "nli/dev-{lang}.tsv",
+                     r + "nli/test-{lang}.tsv", kNliLabels});
+  return f;
+}
+
+class Writer {
+ public:
+  explicit Writer(const fs::path& path) : path_(path), out_(path, std::ios::binary) {
+    if (!out_) input_error(path.string(), ": cannot create");
+  }
+  ~Writer() noexcept(false) {
+    out_.flush();
+    if (!out_ && std::uncaught_exceptions() == 0) input_error(path_.string(), ": write failed (disk full?)");
+  }
+  std::ofstream& operator*() { return out_; }
+
+ private:
+  fs::path path_;
+  std::ofstream out_;
+};
+
+void write_text(const fs::path& path, const std::string& text) { *Writer(path) << text; }
+
+// Reviews in IMDB's layout: <dir>/{pos,neg}/<id>_<rating>.txt, ids counting from 0 in each folder.
+void write_reviews(const fs::path& dir, const std::vector<Review>& reviews, const Language& language, Rng& rng,
+                   const Lexicon& lexicon) {
+  for (const auto& label : kSentimentLabels) fs::create_directories(dir / label);
+  int64_t next_id[2] = {0, 0};
+  MeaningSampler surfaces(lexicon, rng);
+  for (const Review& review : reviews) {
+    std::string text;
+    for (const Clause& c : review.sentences) {
+      if (!text.empty()) text += ' ';
+      text += language.realize(c, surfaces.surface(c));
+    }
+    const std::string name = std::to_string(next_id[review.label]++) + "_" + std::to_string(review.rating) + ".txt";
+    write_text(dir / kSentimentLabels[static_cast<size_t>(review.label)] / name, text);
+  }
+}
+
+struct RealizedPair {
+  std::string a, b;
+};
+
+RealizedPair realize_pair(const PairItem& item, const Language& language, bool paraphrase_task) {
+  RealizedPair r{language.realize(item.a, item.surface_a), language.realize(item.b, item.surface_b)};
+  // A paraphrase pair of identical strings teaches nothing: say b in the other voice.
+  if (paraphrase_task && item.label == 1 && r.a == r.b && item.b.kind == Clause::Kind::kEvent) {
+    Surface other = item.surface_b;
+    other.passive = !other.passive;
+    r.b = language.realize(item.b, other);
+  }
+  return r;
+}
+
+// n labels, balanced (0, 1, ..., k-1, 0, ...), shuffled.
+std::vector<int> balanced_labels(int64_t n, int classes, Rng& rng) {
+  std::vector<int> labels;
+  for (int64_t i = 0; i < n; ++i) labels.push_back(static_cast<int>(i % classes));
+  rng.shuffle(labels);
+  return labels;
+}
+
+std::string pair_key(const PairItem& p) { return meaning_key(p.a) + "#" + meaning_key(p.b); }
+
+std::string review_key(const Review& r) {
+  std::string k;
+  for (const auto& c : r.sentences) k += meaning_key(c) + "#";
+  return k;
+}
+
+// Items for train (drawn first) and dev/test, with dev/test meanings kept out of train and each other
+// as far as the world's size allows.
+template <typename Item, typename Draw, typename Key>
+std::vector<Item> draw_items(int64_t n, int classes, uint64_t seed, Draw draw, Key key, std::set<std::string>& seen) {
+  Rng rng(seed);
+  std::vector<Item> items;
+  for (int label : balanced_labels(n, classes, rng)) {
+    Item item = draw(rng, label);
+    for (int attempt = 0; attempt < 20 && seen.count(key(item)); ++attempt) item = draw(rng, label);
+    seen.insert(key(item));
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+// Removes what an interrupted generation left, refusing to touch a folder that is not a world.
+void prepare_out(const fs::path& out) {
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    const size_t tmp = name.find(".tmp.");  // write_file_atomic's leftovers from a killed run
+    if (tmp != std::string::npos && kOwnedNames.count(name.substr(0, tmp))) {
+      fs::remove(entry.path());
+      continue;
+    }
+    if (!kOwnedNames.count(name)) {
+      input_error(out.string(), ": not empty and not a synthetic world (it holds '", name,
+                  "'); choose a new or empty folder");
+    }
+  }
+  for (const auto& name : kOwnedNames) {
+    if (name != ".lock") fs::remove_all(out / name);
+  }
+}
+
+json read_marker(const fs::path& out) {
+  try {
+    return read_json_file(out / kMarker);
+  } catch (const InputError&) {
+    input_error((out / kMarker).string(), ": unreadable world marker; delete ", out.string(), " and generate again");
+  }
+}
+
+void train_tokenizer(const WorldOptions& o, const WorldFiles& files) {
+  fs::create_directories(files.model_dir);
+  // One thread and every sentence (no sampling): the trainer is then deterministic. The sentences go in
+  // through memory, so the model records no file path and is the same wherever OUT is.
+  const std::string model = text::spm_train(
+      {
+      {"model_type", o.tokenizer_type},
+      {"vocab_size", std::to_string(o.vocab_size)},
+      {"hard_vocab_limit", "false"},
+      {"character_coverage", "1.0"},
+      {"num_threads", "1"},
+      {"input_sentence_size", "0"},
+      {"shuffle_input_sentence", "false"},
+      {"split_digits", "true"},
+      {"max_sentence_length", "4192"},
+      {"minloglevel", "2"},
+      // XLM-R's spm ids: <unk> 0, <s> 1, </s> 2, no <pad> (fairseq adds it).
+      {"unk_id", "0"},
+      {"bos_id", "1"},
+      {"eos_id", "2"},
+      {"pad_id", "-1"},
+      },
+      read_file(files.corpus_train));
+  write_text(files.model_dir / "sentencepiece.bpe.model", model);
+
+  text::SpmProcessor sp;
+  const std::string error = sp.load_from_serialized(model);
+  if (!error.empty()) throw InternalError("the trained SentencePiece model does not load: " + error);
+  // XLMRobertaTokenizer: <s> <pad> </s> <unk>, the spm pieces shifted by one, <mask> last.
+  const int64_t vocab_size = sp.piece_size() + 2;
+  const int64_t max_length = o.max_position_embeddings - 2;
+
+  const json mask = {{"__type", "AddedToken"}, {"content", "<mask>"}, {"lstrip", true},
+                     {"normalized", true},     {"rstrip", false},     {"single_word", false}};
+  json specials = {{"bos_token", "<s>"}, {"cls_token", "<s>"},   {"eos_token", "</s>"}, {"mask_token", mask},
+                   {"pad_token", "<pad>"}, {"sep_token", "</s>"}, {"unk_token", "<unk>"}};
+  json tokenizer_config = specials;
+  tokenizer_config["tokenizer_class"] = "XLMRobertaTokenizer";
+  tokenizer_config["model_max_length"] = max_length;
+  tokenizer_config["clean_up_tokenization_spaces"] = true;
+  json special_map = specials;
+  special_map["mask_token"].erase("__type");
+  write_text(files.model_dir / "tokenizer_config.json", tokenizer_config.dump(2) + "\n");
+  write_text(files.model_dir / "special_tokens_map.json", special_map.dump(2) + "\n");
+
+  const json config = {{"architectures", {"XLMRobertaForMaskedLM"}},
+                       {"model_type", "xlm-roberta"},
+                       {"vocab_size", vocab_size},
+                       {"hidden_size", o.hidden_size},
+                       {"num_hidden_layers", o.num_hidden_layers},
+                       {"num_attention_heads", o.num_attention_heads},
+                       {"intermediate_size", o.intermediate_size},
+                       {"hidden_act", "gelu"},
+                       {"hidden_dropout_prob", 0.1},
+                       {"attention_probs_dropout_prob", 0.1},
+                       {"max_position_embeddings", o.max_position_embeddings},
+                       {"type_vocab_size", 1},
+                       {"initializer_range", 0.02},
+                       {"layer_norm_eps", 1e-5},
+                       {"position_embedding_type", "absolute"},
+                       {"pad_token_id", 1},
+                       {"bos_token_id", 0},
+                       {"eos_token_id", 2}};
+  write_text(files.model_dir / "config.json", config.dump(2) + "\n");
+}
+
+}  // namespace
+
+// ---- options ----
+
+WorldOptions WorldOptions::small() {
+  WorldOptions o;
+  o.corpus_sentences = 1500;
+  o.corpus_dev_sentences = 100;
+  o.sentiment_train = 600;
+  o.sentiment_eval = 100;
+  o.paws_train = 300;
+  o.paws_eval = 100;
+  o.nli_train = 300;
+  o.nli_eval = 100;
+  o.vocab_size = 800;
+  return o;
+}
+
+WorldOptions WorldOptions::preset(const std::string& size) {
+  if (size == "small") return small();
+  if (size == "default") return WorldOptions{};
+  input_error("world size '", size, "' is not one of small, default");
+}
+
+std::vector<std::string> WorldOptions::default_languages(int64_t n) {
+  if (n < 1 || n > 8) input_error("languages: ", n, " is outside 1..8");
+  std::vector<std::string> codes = {"en"};
+  for (int64_t i = 1; i < n; ++i) codes.push_back(std::string("x") + static_cast<char>('a' + i - 1));
+  return codes;
+}
+
+void WorldOptions::validate() const {
+  if (languages.empty()) input_error("world options: 'languages' is empty");
+  if (languages.size() > 12) input_error("world options: 'languages' has ", languages.size(), " codes; at most 12");
+  std::set<std::string> seen;
+  for (const auto& code : languages) {
+    if (!valid_code(code)) {
+      input_error("world options: language code '", code, "' must be 2-3 lowercase letters (as file names "
+                  "like dev-<lang>.tsv carry it)");
+    }
+    if (!seen.insert(code).second) input_error("world options: language '", code, "' is listed twice");
+  }
+  if (!seen.count(train_language)) {
+    input_error("world options: 'train_language' '", train_language, "' is not among the languages (",
+                [&] {
+                  std::string s;
+                  for (const auto& c : languages) s += (s.empty() ? "" : ", ") + c;
+                  return s;
+                }(),
+                ")");
+  }
+  const std::pair<const char*, int64_t> positive[] = {
+      {"corpus_sentences", corpus_sentences}, {"corpus_dev_sentences", corpus_dev_sentences},
+      {"sentiment_train", sentiment_train},   {"sentiment_eval", sentiment_eval},
+      {"paws_train", paws_train},             {"paws_eval", paws_eval},
+      {"nli_train", nli_train},               {"nli_eval", nli_eval},
+      {"hidden_size", hidden_size},           {"num_hidden_layers", num_hidden_layers},
+      {"num_attention_heads", num_attention_heads}, {"intermediate_size", intermediate_size}};
+  for (const auto& [name, value] : positive) {
+    if (value <= 0) input_error("world options: '", name, "' must be positive, got ", value);
+  }
+  if (sentiment_train < 2 || paws_train < 2 || nli_train < 3) {
+    input_error("world options: train sets need at least one example per label");
+  }
+  if (tokenizer_type != "unigram" && tokenizer_type != "bpe") {
+    input_error("world options: 'tokenizer_type' '", tokenizer_type, "' is not one of unigram, bpe");
+  }
+  if (vocab_size < 100 || vocab_size > 32000) {
+    input_error("world options: 'vocab_size' ", vocab_size, " is outside 100..32000");
+  }
+  if (hidden_size % num_attention_heads != 0) {
+    input_error("world options: 'hidden_size' ", hidden_size, " is not a multiple of 'num_attention_heads' ",
+                num_attention_heads);
+  }
+  if (max_position_embeddings < 34 || max_position_embeddings > 4096) {
+    input_error("world options: 'max_position_embeddings' ", max_position_embeddings,
+                " is outside 34..4096 (the sentences need 32 tokens; XLM-R reserves 2 positions)");
+  }
+}
+
+json WorldOptions::to_json() const {
+  return {{"seed", seed},
+          {"languages", languages},
+          {"train_language", train_language},
+          {"corpus_sentences", corpus_sentences},
+          {"corpus_dev_sentences", corpus_dev_sentences},
+          {"sentiment_train", sentiment_train},
+          {"sentiment_eval", sentiment_eval},
+          {"paws_train", paws_train},
+          {"paws_eval", paws_eval},
+          {"nli_train", nli_train},
+          {"nli_eval", nli_eval},
+          {"tokenizer_type", tokenizer_type},
+          {"vocab_size", vocab_size},
+          {"hidden_size", hidden_size},
+          {"num_hidden_layers", num_hidden_layers},
+          {"num_attention_heads", num_attention_heads},
+          {"intermediate_size", intermediate_size},
+          {"max_position_embeddings", max_position_embeddings}};
+}
+
+std::string WorldOptions::hash() const {
+  const uint64_t h = fnv1a64(to_json().dump() + "|generator " + std::to_string(kGeneratorVersion));
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
+}
+
+// ---- files ----
+
+const TaskFiles& WorldFiles::task(const std::string& name) const {
+  for (const auto& t : tasks) {
+    if (t.name == name) return t;
+  }
+  input_error("synthetic world ", root.string(), ": no task '", name, "' (tasks: sentiment, paws, nli)");
+}
+
+json WorldFiles::to_json() const {
+  json j;
+  j["root"] = root.string();
+  j["world_json"] = world_json.string();
+  j["model_dir"] = model_dir.string();
+  j["corpus"] = {{"train", corpus_train.string()}, {"dev", corpus_dev.string()}, {"language", corpus_language}};
+  j["languages"] = languages;
+  j["train_language"] = train_language;
+  for (const auto& t : tasks) {
+    j["tasks"][t.name] = {{"kind", t.kind},   {"format", t.format}, {"train", t.train},
+                          {"dev", t.dev},     {"test", t.test},     {"label_names", t.label_names}};
+  }
+  j["reused"] = reused;
+  return j;
+}
+
+WorldFiles load_world(const fs::path& out) {
+  const fs::path root = fs::absolute(out).lexically_normal();
+  if (!fs::exists(root / kMarker)) {
+    input_error(root.string(), ": no complete synthetic world here (", kMarker, " is missing); run `stilts synth --out ",
+                out.string(), "`");
+  }
+  const json world = read_json_file(root / "world.json");
+  WorldOptions o;
+  try {
+    const json& opt = world.at("options");
+    o.languages = opt.at("languages").get<std::vector<std::string>>();
+    o.train_language = opt.at("train_language").get<std::string>();
+  } catch (const json::exception& e) {
+    input_error((root / "world.json").string(), ": malformed (", e.what(), ")");
+  }
+  WorldFiles files = files_for(root, o);
+  files.reused = true;
+  return files;
+}
+
+// ---- generation ----
+
+WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
+  o.validate();
+  const fs::path root = fs::absolute(out).lexically_normal();
+  const std::string hash = o.hash();
+  WorldFiles files = files_for(root, o);
+
+  auto existing = [&]() -> bool {
+    if (!fs::exists(root / kMarker)) return false;
+    const json marker = read_marker(root);
+    const std::string other = marker.value("options_hash", "");
+    if (other != hash) {
+      input_error(root.string(), ": holds a synthetic world generated with other options (hash ", other,
+                  ", seed ", marker.value("seed", json()).dump(), "; these options hash to ", hash,
+                  "); use another --out or delete it");
+    }
+    return true;
+  };
+  if (existing()) {
+    files.reused = true;
+    return files;
+  }
+  fs::create_directories(root);
+  DirectoryLock lock(root, ": another process is generating a synthetic world here");
+  if (existing()) {  // finished by the process that held the lock
+    files.reused = true;
+    return files;
+  }
+  prepare_out(root);
+
+  const Lexicon lexicon = make_lexicon(o.seed);
+  std::vector<Language> languages;
+  for (size_t i = 0; i < o.languages.size(); ++i) {
+    languages.emplace_back(language_profile(o.languages[i], i, o.seed), lexicon, o.seed);
+  }
+  const Language* train_language = nullptr;
+  for (const auto& l : languages) {
+    if (l.code() == o.train_language) train_language = &l;
+  }
+
+  // ---- corpus ----
+  fs::create_directories(root / "corpus");
+  std::vector<std::string> corpus_train, corpus_dev;
+  for (const Language& language : languages) {
+    for (const bool dev : {false, true}) {
+      Rng rng(stream_seed(o.seed, std::string(dev ? "corpus-dev:" : "corpus:") + language.code()));
+      MeaningSampler sampler(lexicon, rng);
+      std::vector<std::string>& lines = dev ? corpus_dev : corpus_train;
+      std::string own;
+      for (int64_t i = 0, n = dev ? o.corpus_dev_sentences : o.corpus_sentences; i < n; ++i) {
+        const Clause c = sampler.corpus_clause();
+        std::string line = language.realize(c, sampler.surface(c));
+        if (!dev) own += line + "\n";
+        lines.push_back(std::move(line));
+      }
+      if (!dev) write_text(root / "corpus" / (language.code() + ".txt"), own);
+    }
+  }
+  for (auto* lines : {&corpus_train, &corpus_dev}) {
+    Rng rng(stream_seed(o.seed, lines == &corpus_train ? "corpus-shuffle" : "corpus-dev-shuffle"));
+    rng.shuffle(*lines);
+    std::string text;
+    for (const auto& l : *lines) text += l + "\n";
+    write_text(lines == &corpus_train ? files.corpus_train : files.corpus_dev, text);
+  }
+
+  // ---- sentiment (IMDB layout) ----
+  {
+    std::set<std::string> seen;
+    auto draw = [&](Rng& rng, int label) { return MeaningSampler(lexicon, rng).review(label); };
+    const auto train = draw_items<Review>(o.sentiment_train, 2, stream_seed(o.seed, "sentiment:train"), draw,
+                                          review_key, seen);
+    const auto dev = draw_items<Review>(o.sentiment_eval, 2, stream_seed(o.seed, "sentiment:dev"), draw, review_key, seen);
+    const auto test = draw_items<Review>(o.sentiment_eval, 2, stream_seed(o.seed, "sentiment:test"), draw, review_key, seen);
+    const TaskFiles& t = files.task("sentiment");
+    for (const Language& language : languages) {
+      for (const auto& [split, items, pattern] : {std::tuple{"train", &train, &t.train}, std::tuple{"dev", &dev, &t.dev},
+                                                  std::tuple{"test", &test, &t.test}}) {
+        if (std::string(split) == "train" && &language != train_language) continue;
+        Rng rng(stream_seed(o.seed, std::string("sentiment:realize:") + split + ":" + language.code()));
+        write_reviews(expand(*pattern, language.code()), *items, language, rng, lexicon);
+      }
+    }
+  }
+
+  // ---- paws (PAWS-X layout) and nli (XTREME's XNLI layout) ----
+  for (const std::string task : {"paws", "nli"}) {
+    const bool paws = task == "paws";
+    std::set<std::string> seen;
+    auto draw = [&](Rng& rng, int label) {
+      MeaningSampler sampler(lexicon, rng);
+      PairItem item = paws ? sampler.paws(label) : sampler.nli(label);
+      if (paws && rng.chance(0.5)) {  // a paraphrase relation is symmetric: either sentence may come first
+        std::swap(item.a, item.b);
+        std::swap(item.surface_a, item.surface_b);
+      }
+      return item;
+    };
+    const int classes = paws ? 2 : 3;
+    const int64_t n_train = paws ? o.paws_train : o.nli_train;
+    const int64_t n_eval = paws ? o.paws_eval : o.nli_eval;
+    const auto train = draw_items<PairItem>(n_train, classes, stream_seed(o.seed, task + ":train"), draw, pair_key, seen);
+    const auto dev = draw_items<PairItem>(n_eval, classes, stream_seed(o.seed, task + ":dev"), draw, pair_key, seen);
+    const auto test = draw_items<PairItem>(n_eval, classes, stream_seed(o.seed, task + ":test"), draw, pair_key, seen);
+    const TaskFiles& t = files.task(task);
+    for (const Language& language : languages) {
+      for (const auto& [split, items, pattern] : {std::tuple{"train", &train, &t.train}, std::tuple{"dev", &dev, &t.dev},
+                                                  std::tuple{"test", &test, &t.test}}) {
+        if (std::string(split) == "train" && &language != train_language) continue;
+        const fs::path path = expand(*pattern, language.code());
+        fs::create_directories(path.parent_path());
+        std::string text = paws ? "id\tsentence1\tsentence2\tlabel\n" : "";
+        int64_t id = 0;
+        for (const PairItem& item : *items) {
+          const RealizedPair r = realize_pair(item, language, paws);
+          if (paws) {
+            text += std::to_string(++id) + "\t" + r.a + "\t" + r.b + "\t" + kPawsLabels[static_cast<size_t>(item.label)] + "\n";
+          } else {
+            text += r.a + "\t" + r.b + "\t" + kNliLabels[static_cast<size_t>(item.label)] + "\n";
+          }
+        }
+        write_text(path, text);
+      }
+    }
+  }
+
+  // ---- tokenizer and model config ----
+  train_tokenizer(o, files);
+
+  // ---- world.json, then the marker that makes the world complete ----
+  json world;
+  world["stilts_synthetic_world"] = kGeneratorVersion;
+  world["seed"] = o.seed;
+  world["options"] = o.to_json();
+  world["options_hash"] = hash;
+  world["train_language"] = o.train_language;
+  for (const auto& language : languages) {
+    json l = language.describe();
+    Rng rng(stream_seed(o.seed, "example:" + language.code()));
+    MeaningSampler sampler(lexicon, rng);
+    Clause example = sampler.corpus_clause();
+    l["example"] = language.realize(example, Surface{});
+    world["languages"].push_back(l);
+  }
+  world["lexicon"] = {{"names", lexicon.names.size()},
+                      {"nouns", lexicon.nouns},
+                      {"places", lexicon.places},
+                      {"verbs", lexicon.verbs},
+                      {"adjectives", lexicon.adjectives.size()},
+                      {"intensifiers", Lexicon::kIntensities},
+                      {"concepts", lexicon.concepts()}};
+  world["sizes"] = {{"corpus", {{"train", corpus_train.size()}, {"dev", corpus_dev.size()}}},
+                    {"sentiment", {{"train", o.sentiment_train}, {"dev", o.sentiment_eval}, {"test", o.sentiment_eval}}},
+                    {"paws", {{"train", o.paws_train}, {"dev", o.paws_eval}, {"test", o.paws_eval}}},
+                    {"nli", {{"train", o.nli_train}, {"dev", o.nli_eval}, {"test", o.nli_eval}}}};
+  // Paths relative to the world's folder, so a moved world still describes itself.
+  json rel = files.to_json();
+  const std::string prefix = root.string() + "/";
+  std::function<void(json&)> relativize = [&](json& j) {
+    if (j.is_string()) {
+      std::string s = j.get<std::string>();
+      if (s.rfind(prefix, 0) == 0) j = s.substr(prefix.size());
+    } else if (j.is_structured()) {
+      for (auto& v : j) relativize(v);
+    }
+  };
+  relativize(rel);
+  rel.erase("root");
+  rel.erase("reused");
+  world["files"] = rel;
+  write_file_atomic(files.world_json, world.dump(2) + "\n");
+  write_file_atomic(root / kMarker, json{{"options_hash", hash}, {"seed", o.seed}}.dump() + "\n");
+  return files;
+}
+
+}  // namespace stilts::synth
