@@ -266,6 +266,37 @@ void print_graph(const ExperimentConfig& config, const StageGraph& graph, const 
   out << to_run << " of " << graph.nodes.size() << " stages to run, " << graph.nodes.size() - to_run << " cached\n";
 }
 
+// How much training a stage does, in examples processed (max_steps x batch x accumulation, or epochs x
+// training examples): the unit of the study's ETA, so a large intermediate stage weighs more than a
+// small target one. Training files are read once each.
+class StageWork {
+ public:
+  double of(const StageNode& node) {
+    const train::TrainConfig& c = node.config;
+    if (c.max_steps > 0) return static_cast<double>(c.max_steps * c.batch_size * c.grad_accum_steps);
+    const std::string key = c.format + "\n" + c.train;
+    auto it = examples_.find(key);
+    if (it == examples_.end()) {
+      double n = 0;
+      try {
+        if (c.task == "mlm") {
+          std::istringstream lines(read_file(c.train));
+          for (std::string line; std::getline(lines, line);) n += line.find_first_not_of(" \t\r") != std::string::npos;
+        } else {
+          n = static_cast<double>(tasks::read_dataset(c.train, c.format, read_options(c)).examples.size());
+        }
+      } catch (const InputError&) {
+        n = 0;  // the stage itself reports the bad file when it runs
+      }
+      it = examples_.emplace(key, n).first;
+    }
+    return static_cast<double>(c.epochs) * it->second;
+  }
+
+ private:
+  std::map<std::string, double> examples_;
+};
+
 }  // namespace
 
 fs::path stage_dir(const fs::path& run_dir, const std::string& key) { return run_dir / "stages" / key; }
@@ -299,8 +330,13 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   store->set_meta("name", config.name);
 
   size_t pending = 0;
+  StageWork work;
+  double work_left = 0, work_done_here = 0, seconds_done_here = 0;
   for (const auto& node : graph.nodes) {
-    if (stage_state(run_dir, node.key) != StageState::kDone) ++pending;
+    if (stage_state(run_dir, node.key) != StageState::kDone) {
+      ++pending;
+      work_left += work.of(node);
+    }
   }
   log << "stilts run: " << config.name << ": " << graph.nodes.size() << " stages, " << pending << " to run, "
       << graph.nodes.size() - pending << " cached; run dir " << run_dir.string() << "\n";
@@ -409,10 +445,16 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     }
     ++summary.trained;
     ++finished_here;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - study_start).count();
+    // The ETA: this run's seconds per unit of work so far, times the work left.
+    const double stage_work = work.of(node);
+    work_left = std::max(0.0, work_left - stage_work);
+    work_done_here += stage_work;
+    seconds_done_here += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const size_t left = pending - finished_here;
     log << prefix << node.name << " done in " << seconds(row.wall_s) << "; " << left << " stage(s) left";
-    if (left > 0) log << ", study ETA " << seconds(elapsed / static_cast<double>(finished_here) * static_cast<double>(left));
+    if (left > 0 && work_done_here > 0) {
+      log << ", study ETA " << seconds(seconds_done_here / work_done_here * work_left);
+    }
     log << "\n";
   }
 

@@ -60,8 +60,12 @@ const Api& api() {
         tried += " " + path;
         continue;
       }
-      // DEEPBIND: libsentencepiece binds to its own protobuf copy; LOCAL: nobody else sees it.
-      lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      // A link-map namespace of its own (dlmopen LM_ID_NEWLM): libsentencepiece gets its own protobuf
+      // and its own C++ runtime. RTLD_DEEPBIND alone isolated protobuf but bound the trainer's
+      // std::cerr to libstdc++'s never-constructed original (executables copy-relocate std::cerr), so
+      // training crashed in any program that uses std::cerr. Memory never crosses the boundary: the
+      // shim frees what it allocates (stilts_spm_free).
+      lib = dlmopen(LM_ID_NEWLM, path.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (lib != nullptr) break;
       tried += std::string(" ") + path + " (" + dlerror() + ")";
     }

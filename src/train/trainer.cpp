@@ -427,8 +427,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
       (loss / static_cast<double>(micro)).backward();
       step_loss += value;
       step_examples += static_cast<int64_t>(batch.indices.size());
-      state.cost.add_batch(batch.inputs.input_ids.size(0), batch.inputs.input_ids.size(1),
-                           batch.inputs.attention_mask.sum().item<int64_t>());
+      state.cost.add_batch(batch.inputs.input_ids.size(0), batch.inputs.input_ids.size(1), batch.real_tokens);
     }
     if (config.max_grad_norm > 0) {
       std::vector<torch::Tensor> params;
