@@ -88,7 +88,9 @@ torch::Tensor MaskedLMModel::lm_logits(const torch::Tensor& hidden) {
   auto x = linear(hidden, p.dense);  // [..., H]
   // RobertaLMHead applies exact gelu whatever hidden_act is; BertPredictionHeadTransform uses hidden_act.
   x = p.family == Family::kBert ? activation(x, p.config.hidden_act) : torch::gelu(x);
-  x = layer_norm(x, p.layer_norm);
+  // Under CPU autocast x is bf16 here and libtorch 1.13's layer_norm needs input and weight of one dtype
+  // (the encoder's LayerNorms get fp32 through their residual sums).
+  x = layer_norm(x.to(p.layer_norm->weight.scalar_type()), p.layer_norm);
   return torch::linear(x, p.core->embeddings->word_embeddings->weight, p.bias);  // [..., V]
 }
 

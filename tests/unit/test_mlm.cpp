@@ -475,6 +475,27 @@ TEST(MlmTraining, DevPerplexityFallsOnALearnableCorpus) {
   EXPECT_LT(continued.metrics.at("final").at("dev_perplexity").get<double>(), 2 * last);
 }
 
+// bf16 autocast through the head (the head's LayerNorm gets a bf16 input there).
+TEST(MlmTraining, Bf16Trains) {
+  const auto root = testing::make_temp_dir();
+  make_scratch_bert(root / "model");
+  write_file_atomic(root / "train.txt", repetitive_corpus(400, 1));
+  write_file_atomic(root / "dev.txt", repetitive_corpus(50, 2));
+  train::TrainConfig c = mlm_run(root);
+  c.precision = "bf16";
+  c.threads = 1;
+  c.lr = 5e-3;
+  c.max_steps = 120;
+  c.eval_every = 40;
+  std::ostringstream log;
+  const auto m = train::run_mlm_training(c, train::TrainOptions{false, &log, 0}).metrics;
+  const double first = m.at("evaluations")[0].at("dev_perplexity").get<double>();
+  const double last = m.at("final").at("dev_perplexity").get<double>();
+  std::cout << "bf16: dev perplexity " << first << " at step 40 -> " << last << " at step 120\n";
+  EXPECT_LT(last, first);
+  EXPECT_LT(last, 5.0);
+}
+
 // What the demo does: pretrain, then fine-tune the result with a new classification head.
 TEST(MlmTraining, PretrainedModelFineTunesWithANewHead) {
   const auto root = testing::make_temp_dir();
