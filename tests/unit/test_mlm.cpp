@@ -216,6 +216,35 @@ TEST(MaskedLMLoad, SavesWithoutTiedCopiesAndLoadsStrictly) {
   EXPECT_THROW(models::MaskedLMModel(xlnet, "x.json"), InputError);
 }
 
+TEST(MaskedLMLoad, XlmRobertaLayoutRoundTrips) {
+  const auto root = testing::make_temp_dir();
+  torch::manual_seed(3);
+  models::MaskedLMModel model(tiny_config("xlm-roberta", 30), "test");
+  perturb(model, 4);
+  models::save_pretrained(model, root / "m");
+  const auto saved = io::load_safetensors(root / "m" / "model.safetensors");
+  for (const char* name : {"lm_head.bias", "lm_head.dense.weight", "lm_head.layer_norm.weight",
+                           "roberta.embeddings.word_embeddings.weight"}) {
+    EXPECT_TRUE(saved.count(name)) << name;
+  }
+  EXPECT_FALSE(saved.count("lm_head.decoder.weight"));
+  EXPECT_FALSE(saved.count("lm_head.decoder.bias"));
+  EXPECT_EQ(read_json_file(root / "m" / "config.json").at("architectures")[0], "XLMRobertaForMaskedLM");
+  const auto back = models::load_masked_lm(root / "m");
+  EXPECT_EQ(back.origin, "checkpoint");
+  for (const auto& [n, t] : params_of(model)) EXPECT_TRUE(torch::equal(t, params_of(*back.model).at(n))) << n;
+  // Stilts' fine-tuning reads it as an encoder with a new classification head.
+  models::LoadOptions options;
+  options.mode = models::LoadMode::kEncoderOnly;
+  options.head = models::HeadPolicy::kWith;
+  options.num_labels = 3;
+  const auto classifier = models::load_pretrained(root / "m", options);
+  EXPECT_EQ(classifier.model->num_labels(), 3);
+  EXPECT_THAT(classifier.report.ignored, ::testing::Contains("lm_head.bias"));
+  EXPECT_TRUE(torch::equal(classifier.model->named_parameters()["roberta.embeddings.word_embeddings.weight"],
+                           saved.at("roberta.embeddings.word_embeddings.weight")));
+}
+
 TEST(MaskedLMLoad, FromScratchIsAFunctionOfTheSeed) {
   const auto dir = make_scratch_bert(testing::make_temp_dir() / "m");
   torch::manual_seed(5);
