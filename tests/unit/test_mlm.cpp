@@ -1,7 +1,8 @@
 // Masked-LM models and training: the head against the same equations written out with torch ops,
 // the encoder against transformers' outputs (hf-golden), HF-layout save/load (tied weights, encoder-only
 // and from-scratch starts), masking statistics and invariants, the corpus reader's errors, a learnable
-// corpus whose dev perplexity falls by a large factor, and pretrain -> fine-tune.
+// corpus whose dev perplexity falls by a large factor, bf16, XLM-R with a SentencePiece tokenizer, and
+// pretrain -> fine-tune.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -502,6 +503,38 @@ TEST(MlmTraining, DevPerplexityFallsOnALearnableCorpus) {
   EXPECT_EQ(continued.metrics.at("init"), "checkpoint");
   // The head came along: a fresh one would start over from perplexity ~21.
   EXPECT_LT(continued.metrics.at("final").at("dev_perplexity").get<double>(), 2 * last);
+}
+
+// XLM-R end to end with a real SentencePiece tokenizer (the shared fixture's): <mask> is the last id,
+// positions count from pad + 1, the output is an XLMRobertaForMaskedLM directory.
+TEST(MlmTraining, XlmRobertaWithSentencePiece) {
+  STILTS_REQUIRE_SHARED("tokenize/xlmr-spm");
+  const auto root = testing::make_temp_dir();
+  const fs::path spm = testing::fixtures_dir() / "tokenize" / "xlmr-spm";
+  fs::create_directories(root / "model");
+  for (const char* f : {"sentencepiece.bpe.model", "special_tokens_map.json", "tokenizer_config.json"}) {
+    fs::copy_file(spm / f, root / "model" / f);
+  }
+  const auto tokenizer = text::load_tokenizer(root / "model");
+  auto config = tiny_config("xlm-roberta", tokenizer->vocab_size());
+  write_file_atomic(root / "model" / "config.json", config.dump());
+  const auto spec = train::masking_spec(*tokenizer, tokenizer->vocab_size(), 0.15, "xlmr");
+  EXPECT_EQ(spec.mask_token_id, *tokenizer->token_to_id("<mask>"));
+  EXPECT_EQ(spec.mask_token_id, tokenizer->vocab_size() - 1);
+  for (const char* special : {"<s>", "</s>", "<pad>", "<unk>", "<mask>"}) {
+    EXPECT_TRUE(spec.is_special[static_cast<size_t>(*tokenizer->token_to_id(special))]) << special;
+  }
+  write_file_atomic(root / "train.txt", "Der Hund läuft über die Straße.\nLa casa es grande.\n\nThe cat sits.\n");
+  write_file_atomic(root / "dev.txt", "Die Katze sitzt.\n");
+  train::TrainConfig c = mlm_run(root);
+  c.batch_size = 2;
+  c.max_steps = 4;
+  std::ostringstream log;
+  const auto m = train::run_mlm_training(c, train::TrainOptions{false, &log, 0}).metrics;
+  EXPECT_TRUE(m.at("finished").get<bool>());
+  EXPECT_EQ(m.at("cost").at("examples"), 6);  // 4 steps = two epochs of 3 lines (batches of 2 and 1)
+  EXPECT_EQ(read_json_file(fs::path(c.out) / "config.json").at("architectures")[0], "XLMRobertaForMaskedLM");
+  EXPECT_TRUE(fs::exists(fs::path(c.out) / "sentencepiece.bpe.model"));
 }
 
 // bf16 autocast through the head (the head's LayerNorm gets a bf16 input there).
