@@ -45,6 +45,8 @@ const std::vector<Key>& keys() {
       {"label_names", &C::label_names},
       {"head", &C::head},
       {"max_length", &C::max_length},
+      {"mlm_probability", &C::mlm_probability},
+      {"init", &C::init},
       {"epochs", &C::epochs},
       {"max_steps", &C::max_steps},
       {"batch_size", &C::batch_size},
@@ -225,8 +227,8 @@ void TrainConfig::validate() const {
   if (model.empty()) input_error("config: 'model' (--model) is required");
   if (train.empty()) input_error("config: 'train' (--train) is required");
   if (out.empty()) input_error("config: 'out' (--out) is required");
-  require(one_of(task, {"pair-classification", "classification", "regression"}), "task", task,
-          "expected pair-classification, classification or regression");
+  require(one_of(task, {"pair-classification", "classification", "regression", "mlm"}), "task", task,
+          "expected pair-classification, classification, regression or mlm");
   require(!format.empty(), "format", format, "must not be empty");
   require(one_of(head, {"auto", "reinit", "reuse"}), "head", head, "expected auto, reinit or reuse");
   require(max_length >= 4, "max_length", max_length, "must be at least 4");
@@ -253,7 +255,21 @@ void TrainConfig::validate() const {
   require(early_stopping_patience >= 0, "early_stopping_patience", early_stopping_patience, "must be >= 0");
   require(log_every >= 1, "log_every", log_every, "must be >= 1");
   require(one_of(final_model, {"best", "last"}), "final_model", final_model, "expected best or last");
+  require(std::isfinite(mlm_probability) && mlm_probability > 0 && mlm_probability < 1, "mlm_probability",
+          mlm_probability, "must be in (0, 1)");
+  require(one_of(init, {"auto", "pretrained", "scratch"}), "init", init, "expected auto, pretrained or scratch");
   const std::string metric = resolved_metric_for_best();
+  if (task == "mlm") {
+    require(format == "text", "format", format, "task mlm reads plain text, one example a line: set format = \"text\"");
+    require(final_model == "last", "final_model", final_model,
+            "task mlm saves the last model: set final_model = \"last\"");
+    require(metric == "loss", "metric_for_best", metric, "task mlm is measured by loss (and perplexity)");
+    require(early_stopping_patience == 0, "early_stopping_patience", early_stopping_patience,
+            "task mlm has no early stopping");
+    return;
+  }
+  require(format != "text", "format", format, "plain text is for task mlm");
+  require(init == "auto", "init", init, "only task mlm trains from scratch; fine-tuning starts from the weights");
   if (task == "regression") {
     require(one_of(metric, {"pearson", "spearman", "mse"}), "metric_for_best", metric,
             "a regression task is selected by pearson, spearman or mse");
@@ -271,6 +287,7 @@ void TrainConfig::validate() const {
 
 std::string TrainConfig::resolved_metric_for_best() const {
   if (!metric_for_best.empty()) return metric_for_best;
+  if (task == "mlm") return "loss";
   return task == "regression" ? "pearson" : "accuracy";
 }
 

@@ -17,10 +17,10 @@ namespace stilts::train {
 struct TrainConfig {
   // ---- what to train on ----
   std::string model;             // Hugging Face model directory (weights, config.json, tokenizer files)
-  std::string task = "pair-classification";  // pair-classification | classification | regression
+  std::string task = "pair-classification";  // pair-classification | classification | regression | mlm
   std::string train;             // training data file (a directory for imdb)
   std::vector<std::string> dev;  // dev data files; metrics are reported per file (and per language)
-  std::string format = "tsv";    // see tasks::dataset_formats()
+  std::string format = "tsv";    // see tasks::dataset_formats(); "text" (one example a line) for mlm
   std::string out;               // run directory
 
   // Data reading for the generic formats (tsv, csv, jsonl); see tasks::ReadOptions.
@@ -37,6 +37,13 @@ struct TrainConfig {
   // auto: reuse the checkpoint's head when its label space matches the task, else a new head.
   std::string head = "auto";  // auto | reinit | reuse
   int64_t max_length = 128;
+
+  // ---- masked-language-model pretraining (task = "mlm", train/mlm.h) ----
+  double mlm_probability = 0.15;  // share of (non-special) tokens selected; of those 80% [MASK], 10% random, 10% kept
+  // auto: the directory's weights when it has some (with the LM head, or a fresh one on an encoder-only
+  // checkpoint), else from scratch; pretrained: its weights are required; scratch: config.json only,
+  // initialised from the seed.
+  std::string init = "auto";  // auto | pretrained | scratch
 
   // ---- optimisation (Hugging Face Trainer defaults where it has one) ----
   int64_t epochs = 3;

@@ -15,5 +15,6 @@ void add_run_command(CLI::App& app);
 void add_results_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_pretrain_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -1,0 +1,585 @@
+// Masked-LM training. Letters: B batch rows, T the batch's longest row, M masked positions.
+#include "train/mlm.h"
+
+#include <time.h>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "models/mlm.h"
+#include "models/pretrained.h"
+#include "tasks/features.h"
+#include "text/auto.h"
+#include "text/tokenizer.h"
+#include "text/unicode.h"
+#include "train/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/optimizer.h"
+#include "train/progress.h"
+#include "train/schedule.h"
+
+namespace stilts::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kStateVersion = 1;
+constexpr uint64_t kDevSeed = 0;
+constexpr int64_t kDevEpoch = 0;
+
+// splitmix64: a counter-based stream, so a mask depends only on (seed, epoch, example, position).
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+class Stream {
+ public:
+  explicit Stream(uint64_t key) : state_(key) {}
+  uint64_t next() { return mix(state_++); }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+
+ private:
+  uint64_t state_;
+};
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Cost {
+  int64_t examples = 0, tokens = 0;
+  double wall_s = 0, cpu_s = 0;
+  nlohmann::json to_json() const {
+    return {{"examples", examples}, {"tokens", tokens}, {"wall_s", wall_s}, {"cpu_s", cpu_s}};
+  }
+};
+
+// Where training stands: everything a checkpoint holds besides model, optimizer and generator.
+struct RunState {
+  int64_t step = 0, epoch = 0, batch = 0;
+  double loss_sum = 0;
+  int64_t loss_count = 0;
+  nlohmann::json history = nlohmann::json::array();
+  Cost cost;  // up to this state (wall and CPU: of the segments before, plus this one so far)
+
+  nlohmann::json to_json(uint64_t seed, int64_t total_steps) const {
+    return {{"version", kStateVersion}, {"kind", "mlm"},          {"seed", seed},
+            {"total_steps", total_steps}, {"step", step},         {"epoch", epoch},
+            {"batch", batch},             {"loss_sum", loss_sum}, {"loss_count", loss_count},
+            {"history", history},         {"cost", cost.to_json()}};
+  }
+
+  static RunState from_json(const nlohmann::json& j, const std::string& source) {
+    try {
+      if (j.at("version").get<int>() != kStateVersion || j.value("kind", "") != "mlm") {
+        input_error(source, ": not a stilts masked-LM trainer state of version ", kStateVersion);
+      }
+      RunState s;
+      s.step = j.at("step").get<int64_t>();
+      s.epoch = j.at("epoch").get<int64_t>();
+      s.batch = j.at("batch").get<int64_t>();
+      s.loss_sum = j.at("loss_sum").get<double>();
+      s.loss_count = j.at("loss_count").get<int64_t>();
+      s.history = j.at("history");
+      const auto& c = j.at("cost");
+      s.cost.examples = c.at("examples").get<int64_t>();
+      s.cost.tokens = c.at("tokens").get<int64_t>();
+      s.cost.wall_s = c.at("wall_s").get<double>();
+      s.cost.cpu_s = c.at("cpu_s").get<double>();
+      return s;
+    } catch (const nlohmann::json::exception& e) {
+      input_error(source, ": not a stilts masked-LM trainer state (", e.what(), ")");
+    }
+  }
+};
+
+std::string absolute(const std::string& path) {
+  return path.empty() ? path : fs::absolute(path).lexically_normal().string();
+}
+
+std::vector<std::string> changed_keys(const nlohmann::json& before, const nlohmann::json& now) {
+  static const std::vector<std::string> kFree = {"log_every", "cache_dir"};  // don't change results
+  std::vector<std::string> changed;
+  for (const auto& [key, value] : now.items()) {
+    if (std::find(kFree.begin(), kFree.end(), key) != kFree.end()) continue;
+    if (!before.contains(key) || before.at(key) != value) {
+      changed.push_back(key + " (was " + (before.contains(key) ? before.at(key).dump() : "unset") + ", now " +
+                        value.dump() + ")");
+    }
+  }
+  return changed;
+}
+
+std::string format_number(double v) {
+  std::ostringstream s;
+  s.precision(4);
+  s << std::fixed << v;
+  return s.str();
+}
+
+struct MlmBatch {
+  models::Inputs inputs;  // [B, T] each
+  torch::Tensor labels;   // [B, T] int64, -100 where not selected
+  int64_t real_tokens = 0;
+};
+
+MlmBatch collate_mlm(const TextCorpus& corpus, const std::vector<size_t>& rows, const MaskingSpec& spec,
+                     uint64_t seed, int64_t epoch, int64_t pad_id) {
+  size_t longest = 0;
+  for (size_t r : rows) longest = std::max(longest, corpus.input_ids[r].size());
+  const auto B = static_cast<int64_t>(rows.size());
+  const auto T = static_cast<int64_t>(longest);
+  MlmBatch batch;
+  torch::Tensor ids = torch::full({B, T}, pad_id, torch::kLong);    // [B, T]
+  torch::Tensor mask = torch::zeros({B, T}, torch::kLong);          // [B, T]
+  torch::Tensor labels = torch::full({B, T}, -100, torch::kLong);  // [B, T]
+  int64_t* ids_p = ids.data_ptr<int64_t>();
+  int64_t* mask_p = mask.data_ptr<int64_t>();
+  int64_t* labels_p = labels.data_ptr<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    const size_t row = rows[static_cast<size_t>(b)];
+    const MaskedExample m = mask_example(corpus.input_ids[row], spec, seed, epoch, row);
+    const auto n = static_cast<int64_t>(m.input_ids.size());
+    std::copy(m.input_ids.begin(), m.input_ids.end(), ids_p + b * T);
+    std::copy(m.labels.begin(), m.labels.end(), labels_p + b * T);
+    std::fill(mask_p + b * T, mask_p + b * T + n, 1);
+    batch.real_tokens += n;
+  }
+  batch.inputs.input_ids = ids;
+  batch.inputs.attention_mask = mask;
+  batch.labels = labels;
+  return batch;
+}
+
+std::vector<fs::path> corpus_files(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return {path};
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(path)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".txt") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) input_error(path.string(), ": a directory without .txt files (the corpus is one example a line)");
+  return files;
+}
+
+}  // namespace
+
+// ---- masking ----
+
+MaskingSpec masking_spec(const text::Tokenizer& tokenizer, int64_t model_vocab_size, double mlm_probability,
+                         const std::string& source) {
+  MaskingSpec spec;
+  spec.mlm_probability = mlm_probability;
+  const int64_t V = std::min(model_vocab_size, tokenizer.vocab_size());
+  spec.is_special.assign(static_cast<size_t>(std::max(model_vocab_size, tokenizer.vocab_size())), false);
+  auto mark = [&](int64_t id) {
+    if (id >= 0 && id < static_cast<int64_t>(spec.is_special.size())) spec.is_special[static_cast<size_t>(id)] = true;
+  };
+  const text::Template& t = tokenizer.special_template();
+  for (const auto* pieces : {&t.single_before, &t.single_after, &t.pair_before, &t.pair_between, &t.pair_after}) {
+    for (const auto& piece : *pieces) mark(piece.id);
+  }
+  mark(t.pad_id);
+  for (const char* name : {"[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]", "<s>", "</s>", "<pad>", "<mask>", "<unk>"}) {
+    if (const auto id = tokenizer.token_to_id(name)) mark(*id);
+  }
+  for (const char* name : {"[MASK]", "<mask>"}) {
+    if (const auto id = tokenizer.token_to_id(name); id && spec.mask_token_id < 0) spec.mask_token_id = *id;
+  }
+  if (spec.mask_token_id < 0) {
+    input_error(source, ": the tokenizer has no mask token ([MASK] or <mask>); masked-LM training needs one");
+  }
+  if (spec.mask_token_id >= model_vocab_size) {
+    input_error(source, ": the mask token id ", spec.mask_token_id, " is outside the model's vocabulary (",
+                model_vocab_size, ")");
+  }
+  for (int64_t id = 0; id < V; ++id) {
+    if (!spec.is_special[static_cast<size_t>(id)]) spec.random_tokens.push_back(static_cast<int32_t>(id));
+  }
+  if (spec.random_tokens.empty()) input_error(source, ": the vocabulary holds only special tokens");
+  return spec;
+}
+
+MaskedExample mask_example(const std::vector<int32_t>& ids, const MaskingSpec& spec, uint64_t seed, int64_t epoch,
+                           uint64_t example) {
+  MaskedExample out;
+  out.input_ids.assign(ids.begin(), ids.end());
+  out.labels.assign(ids.size(), -100);
+  Stream rng(mix(mix(mix(seed) ^ static_cast<uint64_t>(epoch)) ^ example));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // Three draws per position whether used or not: position i's outcome does not depend on the others.
+    const double select = rng.uniform(), how = rng.uniform();
+    const uint64_t pick = rng.next();
+    const auto id = static_cast<size_t>(ids[i]);
+    if (id < spec.is_special.size() && spec.is_special[id]) continue;
+    if (select >= spec.mlm_probability) continue;
+    out.labels[i] = ids[i];
+    if (how < 0.8) {
+      out.input_ids[i] = spec.mask_token_id;
+    } else if (how < 0.9) {
+      out.input_ids[i] = spec.random_tokens[pick % spec.random_tokens.size()];
+    }  // else: kept
+  }
+  return out;
+}
+
+// ---- the corpus ----
+
+int64_t TextCorpus::tokens() const {
+  int64_t n = 0;
+  for (const auto& ids : input_ids) n += static_cast<int64_t>(ids.size());
+  return n;
+}
+
+TextCorpus read_text_corpus(const fs::path& path, const text::Tokenizer& tokenizer, int64_t max_length) {
+  TextCorpus corpus;
+  text::EncodeOptions options;
+  options.add_special_tokens = true;
+  options.max_length = max_length;
+  options.truncation = text::Truncation::kLongestFirst;
+  const int64_t specials = tokenizer.special_template().num_special_tokens(/*pair=*/false);
+  for (const fs::path& file : corpus_files(path)) {
+    const std::string bytes = read_file(file);
+    size_t start = 0;
+    int64_t line_number = 0;
+    const size_t before = corpus.input_ids.size();
+    while (start < bytes.size()) {
+      size_t end = bytes.find('\n', start);
+      if (end == std::string::npos) end = bytes.size();
+      std::string_view line(bytes.data() + start, end - start);
+      start = end + 1;
+      ++line_number;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.find_first_not_of(" \t\f\v") == std::string_view::npos) continue;
+      const std::string where = file.string() + ":" + std::to_string(line_number);
+      if (!text::is_valid_utf8(line)) input_error(where, ": not valid UTF-8 (the corpus must be UTF-8 text)");
+      std::vector<int64_t> pieces = tokenizer.tokenize(line, where);
+      if (static_cast<int64_t>(pieces.size()) + specials > max_length) ++corpus.truncated;
+      const text::Encoding e = tokenizer.build(std::move(pieces), std::nullopt, options);
+      corpus.input_ids.emplace_back(e.input_ids.begin(), e.input_ids.end());
+    }
+    if (corpus.input_ids.size() == before) {
+      input_error(file.string(), bytes.empty() ? ": empty file" : ": only blank lines",
+                  " (the corpus is one example a line)");
+    }
+  }
+  return corpus;
+}
+
+// ---- training ----
+
+TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const double cpu_start = cpu_seconds();
+  std::ostream& log = *options.log;
+  TrainConfig config = config_in;
+  if (config.task != "mlm") input_error("config: task '", config.task, "' is not mlm");
+  config.validate();
+  config.model = absolute(config.model);
+  config.train = absolute(config.train);
+  for (auto& d : config.dev) d = absolute(d);
+  config.out = absolute(config.out);
+  config.cache_dir = absolute(config.resolved_cache_dir().string());
+
+  TrainOutcome outcome;
+  const fs::path out = config.out;
+  outcome.out = out;
+  const fs::path checkpoints = out / "checkpoints";
+  const fs::path metrics_path = out / "metrics.json";
+
+  // ---- the output directory: a fresh one, or the run to resume ----
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) input_error(out.string(), ": exists and is not a directory");
+  if (fs::exists(metrics_path)) {
+    const nlohmann::json metrics = read_json_file(metrics_path);
+    if (metrics.value("finished", false)) {
+      if (!options.resume) {
+        input_error(out.string(), ": holds a finished run; pass --resume to accept it as done, or choose another --out");
+      }
+      outcome.already_finished = true;
+      outcome.metrics = metrics;
+      outcome.steps = metrics.value("steps", int64_t{0});
+      return outcome;
+    }
+  }
+  if (!options.resume && fs::exists(out) && !fs::is_empty(out)) {
+    input_error(out.string(), ": holds an unfinished run (or other files); pass --resume to continue it, or "
+                              "choose another --out");
+  }
+  fs::create_directories(out);
+  const DirectoryLock lock(out, "another stilts run is training in this directory");
+  remove_temp_checkpoints(checkpoints);
+
+  const nlohmann::json resolved = config.to_json();
+  const fs::path resolved_path = out / "config.resolved.json";
+  if (options.resume && fs::exists(resolved_path)) {
+    const auto changed = changed_keys(read_json_file(resolved_path), resolved);
+    if (!changed.empty()) {
+      std::string list;
+      for (const auto& c : changed) list += "\n  " + c;
+      input_error(out.string(), ": --resume with a different configuration than the run's ",
+                  resolved_path.filename().string(), ":", list);
+    }
+  }
+  write_file_atomic(resolved_path, resolved.dump(2) + "\n");
+
+  const Precision precision = parse_precision(config.precision);
+  at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
+
+  // ---- model (seeded: from-scratch weights and a new LM head come from the seed) ----
+  torch::manual_seed(config.seed);
+  models::LoadedMaskedLM loaded = models::load_masked_lm(config.model, models::parse_masked_lm_init(config.init));
+  models::MaskedLMModel& model = *loaded.model;
+  model.train();
+
+  // ---- data ----
+  const auto tokenizer = text::load_tokenizer(config.model);
+  int64_t max_length = config.max_length;
+  if (max_length > model.max_positions()) {
+    log << "note: max_length " << max_length << " is more than the model's " << model.max_positions()
+        << " positions; using " << model.max_positions() << "\n";
+    max_length = model.max_positions();
+  }
+  const MaskingSpec spec = masking_spec(*tokenizer, model.vocab_size(), config.mlm_probability, config.model);
+  const TextCorpus train_corpus = read_text_corpus(config.train, *tokenizer, max_length);
+  std::vector<TextCorpus> dev_corpora;
+  for (const auto& path : config.dev) dev_corpora.push_back(read_text_corpus(path, *tokenizer, max_length));
+  const int64_t pad_id = model.pad_token_id();
+
+  tasks::Features order_features;  // lengths only: the batch order (bucketed_batches) looks at nothing else
+  order_features.input_ids = train_corpus.input_ids;
+  const auto batches_of = [&](int64_t epoch) {
+    return tasks::bucketed_batches(order_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
+  };
+
+  AdamWSettings adam;
+  adam.lr = config.lr;
+  adam.weight_decay = config.weight_decay;
+  adam.beta1 = config.adam_beta1;
+  adam.beta2 = config.adam_beta2;
+  adam.epsilon = config.adam_epsilon;
+  const auto optimizer = make_adamw(model, adam);
+
+  const int64_t batches_per_epoch = static_cast<int64_t>(batches_of(0).size());
+  const int64_t steps_per_epoch = (batches_per_epoch + config.grad_accum_steps - 1) / config.grad_accum_steps;
+  const int64_t total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * steps_per_epoch;
+  const int64_t warmup = resolve_warmup_steps(config.warmup_steps, config.warmup_ratio, total_steps);
+  const LrSchedule schedule = parse_lr_schedule(config.lr_schedule);
+
+  // ---- resume ----
+  RunState state;
+  Cost cost_before;  // of the segments before this one
+  if (options.resume) {
+    if (const auto last = latest_checkpoint(checkpoints, "last")) {
+      const nlohmann::json saved = read_training_state(last->dir, model, *optimizer);
+      const std::string source = (last->dir / "trainer_state.json").string();
+      state = RunState::from_json(saved, source);
+      if (saved.value("seed", uint64_t{0}) != config.seed || saved.value("total_steps", int64_t{-1}) != total_steps) {
+        input_error(source, ": the checkpoint was made with seed ", saved.value("seed", uint64_t{0}), " and ",
+                    saved.value("total_steps", int64_t{-1}), " steps; this run has seed ", config.seed, " and ",
+                    total_steps, " steps");
+      }
+      cost_before = state.cost;
+      log << "resuming from " << last->dir.string() << " (step " << state.step << "/" << total_steps << ", epoch "
+          << state.epoch << ", batch " << state.batch << ")\n";
+    } else {
+      log << "no checkpoint in " << checkpoints.string() << ": starting from the beginning\n";
+    }
+  }
+  auto update_cost = [&]() {
+    state.cost.wall_s =
+        cost_before.wall_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    state.cost.cpu_s = cost_before.cpu_s + (cpu_seconds() - cpu_start);
+  };
+
+  log << "mlm: model " << loaded.describe() << "\n";
+  log << "train: " << train_corpus.input_ids.size() << " lines, " << train_corpus.tokens() << " tokens from "
+      << config.train << " (" << batches_per_epoch << " batches of " << config.batch_size << " per epoch), "
+      << total_steps << " steps, warm-up " << warmup << "; masking " << config.mlm_probability << " (mask id "
+      << spec.mask_token_id << "); " << config.precision << ", " << at::get_num_threads() << " thread(s)\n";
+  if (train_corpus.truncated > 0) {
+    log << "note: " << train_corpus.truncated << " training lines truncated to " << max_length << " tokens\n";
+  }
+
+  // ---- evaluation and checkpoints ----
+  auto evaluate = [&]() -> nlohmann::json {
+    nlohmann::json entry = {
+        {"step", state.step},
+        {"epoch", static_cast<double>(state.step) / static_cast<double>(steps_per_epoch)},
+        {"lr", config.lr * lr_factor(schedule, std::max<int64_t>(0, state.step - 1), warmup, total_steps)}};
+    entry["train_loss"] = state.loss_count > 0 ? nlohmann::json(state.loss_sum / static_cast<double>(state.loss_count))
+                                               : nlohmann::json();
+    state.loss_sum = 0;
+    state.loss_count = 0;
+    if (dev_corpora.empty()) return entry;
+    nlohmann::json dev = nlohmann::json::object();
+    double loss_sum = 0;
+    model.eval();
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < dev_corpora.size(); ++i) {
+      tasks::Features lengths;
+      lengths.input_ids = dev_corpora[i].input_ids;
+      double sum = 0;
+      int64_t count = 0;
+      for (const auto& rows : tasks::bucketed_batches(lengths, config.eval_batch_size, 0, 0, /*shuffle=*/false)) {
+        const MlmBatch batch = collate_mlm(dev_corpora[i], rows, spec, kDevSeed, kDevEpoch, pad_id);
+        int64_t n = 0;
+        AutocastScope autocast(precision);
+        const double loss = model.masked_lm_loss(batch.inputs, batch.labels, &n).item<double>();
+        sum += loss * static_cast<double>(n);
+        count += n;
+      }
+      const double loss = count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+      dev[config.dev[i]] = {{"loss", count > 0 ? nlohmann::json(loss) : nlohmann::json()},
+                            {"perplexity", count > 0 ? nlohmann::json(std::exp(loss)) : nlohmann::json()},
+                            {"masked_tokens", count}};
+      loss_sum += loss;
+    }
+    model.train();
+    const double mean = loss_sum / static_cast<double>(dev_corpora.size());
+    entry["dev"] = dev;
+    entry["dev_loss"] = std::isfinite(mean) ? nlohmann::json(mean) : nlohmann::json();
+    entry["dev_perplexity"] = std::isfinite(mean) ? nlohmann::json(std::exp(mean)) : nlohmann::json();
+    return entry;
+  };
+
+  auto write_metrics = [&](bool finished, const nlohmann::json& extra) {
+    update_cost();
+    nlohmann::json m = {{"task", "mlm"},
+                        {"init", loaded.origin},
+                        {"steps", state.step},
+                        {"total_steps", total_steps},
+                        {"evaluations", state.history},
+                        {"cost", state.cost.to_json()},
+                        {"finished", finished}};
+    for (const auto& [k, v] : extra.items()) m[k] = v;
+    write_file_atomic(metrics_path, m.dump(2) + "\n");
+    return m;
+  };
+
+  auto checkpoint = [&]() {
+    update_cost();
+    commit_checkpoint(checkpoints, "last", state.step, [&](const fs::path& dir) {
+      write_training_state(dir, model, *optimizer, state.to_json(config.seed, total_steps));
+    });
+    prune_checkpoints(checkpoints, "last", {state.step});
+  };
+
+  // ---- the loop ----
+  const bool tty = options.tty < 0 ? Progress::stderr_is_tty() : options.tty == 1;
+  Progress progress(log, tty, total_steps, state.step, config.log_every);
+  auto describe = [](double v) { return std::string(std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"); };
+  auto diverged = [&](const std::string& what, int64_t step_number, int64_t batch, double lr) {
+    progress.finish();
+    const auto last = latest_checkpoint(checkpoints, "last");
+    throw TrainingDiverged(detail::concat(
+        "training diverged: ", what, " at step ", step_number, " (epoch ", state.epoch, ", batch ", batch, ", lr ",
+        lr, "); stopped without saving. ",
+        last ? "The last good checkpoint is " + last->dir.string() + " (step " + std::to_string(last->step) + ")."
+             : std::string("No checkpoint had been written yet."),
+        " Try a lower --lr or more warm-up", precision == Precision::kBf16 ? ", or fp32." : "."));
+  };
+
+  std::vector<std::vector<size_t>> order;
+  int64_t order_epoch = -1;
+  while (state.step < total_steps) {
+    if (order_epoch != state.epoch) {
+      order = batches_of(state.epoch);
+      order_epoch = state.epoch;
+    }
+    const int64_t nb = static_cast<int64_t>(order.size());
+    const int64_t group_end = std::min(nb, state.batch + config.grad_accum_steps);
+    const int64_t micro = group_end - state.batch;
+    const int64_t step_number = state.step + 1;
+    const double lr = config.lr * lr_factor(schedule, state.step, warmup, total_steps);
+
+    optimizer->zero_grad();
+    double step_loss = 0;
+    int64_t step_examples = 0, step_tokens = 0;
+    for (int64_t b = state.batch; b < group_end; ++b) {
+      const auto& rows = order[static_cast<size_t>(b)];
+      const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, state.epoch, pad_id);
+      torch::Tensor loss;
+      {
+        AutocastScope autocast(precision);
+        loss = model.masked_lm_loss(batch.inputs, batch.labels);
+      }
+      const double value = loss.item<double>();
+      if (!std::isfinite(value)) diverged("the loss is " + describe(value), step_number, b, lr);
+      (loss / static_cast<double>(micro)).backward();
+      step_loss += value;
+      step_examples += static_cast<int64_t>(rows.size());
+      step_tokens += batch.real_tokens;
+    }
+    if (config.max_grad_norm > 0) {
+      std::vector<torch::Tensor> params;
+      for (const auto& p : model.parameters()) params.push_back(p);
+      const double norm = torch::nn::utils::clip_grad_norm_(params, config.max_grad_norm);
+      if (!std::isfinite(norm)) diverged("the gradient norm is " + describe(norm), step_number, state.batch, lr);
+    }
+    set_learning_rate(*optimizer, lr);
+    optimizer->step();
+
+    state.step = step_number;
+    state.loss_sum += step_loss;
+    state.loss_count += micro;
+    state.cost.examples += step_examples;
+    state.cost.tokens += step_tokens;
+    state.batch = group_end;
+    bool epoch_completed = false;
+    if (state.batch >= nb) {
+      ++state.epoch;
+      state.batch = 0;
+      epoch_completed = true;
+    }
+    const double epoch_position =
+        static_cast<double>(state.epoch) + static_cast<double>(state.batch) / static_cast<double>(nb);
+    progress.step(state.step, epoch_position, step_loss / static_cast<double>(micro), lr, step_examples);
+
+    const bool final_step = state.step >= total_steps;
+    const bool eval_due = (config.eval_every > 0 ? state.step % config.eval_every == 0 : epoch_completed) || final_step;
+    if (eval_due) {
+      nlohmann::json entry = evaluate();
+      state.history.push_back(entry);
+      std::string line = "eval step " + std::to_string(state.step) + ":";
+      if (!entry["train_loss"].is_null()) line += " train loss " + format_number(entry["train_loss"].get<double>());
+      if (entry.contains("dev_loss") && !entry["dev_loss"].is_null()) {
+        line += ", dev loss " + format_number(entry["dev_loss"].get<double>()) + ", perplexity " +
+                format_number(entry["dev_perplexity"].get<double>());
+      }
+      progress.message(line);
+      write_metrics(false, nlohmann::json::object());
+    }
+    const bool checkpoint_due =
+        (config.checkpoint_every > 0 ? state.step % config.checkpoint_every == 0 : eval_due) || final_step;
+    if (checkpoint_due) checkpoint();
+  }
+  progress.finish();
+
+  // ---- the final model ----
+  models::save_pretrained(model, out);
+  models::copy_tokenizer_files(config.model, out);
+  nlohmann::json extra = {{"saved_model", "last"}, {"saved_step", state.step}};
+  if (!state.history.empty()) extra["final"] = state.history.back();
+  outcome.metrics = write_metrics(true, extra);
+  outcome.steps = state.step;
+  log << "done: " << state.step << " steps (" << state.cost.examples << " examples, " << state.cost.tokens
+      << " tokens, " << format_number(state.cost.wall_s) << " s); model in " << out.string() << "\n";
+  return outcome;
+}
+
+}  // namespace stilts::train
