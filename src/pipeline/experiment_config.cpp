@@ -352,7 +352,7 @@ train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name,
     const std::string path = TaskSpec::expand(d, train_in);
     if (!contains(c.dev, path)) c.dev.push_back(path);
   }
-  if (c.dev.empty()) c.final_model = "last";  // 'best' needs a dev set
+  if (c.dev.empty() || task.kind == "mlm") c.final_model = "last";  // 'best' needs a dev set and a task metric
   c.apply_json(task.read, source.string() + ": [tasks." + task.name + "]");
   c.apply_json(s->second.settings, source.string() + ": [stages." + stage_name + "]");
   c.seed = static_cast<uint64_t>(seed);
@@ -443,6 +443,15 @@ void ExperimentConfig::validate() const {
     }
   }
   if (arms.empty()) input_error(src, ": [arms] must name at least one arm (name = [\"stage\", ...])");
+  for (const auto& [arm, chain] : arms) {
+    if (chain.empty() || !stages.count(chain.back())) continue;
+    const auto t = tasks.find(stages.at(chain.back()).task);
+    if (t != tasks.end() && t->second.kind == "mlm") {
+      input_error(src, ": arms.", arm, " ends in stage '", chain.back(),
+                  "', a masked-LM stage: an arm's last stage is the fine-tuned model that is evaluated "
+                  "(put the mlm stage before a task stage)");
+    }
+  }
   for (const auto& [arm, chain] : arms) {
     if (chain.empty()) input_error(src, ": arms.", arm, " lists no stages");
     for (const auto& s : chain) {

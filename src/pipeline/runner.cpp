@@ -27,6 +27,7 @@
 #include "train/cost.h"
 #include "train/evaluate.h"
 #include "train/head.h"
+#include "train/mlm.h"
 #include "train/trainer.h"
 
 namespace stilts::pipeline {
@@ -101,7 +102,8 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
       const tasks::Dataset data = tasks::read_dataset(file, c.format, read);
       if (data.examples.empty()) input_error(file, ": no examples");
       tasks::Features features =
-          tasks::load_or_featurize(data, *tokenizer, model_dir, c.max_length, kind, c.resolved_cache_dir());
+          tasks::load_or_featurize(data, *tokenizer, model_dir, std::min(c.max_length, loaded.model->max_positions()),
+                                   kind, c.resolved_cache_dir());
       if (!regression) {  // gold ids into the head's label space, by name
         std::vector<int64_t> to_head(data.label_names.size());
         for (size_t i = 0; i < data.label_names.size(); ++i) {
@@ -410,7 +412,8 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
       train_options.resume = true;
       train_options.log = &log;
       train_options.tty = options.tty;
-      const train::TrainOutcome outcome = train::run_training(c, train_options);
+      const train::TrainOutcome outcome =
+          c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
       nlohmann::json done = {{"key", node.key},           {"name", node.name},
                              {"task", node.task},         {"seed", node.seed},
                              {"upstream", node.upstream}, {"steps", outcome.steps}};

@@ -20,6 +20,7 @@
 #include "text/tokenizer.h"
 #include "text/unicode.h"
 #include "train/checkpoint.h"
+#include "train/cost.h"
 #include "train/evaluate.h"
 #include "train/optimizer.h"
 #include "train/progress.h"
@@ -59,21 +60,13 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-struct Cost {
-  int64_t examples = 0, tokens = 0;
-  double wall_s = 0, cpu_s = 0;
-  nlohmann::json to_json() const {
-    return {{"examples", examples}, {"tokens", tokens}, {"wall_s", wall_s}, {"cpu_s", cpu_s}};
-  }
-};
-
 // Where training stands: everything a checkpoint holds besides model, optimizer and generator.
 struct RunState {
   int64_t step = 0, epoch = 0, batch = 0;
   double loss_sum = 0;
   int64_t loss_count = 0;
   nlohmann::json history = nlohmann::json::array();
-  Cost cost;  // up to this state (wall and CPU: of the segments before, plus this one so far)
+  TrainingCost cost;  // up to this state (wall and CPU: of the segments before, plus this one so far)
 
   nlohmann::json to_json(uint64_t seed, int64_t total_steps) const {
     return {{"version", kStateVersion}, {"kind", "mlm"},          {"seed", seed},
@@ -94,11 +87,7 @@ struct RunState {
       s.loss_sum = j.at("loss_sum").get<double>();
       s.loss_count = j.at("loss_count").get<int64_t>();
       s.history = j.at("history");
-      const auto& c = j.at("cost");
-      s.cost.examples = c.at("examples").get<int64_t>();
-      s.cost.tokens = c.at("tokens").get<int64_t>();
-      s.cost.wall_s = c.at("wall_s").get<double>();
-      s.cost.cpu_s = c.at("cpu_s").get<double>();
+      s.cost = TrainingCost::from_json(j.at("cost"));
       return s;
     } catch (const nlohmann::json::exception& e) {
       input_error(source, ": not a stilts masked-LM trainer state (", e.what(), ")");
@@ -382,7 +371,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
 
   // ---- resume ----
   RunState state;
-  Cost cost_before;  // of the segments before this one
+  TrainingCost cost_before;  // of the segments before this one
   if (options.resume) {
     if (const auto last = latest_checkpoint(checkpoints, "last")) {
       const nlohmann::json saved = read_training_state(last->dir, model, *optimizer);
@@ -510,6 +499,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
     optimizer->zero_grad();
     double step_loss = 0;
     int64_t step_examples = 0, step_tokens = 0;
+    std::vector<std::pair<int64_t, int64_t>> step_shapes;  // (rows, padded length) per micro-batch
     for (int64_t b = state.batch; b < group_end; ++b) {
       const auto& rows = order[static_cast<size_t>(b)];
       const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, state.epoch, pad_id);
@@ -524,6 +514,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
       step_loss += value;
       step_examples += static_cast<int64_t>(rows.size());
       step_tokens += batch.real_tokens;
+      step_shapes.emplace_back(static_cast<int64_t>(rows.size()), batch.inputs.input_ids.size(1));
     }
     if (config.max_grad_norm > 0) {
       std::vector<torch::Tensor> params;
@@ -539,6 +530,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
     state.loss_count += micro;
     state.cost.examples += step_examples;
     state.cost.tokens += step_tokens;
+    for (const auto& [rows, length] : step_shapes) state.cost.sequences_by_length[length] += rows;
     state.batch = group_end;
     bool epoch_completed = false;
     if (state.batch >= nb) {

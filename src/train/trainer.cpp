@@ -231,14 +231,6 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
                   train_data.label_names.size(), ")");
     }
   }
-  const auto tokenizer = text::load_tokenizer(config.model);
-  const fs::path cache = config.cache_dir;
-  const tasks::Features train_features =
-      tasks::load_or_featurize(train_data, *tokenizer, config.model, config.max_length, kind, cache);
-  std::vector<tasks::Features> dev_features;
-  for (const auto& d : dev_data) {
-    dev_features.push_back(tasks::load_or_featurize(d, *tokenizer, config.model, config.max_length, kind, cache));
-  }
 
   LabelSpace labels;
   labels.regression = regression;
@@ -252,6 +244,23 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   TaskModel task_model = load_for_task(config.model, parse_head_transfer(config.head), labels);
   models::EncoderModel& model = *task_model.loaded.model;
   model.train();
+
+  // Rows longer than the position table cannot be embedded: truncate to it, as the tokenizer's
+  // model_max_length would.
+  int64_t max_length = config.max_length;
+  if (max_length > model.max_positions()) {
+    log << "note: max_length " << max_length << " is more than the model's " << model.max_positions()
+        << " positions; using " << model.max_positions() << "\n";
+    max_length = model.max_positions();
+  }
+  const auto tokenizer = text::load_tokenizer(config.model);
+  const fs::path cache = config.cache_dir;
+  const tasks::Features train_features =
+      tasks::load_or_featurize(train_data, *tokenizer, config.model, max_length, kind, cache);
+  std::vector<tasks::Features> dev_features;
+  for (const auto& d : dev_data) {
+    dev_features.push_back(tasks::load_or_featurize(d, *tokenizer, config.model, max_length, kind, cache));
+  }
   AdamWSettings adam;
   adam.lr = config.lr;
   adam.weight_decay = config.weight_decay;
@@ -305,7 +314,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
       << "; head: " << (task_model.applied == HeadTransfer::kReuse ? "reused" : "new") << " ("
       << labels.describe() << "); " << config.precision << ", " << at::get_num_threads() << " thread(s)\n";
   if (train_features.truncated > 0) {
-    log << "note: " << train_features.truncated << " training examples truncated to " << config.max_length
+    log << "note: " << train_features.truncated << " training examples truncated to " << max_length
         << " tokens\n";
   }
 

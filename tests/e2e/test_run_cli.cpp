@@ -415,6 +415,48 @@ TEST(RunCli, InLanguageTrainsTheTargetOncePerLanguageAndSharesTheIntermediateSta
   EXPECT_THAT(train_of["de"], HasSubstr("/de/translated_train.tsv"));
 }
 
+TEST(RunCli, AMaskedLMStageAdaptsTheEncoderBeforeTheTarget) {
+  const Study s = make_study();
+  std::string text;
+  for (int i = 0; i < 64; ++i) text += "the cat sleeps yes the dog runs no\n";
+  write_file_atomic(s.root / "data" / "domain.txt", text);
+  const fs::path out = s.root / "adapted";
+  const auto r = run_stilts(run_args(s, out, {"--set", "experiment.seeds=[1]", "--set", "stages.target.max_steps=4",
+                                              "--set", "tasks.domain.kind=mlm", "--set", "tasks.domain.format=text",
+                                              "--set", "tasks.domain.train=" + (s.root / "data" / "domain.txt").string(),
+                                              "--set", "stages.adapt.task=domain", "--set", "stages.adapt.max_steps=3",
+                                              "--set", "stages.adapt.batch_size=8", "--set", "stages.adapt.lr=1e-3",
+                                              "--set", "stages.adapt.cache_dir=" + (s.root / "cache").string(),
+                                              "--set", "arms.adapted=[\"adapt\", \"target\"]"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto store = pipeline::ResultsStore::open(out / "results.sqlite");
+  std::string adapt_hash;
+  for (const auto& c : store->arm_stages()) {
+    if (c.arm == "adapted" && c.position == 0) adapt_hash = c.hash;
+  }
+  ASSERT_FALSE(adapt_hash.empty());
+  const auto metrics = read_json_file(out / "stages" / adapt_hash / "metrics.json");
+  EXPECT_EQ(metrics.at("steps"), 3);
+  EXPECT_EQ(read_json_file(out / "stages" / adapt_hash / "config.json").at("architectures")[0], "BertForMaskedLM");
+  std::set<std::string> arms;
+  for (const auto& row : store->results()) arms.insert(row.arm);
+  EXPECT_EQ(arms, (std::set<std::string>{"adapted", "direct", "intermediate"}));
+  for (const auto& st : store->stages()) {
+    if (st.hash == adapt_hash) {
+      EXPECT_EQ(st.examples, 3 * 8);
+    }
+  }
+
+  // An arm cannot end in a masked-LM stage.
+  const auto bad = run_stilts(run_args(s, s.root / "bad", {"--dry-run", "--set", "tasks.domain.kind=mlm", "--set",
+                                                           "tasks.domain.format=text", "--set",
+                                                           "tasks.domain.train=" + (s.root / "data" / "domain.txt").string(),
+                                                           "--set", "stages.adapt.task=domain", "--set",
+                                                           "arms.adapted=[\"adapt\"]"}));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("arms.adapted ends in stage 'adapt', a masked-LM stage"));
+}
+
 TEST(RunCli, BadConfigsNameTheKey) {
   const Study s = make_study();
   const auto unknown = run_stilts({"run", s.config.string(), "--set", "stages.target.learning_rate=1", "--dry-run"});
