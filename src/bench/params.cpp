@@ -99,9 +99,12 @@ double forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_he
 }
 
 ParameterReport parameter_report(const fs::path& dir, const fs::path& base) {
-  ParameterReport r;
   const auto loaded = models::load_pretrained(dir);
-  const auto& model = *loaded.model;
+  return parameter_report(*loaded.model, dir, base);
+}
+
+ParameterReport parameter_report(const models::EncoderModel& model, const fs::path& dir, const fs::path& base) {
+  ParameterReport r;
   r.model_type = model.model_type();
   r.has_head = model.has_head();
   r.counts = models::count_parameters(model);

@@ -55,6 +55,9 @@ struct ParameterReport {
 
 // Loads `dir` (and `base`, when not empty) and counts. Errors name the directory.
 ParameterReport parameter_report(const std::filesystem::path& dir, const std::filesystem::path& base = {});
+// The same for a model already loaded from `dir`.
+ParameterReport parameter_report(const models::EncoderModel& model, const std::filesystem::path& dir,
+                                 const std::filesystem::path& base = {});
 
 nlohmann::ordered_json to_json(const models::ParameterCounts& counts);
 nlohmann::ordered_json to_json(const ParameterReport& report);

@@ -13,5 +13,6 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_results_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   stilts::cli::add_eval_command(app);
   stilts::cli::add_run_command(app);
   stilts::cli::add_results_command(app);
+  stilts::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
