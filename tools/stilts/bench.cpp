@@ -174,11 +174,12 @@ void add_bench_command(CLI::App& app) {
     }
     std::cerr << "stilts bench: " << models.front().workloads.size() << " setting(s) x " << models.size()
               << " model(s), mode " << bench::mode_name(mode) << "\n";
-    const bench::BenchResult result = bench::measure(models, options);
+    // Parameter reports first: a wrong --base fails before minutes of measuring.
     nlohmann::ordered_json models_json = nlohmann::ordered_json::array();
     for (size_t k = 0; k < models.size(); ++k) {
       models_json.push_back(bench::model_json(models[k], args->dirs[k], args->base, flop_lengths));
     }
+    const bench::BenchResult result = bench::measure(models, options);
     if (args->json) {
       auto j = bench::to_json(result, models_json, !args->no_samples);
       if (!peak.is_null()) j["peak_flops"] = peak;
