@@ -13,7 +13,7 @@
 #   THREADS [0]         0: stilts bench's default for the mode, and the same number for PyTorch
 #   PYTHON              an interpreter with torch (see bench/common.sh)
 # Also prints `stilts bench` on the whole grid (batch 1,8,32 x seq 128) once, and checks that two
-# stilts runs agree at p50 (GRID=0 skips both).
+# stilts runs agree at p50 (GRID=0 skips both; GRID_REPS [5] and GRID_MIN_TIME [2] per setting).
 #
 # Writes BUILD_DIR/bench-work/: bert-base/ (made once by forward_latency: create_model + init_weights +
 # save_pretrained), check.safetensors, stilts_vs_pytorch.jsonl (every process's figures) and
@@ -39,6 +39,8 @@ REPS=${REPS:-10}
 REPS32=${REPS32:-3}
 THREADS=${THREADS:-0}
 GRID=${GRID:-1}
+GRID_REPS=${GRID_REPS:-5}
+GRID_MIN_TIME=${GRID_MIN_TIME:-2}
 
 for bin in "$stilts" "$creator"; do
   if [[ ! -x $bin ]]; then
@@ -115,7 +117,8 @@ echo "   cells: median over rounds of each process's p50 (min–max, n rounds); 
 if [[ $GRID = 1 ]]; then
   echo "== stilts bench on the whole grid (batch 1,8,32 x seq $SEQ, fp32), twice: p50 agreement"
   for run in 1 2; do
-    "$stilts" bench "$model" --batch-sizes 1,8,32 --seq-lens "$SEQ" --warmup 1 --reps 5 --min-time 2 --json \
+    "$stilts" bench "$model" --batch-sizes 1,8,32 --seq-lens "$SEQ" --warmup 1 --reps "$GRID_REPS" \
+      --max-reps "$GRID_REPS" --min-time "$GRID_MIN_TIME" --json \
       >"$work/grid_run$run.json"
   done
   "$stilts" bench "$model" --batch-sizes 1 --seq-lens "$SEQ" --reps 2 --min-time 0 --md | head -3

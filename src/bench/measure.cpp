@@ -437,6 +437,61 @@ nlohmann::ordered_json model_json(const BenchModel& m, const std::filesystem::pa
           {"flops_per_example", flops}};
 }
 
+std::vector<EfficiencyRow> efficiency_rows(const BenchResult& result) {
+  std::vector<EfficiencyRow> rows;
+  for (const auto& r : result.records) {
+    auto add = [&](const char* metric, double value) {
+      rows.push_back({r.model, mode_name(r.mode), r.threads, r.batch_size, r.seq_len, r.language, metric, value});
+    };
+    const auto& l = r.latency_ms;
+    add("latency_ms_p50", l.p50);
+    add("latency_ms_p90", l.p90);
+    add("latency_ms_p99", l.p99);
+    add("latency_ms_mean", l.mean);
+    add("latency_ms_mean_ci_lower", l.mean_ci_lower);
+    add("latency_ms_mean_ci_upper", l.mean_ci_upper);
+    add("throughput_seq_s", r.throughput_seq_s);
+    add("throughput_tok_s", r.throughput_tok_s);
+    add("tokens_per_example", r.tokens_per_example);
+    add("peak_rss_mb", r.peak_rss_mb);
+    add("tensor_mb", r.tensor_mb);
+  }
+  return rows;
+}
+
+std::vector<EfficiencyRow> model_efficiency_rows(const BenchModel& model, const ParameterReport& params, Mode mode,
+                                                 int threads, double mean_tokens_per_example) {
+  std::vector<EfficiencyRow> rows;
+  auto add = [&](const char* metric, double value) {
+    rows.push_back({model.name, mode_name(mode), threads, 0, 0, "", metric, value});
+  };
+  const auto& c = params.counts;
+  add("params_total", static_cast<double>(c.total));
+  add("params_embeddings", static_cast<double>(c.embeddings));
+  add("params_encoder", static_cast<double>(c.encoder));
+  add("params_head", static_cast<double>(c.head));
+  add("params_trainable", static_cast<double>(c.trainable));
+  if (params.params_differing >= 0) add("params_differing", static_cast<double>(params.params_differing));
+  add("disk_mb", static_cast<double>(params.bytes_on_disk) / (1024.0 * 1024.0));
+  add("load_s", model.load_s);
+  const auto tokens = static_cast<int64_t>(std::llround(mean_tokens_per_example));
+  if (tokens >= 1) {
+    add("flops_per_example", forward_flops(model.model->config_json(), tokens, model.model->has_head()));
+  }
+  return rows;
+}
+
+std::vector<LatencySampleRow> latency_sample_rows(const BenchResult& result) {
+  std::vector<LatencySampleRow> rows;
+  for (const auto& r : result.records) {
+    for (size_t i = 0; i < r.samples_ms.size(); ++i) {
+      rows.push_back({r.model, mode_name(r.mode), r.threads, r.batch_size, r.seq_len, r.language,
+                      static_cast<int64_t>(i), r.samples_ms[i]});
+    }
+  }
+  return rows;
+}
+
 // ---- output ----
 
 nlohmann::ordered_json to_json(const Record& r, bool with_samples) {

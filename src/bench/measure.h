@@ -141,6 +141,33 @@ double current_rss_mb();
 double peak_rss_mb();
 bool reset_peak_rss();
 
+// ---- rows for results.sqlite (schema v2: tables efficiency and latency_samples) ----
+struct EfficiencyRow {
+  std::string model, mode;
+  int threads = 0;
+  int64_t batch_size = 0, seq_len = 0;
+  std::string language, metric;
+  double value = 0;
+};
+// Per-setting metrics of every record: latency_ms_p50, latency_ms_p90, latency_ms_p99, latency_ms_mean,
+// latency_ms_mean_ci_lower, latency_ms_mean_ci_upper, throughput_seq_s, throughput_tok_s,
+// tokens_per_example, peak_rss_mb, tensor_mb (rows named by Record::model, i.e. BenchModel::name).
+std::vector<EfficiencyRow> efficiency_rows(const BenchResult& result);
+// Model-level metrics (batch_size 0, seq_len 0, language ""): params_total, params_embeddings,
+// params_encoder, params_head, params_trainable, params_differing (when a base was given), disk_mb,
+// load_s, flops_per_example (forward, at `mean_tokens_per_example`, rounded; skipped when < 1).
+std::vector<EfficiencyRow> model_efficiency_rows(const BenchModel& model, const ParameterReport& params, Mode mode,
+                                                 int threads, double mean_tokens_per_example);
+struct LatencySampleRow {
+  std::string model, mode;
+  int threads = 0;
+  int64_t batch_size = 0, seq_len = 0;
+  std::string language;
+  int64_t rep = 0;  // 0-based, in measurement order
+  double ms = 0;
+};
+std::vector<LatencySampleRow> latency_sample_rows(const BenchResult& result);
+
 // ---- output: one schema, three renderings ----
 // JSON (schema "stilts-bench/1"): {"schema", "fingerprint", "threads", "options", "models": [one per
 // model: name, path, load_s, parameters (ParameterReport), flops_per_example {seq_len: FLOPs}],

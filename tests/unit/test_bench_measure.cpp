@@ -167,6 +167,26 @@ TEST(BenchMeasure, InterleavedModelsGiveRecordsSamplesAndComparisons) {
   EXPECT_EQ(j["models"][0]["parameters"]["params_differing"], 0);
   EXPECT_GT(j["models"][0]["flops_per_example"]["8"].get<double>(), 0);
   EXPECT_TRUE(j["fingerprint"].contains("isa"));
+  // Rows for results.sqlite.
+  const auto rows = efficiency_rows(r);
+  EXPECT_EQ(rows.size(), 4u * 11u);
+  EXPECT_EQ(rows[0].metric, "latency_ms_p50");
+  EXPECT_DOUBLE_EQ(rows[0].value, r.records[0].latency_ms.p50);
+  EXPECT_EQ(rows[0].mode, "fp32");
+  const auto samples = latency_sample_rows(r);
+  EXPECT_EQ(samples.size(), 16u);
+  EXPECT_EQ(samples[3].rep, 3);
+  EXPECT_DOUBLE_EQ(samples[3].ms, r.records[0].samples_ms[3]);
+  const auto report = parameter_report(*models[0].model, golden("bert"), golden("bert"));
+  const auto model_rows = model_efficiency_rows(models[0], report, Mode::kFp32, 1, 7.6);
+  ASSERT_EQ(model_rows.size(), 9u);
+  EXPECT_EQ(model_rows[0].metric, "params_total");
+  EXPECT_DOUBLE_EQ(model_rows[0].value, 49394);
+  EXPECT_EQ(model_rows[5].metric, "params_differing");
+  EXPECT_EQ(model_rows[8].metric, "flops_per_example");
+  EXPECT_DOUBLE_EQ(model_rows[8].value, forward_flops(models[0].model->config_json(), 8, true));
+  EXPECT_EQ(model_rows[8].batch_size, 0);
+
   const std::string csv = to_csv(r);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
   EXPECT_EQ(csv.rfind("model,mode,threads,batch_size,seq_len,language,", 0), 0u);
