@@ -99,7 +99,9 @@ const char* mode_name(Mode mode) {
 std::string mode_detail(Mode mode) {
   switch (mode) {
     case Mode::kFp32: return "fp32 weights and activations";
-    case Mode::kBf16: return "CPU autocast to bfloat16 around each forward (fp32 weights, cast per forward)";
+    case Mode::kBf16:
+      return "CPU autocast to bfloat16 around each forward; nn::Linear weights cast to bfloat16 once up front "
+             "(the values autocast would cast them to), other weights cast per forward";
     case Mode::kInt8:
       return "dynamic int8 quantization of nn::Linear layers (per-tensor symmetric int8 weights, " +
              int8_engine().value_or("no") + " engine); attention products and classifier in fp32";

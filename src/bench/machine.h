@@ -13,9 +13,12 @@ namespace stilts::bench {
 
 // Inference modes of stilts bench:
 //   fp32  the model as loaded (fp32 weights); products in OpenBLAS (Debian's libtorch).
-//   bf16  CPU autocast to bfloat16 around each forward (fp32 weights cast per forward, as
-//         torch.autocast("cpu") does); products in oneDNN's AVX512-BF16 kernels. LayerNorm, softmax
-//         and the residual sums stay fp32, so accuracy is autocast's, not a bf16-weights model's.
+//   bf16  CPU autocast to bfloat16 around each forward, as torch.autocast("cpu") does; products in
+//         oneDNN's AVX512-BF16 kernels. LayerNorm, softmax and the residual sums stay fp32, so results
+//         are autocast's, not a bf16-weights model's. The nn::Linear weights and biases are cast to
+//         bf16 once up front (exactly the values autocast casts them to on every forward: same output,
+//         without re-reading the fp32 weights each forward); the rest is cast per forward. Autocast's
+//         cast cache is off (an inference forward uses each weight once).
 //   int8  dynamic quantization of the nn::Linear layers (weights int8 per tensor, symmetric;
 //         activations quantized per batch on the fly: quantized::linear_dynamic), as PyTorch's
 //         quantize_dynamic({nn.Linear}) does; attention products, XLNet's relative-attention

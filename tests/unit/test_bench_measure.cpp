@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "models/pretrained.h"
 #include "support/fixtures.h"
+#include "train/evaluate.h"
 
 namespace {
 
@@ -219,6 +220,12 @@ TEST_P(BenchModeFamily, ModesApproximateFp32) {
   const auto bf16 = forward_in_mode(*model, w.batches[0], Mode::kBf16).logits.to(torch::kFloat);
   const double scale = fp32.abs().max().item<double>() + 1e-3;
   EXPECT_LT((bf16 - fp32).abs().max().item<double>(), 0.05 * scale + 0.02);
+  {  // bf16 mode (linears cast once) computes exactly what plain autocast computes.
+    c10::InferenceMode guard;
+    stilts::train::AutocastScope autocast(stilts::train::Precision::kBf16);
+    const auto plain = model->forward(w.batches[0]).logits.to(torch::kFloat);
+    EXPECT_EQ((plain - bf16).abs().max().item<double>(), 0.0);
+  }
   if (!int8_engine()) GTEST_SKIP() << "no quantized engine in this libtorch";
   const auto int8 = forward_in_mode(*model, w.batches[0], Mode::kInt8).logits;
   EXPECT_GT((int8 - fp32).abs().max().item<double>(), 0.0);  // the int8 path really ran
