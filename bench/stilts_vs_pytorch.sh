@@ -90,10 +90,18 @@ for r in j["records"]:
 done
 
 "$PYTHON" - "$out" "$work/stilts_vs_pytorch.md" <<'EOF'
-import json, statistics, sys
+import json, math, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
+def paired(mode, batch, seq):  # geometric mean over rounds of stilts p50 / PyTorch p50 (same round)
+    by_round = {}
+    for r in rows:
+        if (r["mode"], r["batch"], r["seq"]) == (mode, batch, seq):
+            by_round.setdefault(r["round"], {})[r["impl"]] = r["p50_ms"]
+    ratios = [v["stilts"] / v["pytorch"] for v in by_round.values() if len(v) == 2]
+    return math.exp(sum(map(math.log, ratios)) / len(ratios)), ratios
 keys = sorted({(r["mode"], r["batch"], r["seq"], r["threads"]) for r in rows}, key=lambda k: (k[0] != "fp32", k))
-lines = ["| mode | setting | threads | stilts p50 ms | PyTorch p50 ms | stilts / PyTorch |", "|---|---|---|---|---|---|"]
+lines = ["| mode | setting | threads | stilts p50 ms | PyTorch p50 ms | stilts / PyTorch (medians) | per round (geometric mean) |",
+         "|---|---|---|---|---|---|---|"]
 p50 = {}
 for mode, batch, seq, threads in keys:
     cell = {}
@@ -103,7 +111,8 @@ for mode, batch, seq, threads in keys:
     p50[(mode, batch)] = cell["stilts"][0]
     fmt = lambda m: f"{m[0]:.1f} ({m[1]:.1f}–{m[2]:.1f}, n={m[3]})"
     lines.append(f"| {mode} | batch {batch} × seq {seq} | {threads} | {fmt(cell['stilts'])} | {fmt(cell['pytorch'])} | "
-                 f"{cell['stilts'][0] / cell['pytorch'][0]:.2f} |")
+                 f"{cell['stilts'][0] / cell['pytorch'][0]:.2f} | {paired(mode, batch, seq)[0]:.2f} "
+                 f"({', '.join(f'{x:.2f}' for x in paired(mode, batch, seq)[1])}) |")
 for mode in sorted({k[0] for k in keys} - {"fp32"}):
     for batch in sorted({k[1] for k in keys}):
         if ("fp32", batch) in p50 and (mode, batch) in p50:

@@ -104,7 +104,7 @@ std::string mode_detail(Mode mode) {
              "(the values autocast would cast them to), other weights cast per forward";
     case Mode::kInt8:
       return "dynamic int8 quantization of nn::Linear layers (per-tensor symmetric int8 weights, " +
-             int8_engine().value_or("no") + " engine); attention products and classifier in fp32";
+             int8_engine().value_or("no") + " engine); attention products and the BERT/RoBERTa classifier in fp32";
   }
   return "";
 }

@@ -22,7 +22,9 @@ namespace stilts::bench {
 //   int8  dynamic quantization of the nn::Linear layers (weights int8 per tensor, symmetric;
 //         activations quantized per batch on the fly: quantized::linear_dynamic), as PyTorch's
 //         quantize_dynamic({nn.Linear}) does; attention products, XLNet's relative-attention
-//         projections (parameters, not nn::Linear, in transformers too) and the classifier stay fp32.
+//         projections (parameters, not nn::Linear, in transformers too) and the BERT/RoBERTa
+//         classifier layers (called as torch::linear, tiny) stay fp32; XLNet's summary and logits_proj
+//         are quantized.
 enum class Mode { kFp32, kBf16, kInt8 };
 // "fp32" | "bf16" | "int8"; InputError listing them otherwise.
 Mode parse_mode(const std::string& name);

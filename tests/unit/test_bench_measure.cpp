@@ -144,7 +144,9 @@ TEST(BenchMeasure, InterleavedModelsGiveRecordsSamplesAndComparisons) {
     EXPECT_NEAR(rec.throughput_tok_s, rec.throughput_seq_s * 8, 1e-6 * rec.throughput_tok_s);
     EXPECT_EQ(rec.threads, 1);  // fp32 default
     EXPECT_GT(rec.tensor_mb, 0);
-    if (reset_peak_rss()) EXPECT_GT(rec.peak_rss_mb, 1.0);
+    if (reset_peak_rss()) {
+      EXPECT_GT(rec.peak_rss_mb, 1.0);
+    }
   }
   ASSERT_EQ(r.comparisons.size(), 2u);
   EXPECT_EQ(r.comparisons[0].model_a, "a");
