@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -110,8 +111,16 @@ std::string mode_detail(Mode mode) {
 }
 
 int default_threads(Mode mode) {
-  if (mode == Mode::kBf16) return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  return 1;
+  if (mode != Mode::kBf16) return 1;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  if (wait_policy && lower(wait_policy) == "passive") return cores;
+  // Spinning OpenMP threads lose 3-5x when other processes hold the cores: use the idle ones.
+  std::ifstream in("/proc/loadavg");
+  double load = 0;
+  if (!(in >> load)) return cores;
+  const int idle = static_cast<int>(std::floor(static_cast<double>(cores) - load + 0.5));
+  return std::clamp(idle, 1, cores);
 }
 
 nlohmann::ordered_json thread_settings() {

@@ -36,7 +36,11 @@ std::string mode_detail(Mode mode);
 // OpenBLAS (pthread) on a 2-core AVX-512 machine (README, "stilts bench"):
 //   fp32: 1. GEMMs run in OpenBLAS's own pool (one thread per core) whatever at::set_num_threads says;
 //         more torch threads add OpenMP threads that spin against it (2-4x slower at batch 1).
-//   bf16: every core. oneDNN's bf16 kernels run on torch's OpenMP pool and scale with it.
+//   bf16: the idle cores: every core when OMP_WAIT_POLICY=passive is set, else the cores minus the
+//         1-minute load average (rounded), at least 1. oneDNN's bf16 kernels run on torch's OpenMP
+//         pool and scale with it on an idle machine (about 1.7x with 2 threads), but OpenMP threads
+//         spin-wait, and on cores busy with other processes 2 threads were 3-5x slower than 1
+//         (passive waiting removes that loss). The count is recorded with every figure.
 //   int8: 1. oneDNN's int8 linears are fast single-threaded, and 2 threads contend with OpenBLAS's
 //         pool, which the fp32 attention products still use.
 int default_threads(Mode mode);
