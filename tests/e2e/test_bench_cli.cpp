@@ -141,6 +141,34 @@ TEST(BenchCli, DataSettingsPerLanguage) {
   EXPECT_DOUBLE_EQ(j["records"][1]["tokens_per_example"].get<double>(), 7.0);
 }
 
+// XLNet on data: SentencePiece tokenizer, left padding, token types (issue #8: bench works with XLNet).
+TEST(BenchCli, XlnetOnDataPerLanguage) {
+  STILTS_REQUIRE_SHARED("tokenize/xlnet-spm");
+  const auto dir = testing::make_temp_dir();
+  const auto spm = testing::fixtures_dir() / "tokenize" / "xlnet-spm";
+  const nlohmann::json config = {{"model_type", "xlnet"}, {"vocab_size", 8000}, {"d_model", 16},
+                                 {"n_layer", 1},          {"n_head", 2},        {"d_head", 8},
+                                 {"d_inner", 32},         {"mem_len", nullptr}, {"pad_token_id", 5}};
+  torch::manual_seed(0);
+  models::BuildOptions build;
+  build.with_head = true;
+  auto model = models::create_model(config, "tiny xlnet", build);
+  models::save_pretrained(*model, dir / "model");
+  for (const char* f : {"spiece.model", "tokenizer_config.json", "special_tokens_map.json"}) {
+    fs::copy_file(spm / f, dir / "model" / f);
+  }
+  const auto data = make_tsv(dir / "dev.tsv");
+  const auto r = run_stilts(with_quick({"bench", (dir / "model").string(), "--data", data.string(), "--text-b-column",
+                                        "sentence2", "--language-column", "lang", "--batch-sizes", "4", "--json",
+                                        "--mode", "bf16"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["records"].size(), 2u);
+  EXPECT_EQ(j["records"][0]["language"], "de");
+  EXPECT_GT(j["records"][0]["tokens_per_example"].get<double>(), j["records"][1]["tokens_per_example"].get<double>());
+  EXPECT_EQ(j["models"][0]["parameters"]["model_type"], "xlnet");
+}
+
 TEST(BenchCli, PeakIsMeasuredOnceAndCached) {
   const auto dir = testing::make_temp_dir();
   const auto r = testing::run_command("env", {"XDG_CACHE_HOME=" + dir.string(), testing::cli_path().string(),
