@@ -231,8 +231,10 @@ PeakFlops measure_peak_flops(int64_t size, double seconds) {
   if (size < 1) input_error("peak: matrix size must be >= 1, got ", size);
   PeakFlops p;
   p.size = size;
-  p.fp32 = time_matmul(torch::kFloat, default_threads(Mode::kFp32), size, seconds);
-  p.bf16 = time_matmul(torch::kBFloat16, default_threads(Mode::kBf16), size, seconds);
+  p.threads_fp32 = default_threads(Mode::kFp32);
+  p.threads_bf16 = default_threads(Mode::kBf16);
+  p.fp32 = time_matmul(torch::kFloat, p.threads_fp32, size, seconds);
+  p.bf16 = time_matmul(torch::kBFloat16, p.threads_bf16, size, seconds);
   p.measured_at = utc_now();
   p.machine = peak_machine_key();
   return p;
@@ -245,8 +247,13 @@ fs::path default_peak_cache_path() {
 }
 
 nlohmann::ordered_json to_json(const PeakFlops& p) {
-  return {{"fp32", p.fp32},       {"bf16", p.bf16},   {"size", p.size}, {"measured_at", p.measured_at},
-          {"machine", p.machine}, {"from_cache", p.from_cache}};
+  return {{"fp32", p.fp32},
+          {"bf16", p.bf16},
+          {"size", p.size},
+          {"threads", {{"fp32", p.threads_fp32}, {"bf16", p.threads_bf16}}},
+          {"measured_at", p.measured_at},
+          {"machine", p.machine},
+          {"from_cache", p.from_cache}};
 }
 
 PeakFlops peak_flops(bool remeasure, const fs::path& cache, int64_t size, double seconds) {
@@ -259,6 +266,8 @@ PeakFlops peak_flops(bool remeasure, const fs::path& cache, int64_t size, double
         p.bf16 = j.at("bf16").get<double>();
         p.size = j.at("size").get<int64_t>();
         p.measured_at = j.at("measured_at").get<std::string>();
+        p.threads_fp32 = j.at("threads").at("fp32").get<int>();
+        p.threads_bf16 = j.at("threads").at("bf16").get<int>();
         p.machine = j.at("machine");
         p.from_cache = true;
         return p;

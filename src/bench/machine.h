@@ -69,6 +69,7 @@ struct PeakFlops {
   double fp32 = 0;  // FLOP/s, best repetition of a square fp32 matmul at default_threads(kFp32)
   double bf16 = 0;  // FLOP/s, bf16 matmul at default_threads(kBf16)
   int64_t size = 0;  // the matmul's N (N x N x N, 2 N^3 FLOPs)
+  int threads_fp32 = 0, threads_bf16 = 0;  // torch threads each was measured with
   std::string measured_at;  // UTC ISO time
   nlohmann::ordered_json machine;  // cpu, cores, OPENBLAS_CORETYPE, libtorch: what the figure is valid for
   bool from_cache = false;

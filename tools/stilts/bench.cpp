@@ -130,9 +130,8 @@ void add_bench_command(CLI::App& app) {
         } else {
           std::cout << "matmul peak (" << p.size << "^3, best repetition" << (p.from_cache ? ", cached" : "")
                     << "; " << bench::default_peak_cache_path().string() << "): fp32 " << p.fp32 / 1e9
-                    << " GFLOP/s (" << bench::default_threads(bench::Mode::kFp32) << " torch thread(s)), bf16 "
-                    << p.bf16 / 1e9 << " GFLOP/s (" << bench::default_threads(bench::Mode::kBf16)
-                    << " torch threads)\n";
+                    << " GFLOP/s (" << p.threads_fp32 << " torch thread(s)), bf16 " << p.bf16 / 1e9
+                    << " GFLOP/s (" << p.threads_bf16 << " torch thread(s))\n";
         }
         return;
       }
