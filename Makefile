@@ -28,6 +28,7 @@ demo: build
 bench: build
 	@bash bench/run.sh $(BUILD)
 	@bash bench/train_run.sh $(BUILD)
+	@bash bench/stilts_vs_pytorch.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "models/linear_hook.h"
 
 namespace stilts::models {
 
@@ -21,7 +22,19 @@ torch::nn::LayerNorm make_layer_norm(const io::BertConfig& c) {
 }
 }  // namespace
 
+namespace {
+thread_local const LinearHook* linear_hook = nullptr;
+}  // namespace
+
+ScopedLinearHook::ScopedLinearHook(const LinearHook* hook) : previous_(linear_hook) { linear_hook = hook; }
+ScopedLinearHook::~ScopedLinearHook() { linear_hook = previous_; }
+const LinearHook* current_linear_hook() { return linear_hook; }
+
 torch::Tensor linear(const torch::Tensor& x, const torch::nn::Linear& layer) {
+  if (linear_hook) {
+    auto y = (*linear_hook)(x, *layer);
+    if (y.defined()) return y;
+  }
   return torch::linear(x, layer->weight, layer->bias);
 }
 

@@ -16,5 +16,6 @@ void add_results_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -1,0 +1,92 @@
+// The machine under a measurement: its fingerprint, the thread settings per inference mode, the
+// quantized engines, and the matrix-multiply peak FLOP/s.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace stilts::bench {
+
+// Inference modes of stilts bench:
+//   fp32  the model as loaded (fp32 weights); products in OpenBLAS (Debian's libtorch).
+//   bf16  CPU autocast to bfloat16 around each forward, as torch.autocast("cpu") does; products in
+//         oneDNN's AVX512-BF16 kernels. LayerNorm, softmax and the residual sums stay fp32, so results
+//         are autocast's, not a bf16-weights model's. The nn::Linear weights and biases are cast to
+//         bf16 once up front (exactly the values autocast casts them to on every forward: same output,
+//         without re-reading the fp32 weights each forward); the rest is cast per forward. Autocast's
+//         cast cache is off (an inference forward uses each weight once).
+//   int8  dynamic quantization of the nn::Linear layers (weights int8 per tensor, symmetric;
+//         activations quantized per batch on the fly: quantized::linear_dynamic), as PyTorch's
+//         quantize_dynamic({nn.Linear}) does; attention products, XLNet's relative-attention
+//         projections (parameters, not nn::Linear, in transformers too) and the BERT/RoBERTa
+//         classifier layers (called as torch::linear, tiny) stay fp32; XLNet's summary and logits_proj
+//         are quantized.
+enum class Mode { kFp32, kBf16, kInt8 };
+// "fp32" | "bf16" | "int8"; InputError listing them otherwise.
+Mode parse_mode(const std::string& name);
+const char* mode_name(Mode mode);
+// One sentence saying how the mode runs (recorded with every figure).
+std::string mode_detail(Mode mode);
+
+// The torch intra-op thread count used when the user sets none, measured on Debian's libtorch 1.13 +
+// OpenBLAS (pthread) on a 2-core AVX-512 machine (README, "stilts bench"):
+//   fp32: 1. GEMMs run in OpenBLAS's own pool (one thread per core) whatever at::set_num_threads says;
+//         more torch threads add OpenMP threads that spin against it (2-4x slower at batch 1).
+//   bf16: the idle cores: every core when OMP_WAIT_POLICY=passive is set, else the cores minus the
+//         1-minute load average (rounded), at least 1. oneDNN's bf16 kernels run on torch's OpenMP
+//         pool and scale with it on an idle machine (about 1.7x with 2 threads), but OpenMP threads
+//         spin-wait, and on cores busy with other processes 2 threads were 3-5x slower than 1
+//         (passive waiting removes that loss). The count is recorded with every figure.
+//   int8: 1. oneDNN's int8 linears are fast single-threaded, and 2 threads contend with OpenBLAS's
+//         pool, which the fp32 attention products still use.
+int default_threads(Mode mode);
+
+// The thread settings in effect: torch intra-op and inter-op threads, OpenBLAS's pool and kernel
+// set, and the environment variables that steer them (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+// OPENBLAS_CORETYPE, MKL_NUM_THREADS, OMP_WAIT_POLICY).
+nlohmann::ordered_json thread_settings();
+
+// Sets torch's intra-op threads (threads > 0, else default_threads(mode)) and returns thread_settings().
+nlohmann::ordered_json apply_threads(Mode mode, int threads);
+
+// The machine: CPU model, logical cores, memory, instruction-set extensions that matter for these
+// kernels (sse4_2 avx avx2 fma avx512f avx512bw avx512vl avx512_vnni avx512_bf16 avx512_fp16
+// amx_tile amx_bf16 amx_int8, as /proc/cpuinfo spells them), kernel, libtorch version and build
+// configuration (at::show_config()), quantized engines, thread settings, load average.
+nlohmann::ordered_json machine_fingerprint();
+
+// Quantized engines of this libtorch ("qnnpack", "onednn", "fbgemm"...).
+std::vector<std::string> quantized_engines();
+// The engine int8 mode uses (onednn, else fbgemm, else qnnpack), or nullopt when the build has none:
+// then int8 mode is an InputError saying so.
+std::optional<std::string> int8_engine();
+
+struct PeakFlops {
+  double fp32 = 0;  // FLOP/s, best repetition of a square fp32 matmul at default_threads(kFp32)
+  double bf16 = 0;  // FLOP/s, bf16 matmul at default_threads(kBf16)
+  int64_t size = 0;  // the matmul's N (N x N x N, 2 N^3 FLOPs)
+  int threads_fp32 = 0, threads_bf16 = 0;  // torch threads each was measured with
+  std::string measured_at;  // UTC ISO time
+  nlohmann::ordered_json machine;  // cpu, cores, OPENBLAS_CORETYPE, libtorch: what the figure is valid for
+  bool from_cache = false;
+};
+
+// Times N x N matmuls (warm-up, then repetitions for about `seconds` per dtype); the best repetition.
+PeakFlops measure_peak_flops(int64_t size = 2048, double seconds = 2.0);
+
+// $XDG_CACHE_HOME/stilts/peak.json, else ~/.cache/stilts/peak.json.
+std::filesystem::path default_peak_cache_path();
+
+// The cached peak when it exists and was measured for this machine (same CPU, cores,
+// OPENBLAS_CORETYPE and libtorch), else measures and caches it. `remeasure` ignores the cache.
+// `size` and `seconds` are measure_peak_flops()'s.
+PeakFlops peak_flops(bool remeasure = false, const std::filesystem::path& cache = default_peak_cache_path(),
+                     int64_t size = 2048, double seconds = 2.0);
+
+nlohmann::ordered_json to_json(const PeakFlops& peak);
+
+}  // namespace stilts::bench
