@@ -20,6 +20,7 @@
 #include "io/hf_config.h"
 #include "models/pretrained.h"
 #include "pipeline/results_store.h"
+#include "pipeline/study_bench.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
 #include "text/auto.h"
@@ -199,13 +200,13 @@ std::vector<CurveRow> curve_rows(const std::string& hash, const nlohmann::json& 
 }
 
 // The training cost a stage's metrics.json records (see train/cost.h), into its stages row.
-void fill_cost(StageRow& row, const nlohmann::json& metrics) {
+void fill_cost(StageRow& row, const fs::path& dir, const nlohmann::json& metrics) {
   const train::TrainingCost cost = train::TrainingCost::from_json(metrics.value("cost", nlohmann::json()));
   row.cpu_s = cost.cpu_s;
   row.examples = cost.examples;
   row.tokens = cost.tokens;
   row.steps = metrics.value("steps", int64_t{0});
-  row.flops = std::numeric_limits<double>::quiet_NaN();
+  row.flops = stage_training_flops(dir, metrics);
 }
 
 std::vector<ResultRow> result_rows(const Chain& chain, const StageNode& node, const nlohmann::json& eval) {
@@ -361,7 +362,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     const fs::path metrics_path = dir / "metrics.json";
     if (!fs::exists(metrics_path)) return;
     const nlohmann::json metrics = read_json_file(metrics_path);
-    fill_cost(row, metrics);
+    fill_cost(row, dir, metrics);
     store->replace_curves(row.hash, curve_rows(row.hash, metrics));
   };
 
@@ -460,6 +461,8 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     }
     log << "\n";
   }
+
+  bench_study(config, graph, run_dir, *store, log);
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - study_start).count();
   log << "stilts run: done in " << seconds(total) << ": " << summary.trained << " stage(s) trained, " << summary.cached

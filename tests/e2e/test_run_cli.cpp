@@ -136,6 +136,12 @@ head = "reinit"
 [arms]
 direct = ["target"]
 intermediate = ["intermediate", "target"]
+
+[bench]
+batch_sizes = [1, 4]
+max_examples = 12
+min_time_s = 0.02
+min_repetitions = 3
 )";
 
 struct Study {
@@ -347,6 +353,24 @@ TEST(RunCli, KilledInTheTargetStageAndRerunMatchesAnUninterruptedRun) {
         EXPECT_EQ(sa.tokens, st.tokens) << st.name;
       }
     }
+  }
+  // Efficiency: each arm's final model per seed, per language and batch size, and per model.
+  EXPECT_THAT(rc.err, HasSubstr("measured before"));
+  std::map<std::tuple<std::string, int64_t, int64_t, std::string>, double> p50;
+  std::map<std::pair<std::string, int64_t>, double> params;
+  for (const auto& e : store->efficiency()) {
+    if (e.metric == "latency_ms_p50") p50[{e.arm, e.seed, e.batch_size, e.language}] = e.value;
+    if (e.metric == "params_total") params[{e.arm, e.seed}] = e.value;
+    EXPECT_TRUE(keys_a.count(e.model)) << e.model;
+  }
+  EXPECT_EQ(p50.size(), 2u * 2 * 2 * 3);  // arms x seeds x batch sizes x languages
+  for (const auto& [key, ms] : p50) EXPECT_GT(ms, 0.0);
+  ASSERT_EQ(params.size(), 4u);
+  EXPECT_EQ((params[{"direct", 1}]), (params[{"intermediate", 1}]));  // same architecture and head
+  EXPECT_FALSE(store->latency_samples().empty());
+  EXPECT_TRUE(store->meta("fingerprint").has_value());
+  for (const auto& st : store->stages()) {
+    EXPECT_GT(st.flops, 0.0) << st.name;  // analytic training FLOPs from the stage's batch shapes
   }
   // Another hyper-parameter for the target: the intermediate stages stay cached.
   const auto changed = run_stilts(run_args(s, b, {"--dry-run", "--set", "stages.target.lr=2e-3"}));

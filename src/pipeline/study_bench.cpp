@@ -1,0 +1,184 @@
+#include "pipeline/study_bench.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "bench/machine.h"
+#include "bench/measure.h"
+#include "bench/params.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "io/hf_config.h"
+#include "pipeline/runner.h"
+#include "tasks/datasets/dataset.h"
+#include "tasks/features.h"
+#include "text/auto.h"
+#include "train/cost.h"
+
+namespace stilts::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kBenchMarkerVersion = 1;
+
+tasks::ReadOptions read_options_of(const train::TrainConfig& c, const std::string& language) {
+  tasks::ReadOptions o;
+  o.language = language.empty() ? c.language : language;
+  o.text_a_column = c.text_a_column;
+  o.text_b_column = c.resolved_text_b_column();
+  o.label_column = c.label_column;
+  o.id_column = c.id_column;
+  o.language_column = c.language_column;
+  o.header = c.header;
+  o.regression = c.task == "regression";
+  o.label_names = c.label_names;
+  return o;
+}
+
+// The first `max_examples` examples of every evaluated language's test file (dev when the task has
+// no test file), tokenized for `model_dir`, each example tagged with its language.
+tasks::Features bench_features(const ExperimentConfig& config, const StageNode& node, const fs::path& model_dir,
+                               int64_t max_positions) {
+  const TaskSpec& task = config.tasks.at(node.task);
+  const train::TrainConfig& c = node.config;
+  auto files = config.eval_files(task, "test", node.language);
+  if (files.empty()) files = config.eval_files(task, "dev", node.language);
+  if (files.empty()) input_error(config.source.string(), ": [tasks.", node.task, "] has no dev or test file to benchmark on");
+  const auto tokenizer = text::load_tokenizer(model_dir);
+  const tasks::TaskKind kind = tasks::parse_task_kind(c.task);
+  tasks::Features all;
+  bool first = true;
+  for (const auto& [language, file] : files) {
+    tasks::Dataset data = tasks::read_dataset(file, c.format, read_options_of(c, language));
+    if (static_cast<int64_t>(data.examples.size()) > config.bench.max_examples) {
+      data.examples.resize(static_cast<size_t>(config.bench.max_examples));
+    }
+    if (data.examples.empty()) input_error(file, ": no examples to benchmark on");
+    tasks::Features f = tasks::load_or_featurize(data, *tokenizer, model_dir, std::min(c.max_length, max_positions),
+                                                 kind, c.resolved_cache_dir());
+    if (!language.empty()) std::fill(f.languages.begin(), f.languages.end(), language);
+    if (first) {
+      all = std::move(f);
+      first = false;
+      continue;
+    }
+    all.input_ids.insert(all.input_ids.end(), f.input_ids.begin(), f.input_ids.end());
+    all.token_type_ids.insert(all.token_type_ids.end(), f.token_type_ids.begin(), f.token_type_ids.end());
+    all.labels.insert(all.labels.end(), f.labels.begin(), f.labels.end());
+    all.scores.insert(all.scores.end(), f.scores.begin(), f.scores.end());
+    all.languages.insert(all.languages.end(), f.languages.begin(), f.languages.end());
+  }
+  return all;
+}
+
+struct FinalModel {
+  const Chain* chain;
+  const StageNode* node;
+};
+
+}  // namespace
+
+double stage_training_flops(const fs::path& dir, const nlohmann::json& metrics) {
+  const train::TrainingCost cost = train::TrainingCost::from_json(metrics.value("cost", nlohmann::json()));
+  if (cost.sequences_by_length.empty() || !fs::exists(dir / "config.json")) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  const nlohmann::json config = io::read_config_json(dir);
+  const bool classification_head = metrics.value("task", std::string()) != "mlm";
+  double flops = 0;
+  for (const auto& [length, rows] : cost.sequences_by_length) {
+    flops += static_cast<double>(rows) *
+             bench::training_flops(bench::forward_flops(config, length, classification_head, (dir / "config.json").string()));
+  }
+  return flops;
+}
+
+size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir, ResultsStore& store,
+                   std::ostream& log) {
+  if (!config.bench.enabled) return 0;
+  const BenchSpec& spec = config.bench;
+  bench::MeasureOptions options;
+  options.mode = bench::parse_mode(spec.mode);
+  options.threads = static_cast<int>(spec.threads);
+  options.min_reps = static_cast<int>(spec.min_repetitions);
+  options.min_seconds = spec.min_time_s;
+  options.validate();
+  const int previous_threads = at::get_num_threads();
+
+  store.set_meta("fingerprint", bench::machine_fingerprint().dump());
+  store.set_meta("peak_flops", bench::to_json(bench::peak_flops()).dump());
+
+  // Interleaved groups: one seed's arms (per language for per-language chains, which evaluate on
+  // different data).
+  std::map<std::pair<int64_t, std::string>, std::vector<FinalModel>> groups;
+  for (const auto& chain : graph.chains) {
+    groups[{chain.seed, chain.language}].push_back({&chain, &graph.node(chain.keys.back())});
+  }
+  fs::create_directories(run_dir / "bench");
+  size_t measured = 0;
+  for (const auto& [group, finals] : groups) {
+    const int64_t seed = group.first;
+    const std::string label = "seed " + std::to_string(seed) + (group.second.empty() ? "" : " " + group.second);
+    nlohmann::json identity = {{"version", kBenchMarkerVersion}, {"bench", config.to_json().at("bench")},
+                               {"models", nlohmann::json::array()}};
+    for (const auto& f : finals) identity["models"].push_back({f.chain->arm, f.chain->language, f.node->key});
+    const fs::path marker =
+        run_dir / "bench" / ("seed-" + std::to_string(seed) + (group.second.empty() ? "" : "-" + group.second) + ".json");
+    if (fs::exists(marker) && read_json_file(marker) == identity) {
+      log << "bench: " << label << ": measured before\n";
+      continue;
+    }
+    log << "bench: " << label << ": " << finals.size() << " model(s), " << spec.mode << ", batch sizes";
+    for (const auto b : spec.batch_sizes) log << " " << b;
+    log << ", interleaved\n";
+    std::vector<bench::BenchModel> models;
+    std::vector<bench::ParameterReport> reports;
+    std::vector<double> mean_tokens;
+    for (const auto& f : finals) {
+      const fs::path dir = stage_dir(run_dir, f.node->key);
+      bench::BenchModel m = bench::load_bench_model(dir, f.node->key);
+      const tasks::Features features = bench_features(config, *f.node, dir, m.model->max_positions());
+      for (const int64_t b : spec.batch_sizes) {
+        auto w = bench::data_workloads(features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
+        m.workloads.insert(m.workloads.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
+      }
+      mean_tokens.push_back(static_cast<double>(features.num_tokens()) / static_cast<double>(features.size()));
+      reports.push_back(bench::parameter_report(*m.model, dir, config.model_path));
+      models.push_back(std::move(m));
+    }
+    const bench::BenchResult result = bench::measure(models, options);
+    for (size_t i = 0; i < finals.size(); ++i) {
+      const Chain& chain = *finals[i].chain;
+      const std::string& model = finals[i].node->key;
+      std::vector<EfficiencyRow> rows;
+      auto add = [&](const bench::EfficiencyRow& r) {
+        if (r.model != model) return;
+        rows.push_back({chain.arm, chain.seed, r.model, r.mode, r.threads, r.batch_size, r.seq_len, r.language,
+                        r.metric, r.value});
+      };
+      for (const auto& r : bench::efficiency_rows(result)) add(r);
+      const int threads = result.records.empty() ? 0 : result.records.front().threads;
+      for (const auto& r : bench::model_efficiency_rows(models[i], reports[i], options.mode, threads, mean_tokens[i])) {
+        add(r);
+      }
+      std::vector<LatencySampleRow> samples;
+      for (const auto& s : bench::latency_sample_rows(result)) {
+        if (s.model != model) continue;
+        samples.push_back({chain.arm, chain.seed, s.model, s.mode, s.threads, s.batch_size, s.seq_len, s.language, s.rep,
+                           s.ms});
+      }
+      store.replace_efficiency(chain.arm, chain.seed, model, rows, samples);
+    }
+    write_file_atomic(marker, identity.dump(2) + "\n");
+    measured += models.size();
+  }
+  at::set_num_threads(previous_threads);
+  return measured;
+}
+
+}  // namespace stilts::pipeline
