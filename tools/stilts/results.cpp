@@ -8,8 +8,10 @@
 
 #include "commands.h"
 #include "common/error.h"
+#include "pipeline/arm_summary.h"
 #include "pipeline/results_store.h"
 #include "pipeline/study_stats.h"
+#include "study_view.h"
 
 namespace stilts::cli {
 
@@ -19,42 +21,10 @@ namespace fs = std::filesystem;
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
-std::string fixed(double v, int digits = 4, bool sign = false) {
-  if (!std::isfinite(v)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, sign ? "%+.*f" : "%.*f", digits, v);
-  return buf;
-}
-
-std::string interval(double lo, double hi) {
-  if (!std::isfinite(lo) || !std::isfinite(hi)) return "n/a";
-  return "[" + fixed(lo) + ", " + fixed(hi) + "]";
-}
-
 std::string p_text(double p) {
   if (!std::isfinite(p)) return "n/a";
   if (p < 1e-4) return "<0.0001";
   return fixed(p);
-}
-
-// A plain column-aligned table.
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size());
-  for (size_t c = 0; c < header.size(); ++c) width[c] = header[c].size();
-  for (const auto& r : rows) {
-    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
-  }
-  auto line = [&](const std::vector<std::string>& r) {
-    std::string out;
-    for (size_t c = 0; c < r.size(); ++c) {
-      out += r[c];
-      if (c + 1 < r.size()) out += std::string(width[c] - r[c].size() + 2, ' ');
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    std::cout << out << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
 }
 
 std::string csv_field(const std::string& s) {
@@ -165,6 +135,36 @@ void add_results_command(CLI::App& app) {
              {"ci_upper", number(d.ci_upper)}, {"p_value", number(d.p_value)}, {"level", d.level},
              {"significant", d.significant}});
       }
+      pipeline::ArmSummaryOptions arm_options;
+      arm_options.baseline = baseline;
+      arm_options.level = args->level;
+      auto relative = [](const pipeline::Relative& r) {
+        return nlohmann::json{{"difference", number(r.difference)}, {"ci_lower", number(r.ci_lower)},
+                              {"ci_upper", number(r.ci_upper)}, {"n", r.n}, {"verdict", r.verdict}};
+      };
+      j["arms"] = nlohmann::json::array();
+      for (const auto& l : pipeline::summarize_arms(rows, stages, store->arm_stages(), store->efficiency(), arm_options)) {
+        j["arms"].push_back({{"arm", l.arm},
+                             {"metric", l.metric},
+                             {"split", l.split},
+                             {"seeds", l.seeds},
+                             {"accuracy", number(l.accuracy)},
+                             {"accuracy_points_vs_baseline", number(l.accuracy_points)},
+                             {"latency_batch_size", l.latency_batch},
+                             {"latency_ms_p50", number(l.latency_p50_ms)},
+                             {"latency_ms_p99", number(l.latency_p99_ms)},
+                             {"throughput_batch_size", l.throughput_batch},
+                             {"throughput_seq_s", number(l.throughput_seq_s)},
+                             {"peak_rss_mb", number(l.peak_rss_mb)},
+                             {"params_total", number(l.params_total)},
+                             {"params_differing", number(l.params_differing)},
+                             {"train_wall_s", number(l.train_wall_s)},
+                             {"train_flops", number(l.train_flops)},
+                             {"seconds_per_accuracy_point", number(l.seconds_per_point)},
+                             {"latency_vs_baseline", relative(l.latency)},
+                             {"throughput_vs_baseline", relative(l.throughput)},
+                             {"memory_vs_baseline", relative(l.memory)}});
+      }
       j["stages"] = nlohmann::json::array();
       for (const auto& s : stages) {
         j["stages"].push_back({{"hash", s.hash},          {"name", s.name},
@@ -181,6 +181,8 @@ void add_results_command(CLI::App& app) {
     const std::string pct = fixed(100 * args->level, 0) + "%";
     std::cout << "run " << dir.string() << ": " << rows.size() << " results, " << arms.size() << " arms, "
               << stages.size() << " stages\n\n";
+    print_comparison(dir, baseline, args->level);
+    std::cout << "\n";
     std::cout << "summary (mean ± std over seeds, " << pct << " t-interval of the mean)\n";
     {
       std::vector<std::vector<std::string>> t;

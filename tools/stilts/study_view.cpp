@@ -1,0 +1,170 @@
+#include "study_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "pipeline/arm_summary.h"
+#include "pipeline/results_store.h"
+#include "pipeline/study_stats.h"
+
+namespace stilts::cli {
+
+namespace fs = std::filesystem;
+
+std::string fixed(double v, int digits, bool sign) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, sign ? "%+.*f" : "%.*f", digits, v);
+  return buf;
+}
+
+std::string interval(double lo, double hi, int digits) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return "n/a";
+  return "[" + fixed(lo, digits) + ", " + fixed(hi, digits) + "]";
+}
+
+namespace {
+
+// Display width: UTF-8 continuation bytes take no column.
+size_t columns(const std::string& s) {
+  size_t n = 0;
+  for (const unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string scientific(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+std::string percent(double v, int digits = 1) { return std::isfinite(v) ? fixed(100 * v, digits) : "n/a"; }
+
+std::string relative_text(const pipeline::Relative& r) {
+  if (r.verdict.empty() || r.verdict == "n/a") return std::isfinite(r.difference) ? fixed(100 * r.difference, 1, true) + "%" : "n/a";
+  std::string s = fixed(100 * r.difference, 1, true) + "% " + interval(100 * r.ci_lower, 100 * r.ci_upper, 1);
+  if (r.verdict == "equivalent") return s + " equivalent";
+  if (r.verdict == "no significant difference") return s + " n.s.";
+  return s + " *";
+}
+
+}  // namespace
+
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                 std::ostream& out) {
+  std::vector<size_t> width(header.size());
+  for (size_t c = 0; c < header.size(); ++c) width[c] = columns(header[c]);
+  for (const auto& r : rows) {
+    for (size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], columns(r[c]));
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string text;
+    for (size_t c = 0; c < r.size(); ++c) {
+      text += r[c];
+      if (c + 1 < r.size()) text += std::string(width[c] - columns(r[c]) + 2, ' ');
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out << text << "\n";
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+}
+
+void print_comparison(const fs::path& run_dir, const std::string& baseline_in, double level, std::ostream& out) {
+  const auto store = pipeline::ResultsStore::open_existing(run_dir / "results.sqlite");
+  const auto rows = store->results();
+  const auto arms = pipeline::arm_names(rows);
+  if (arms.empty()) {
+    out << "no results yet\n";
+    return;
+  }
+  const std::string baseline = baseline_in.empty() ? pipeline::default_baseline(arms) : baseline_in;
+  pipeline::StatsOptions stats;
+  stats.level = level;
+  pipeline::ArmSummaryOptions arm_options;
+  arm_options.baseline = baseline;
+  arm_options.level = level;
+  const auto lines = pipeline::summarize_arms(rows, store->stages(), store->arm_stages(), store->efficiency(), arm_options);
+  const std::string metric = lines.front().metric, split = lines.front().split;
+  const auto summary = pipeline::summarize(rows, stats);
+  const auto predictions = store->predictions();
+
+  // Per language: arm means and differences from the baseline.
+  std::map<std::string, std::map<std::string, const pipeline::SummaryRow*>> by_language;  // language -> arm
+  std::set<std::string> final_stages;
+  for (const auto& c : store->arm_stages()) final_stages.insert(c.stage);
+  for (const auto& s : summary) {
+    if (s.split == split && s.metric == metric) by_language[s.language][s.arm] = &s;
+  }
+  std::map<std::pair<std::string, std::string>, pipeline::DifferenceRow> differences;  // (arm, language)
+  for (const auto& arm : arms) {
+    if (arm == baseline) continue;
+    for (const auto& d : pipeline::arm_differences(rows, arm, baseline, stats, predictions)) {
+      if (d.split == split && d.metric == metric) differences[{arm, d.language}] = d;
+    }
+  }
+  const std::string pct = fixed(100 * level, 0) + "%";
+  out << metric << " (" << split << ", %) per language: mean over seeds [" << pct << " interval]; "
+      << "difference vs " << baseline << " in points [" << pct
+      << " paired bootstrap over examples and seeds], * = excludes 0\n";
+  std::vector<std::string> header = {"language"};
+  for (const auto& arm : arms) header.push_back(arm);
+  for (const auto& arm : arms) {
+    if (arm != baseline) header.push_back(arm + " − " + baseline);
+  }
+  std::vector<std::vector<std::string>> table;
+  for (const auto& [language, by_arm] : by_language) {
+    std::vector<std::string> row = {language.empty() ? "(all)" : language};
+    for (const auto& arm : arms) {
+      const auto it = by_arm.find(arm);
+      if (it == by_arm.end()) {
+        row.push_back("-");
+        continue;
+      }
+      row.push_back(percent(it->second->mean) + " " + interval(100 * it->second->ci_lower, 100 * it->second->ci_upper, 1));
+    }
+    for (const auto& arm : arms) {
+      if (arm == baseline) continue;
+      const auto it = differences.find({arm, language});
+      if (it == differences.end()) {
+        row.push_back("-");
+        continue;
+      }
+      const auto& d = it->second;
+      row.push_back(fixed(100 * d.difference, 1, true) + " " + interval(100 * d.ci_lower, 100 * d.ci_upper, 1) +
+                    (d.significant ? " *" : ""));
+    }
+    table.push_back(std::move(row));
+  }
+  print_table(header, table, out);
+
+  out << "\nper arm (means over seeds; differences vs " << baseline << " relative, paired t " << pct
+      << " interval over seeds: 'equivalent' = within ±" << fixed(100 * arm_options.margin, 0)
+      << "%, * = excludes 0, n.s. = no significant difference)\n";
+  std::vector<std::vector<std::string>> arm_table;
+  for (const auto& l : lines) {
+    const bool base = l.arm == baseline;
+    arm_table.push_back({l.arm, std::to_string(l.seeds), percent(l.accuracy, 2),
+                         base ? "-" : fixed(l.accuracy_points, 2, true),
+                         l.efficiency_measured ? fixed(l.latency_p50_ms, 2) + " / " + fixed(l.latency_p99_ms, 2) : "-",
+                         base || !l.efficiency_measured ? "-" : relative_text(l.latency),
+                         l.efficiency_measured ? fixed(l.throughput_seq_s, 1) : "-",
+                         base || !l.efficiency_measured ? "-" : relative_text(l.throughput),
+                         l.efficiency_measured ? fixed(l.peak_rss_mb, 0) : "-",
+                         std::isfinite(l.params_total) ? fixed(l.params_total / 1e6, 2) + "M" : "-",
+                         std::isfinite(l.params_differing) ? fixed(l.params_differing / 1e6, 2) + "M" : "-",
+                         fixed(l.train_wall_s, 1), std::isfinite(l.train_flops) ? scientific(l.train_flops) : "-",
+                         base ? "-" : fixed(l.seconds_per_point, 1)});
+  }
+  const std::string b1 = lines.front().latency_batch > 0 ? std::to_string(lines.front().latency_batch) : "?";
+  const std::string bn = lines.front().throughput_batch > 0 ? std::to_string(lines.front().throughput_batch) : "?";
+  print_table({"arm", "seeds", metric + " %", "Δ points", "latency p50/p99 ms (b" + b1 + ")", "Δ latency",
+               "seq/s (b" + bn + ")", "Δ throughput", "peak MB", "params", "differing", "train s", "train FLOP",
+               "s per point"},
+              arm_table, out);
+}
+
+}  // namespace stilts::cli
