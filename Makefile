@@ -23,7 +23,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 
 demo: build
-	@bash scripts/demo.sh $(BUILD)
+	$(BUILD)/stilts demo --out runs/demo
 
 bench: build
 	@bash bench/run.sh $(BUILD)

@@ -418,7 +418,11 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
       for (int i = 0; i < options.warmup; ++i) run(k, i, /*timed=*/false);
     }
     for (int64_t rep = 0;; ++rep) {
-      for (size_t k = 0; k < models.size(); ++k) run(k, rep, /*timed=*/true);
+      // A B, then B A: an order effect (caches, turbo, the allocator) falls on every model alike
+      // instead of always favouring the one measured first.
+      for (size_t j = 0; j < models.size(); ++j) {
+        run(rep % 2 == 0 ? j : models.size() - 1 - j, rep, /*timed=*/true);
+      }
       const int64_t done = rep + 1;
       if (done >= options.max_reps) break;
       const bool enough = done >= options.min_reps &&

@@ -4,6 +4,7 @@
 #include "common/files.h"
 #include "io/hf_config.h"
 #include "io/safetensors.h"
+#include "models/mlm.h"
 #include "text/auto.h"
 
 namespace stilts::models {
@@ -55,6 +56,21 @@ LoadedModel load_pretrained(const fs::path& dir, const LoadOptions& options) {
   const nlohmann::json config = io::read_config_json(dir);
   const std::string config_source = (dir / "config.json").string();
   LoadedModel out;
+  // A masked-LM checkpoint (stilts pretrain's output, HF *ForMaskedLM) is that model when no
+  // classification head is asked for, so inspect, forward and bench take it like any other.
+  const auto architectures = config.value("architectures", nlohmann::json::array());
+  const bool masked_lm = !architectures.empty() && architectures[0].is_string() &&
+                         architectures[0].get<std::string>().size() > 11 &&
+                         architectures[0].get<std::string>().rfind("ForMaskedLM") ==
+                             architectures[0].get<std::string>().size() - 11;
+  if (masked_lm && options.head != HeadPolicy::kWith && options.mode == LoadMode::kStrict) {
+    LoadedMaskedLM mlm = load_masked_lm(dir, MaskedLMInit::kPretrained);
+    out.model = mlm.model;
+    out.weights_path = mlm.weights_path;
+    out.weights_dtype = read_weights(out.weights_path).dtype;
+    out.model->to(options.device);
+    return out;
+  }
   out.weights_path = find_weights_file(dir);
   const Weights weights = read_weights(out.weights_path);
 

@@ -22,7 +22,7 @@ using nlohmann::json;
 namespace {
 
 // Bump when the generator's output for the same options changes: an old world is then "other options".
-constexpr int kGeneratorVersion = 1;
+constexpr int kGeneratorVersion = 2;  // 2: translation-pair lines in the corpus
 constexpr const char* kMarker = ".stilts-world";
 // What generate_world writes into OUT (anything else there means OUT is not a world).
 const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws", "nli", "model", kMarker, ".lock"};
@@ -302,6 +302,9 @@ void WorldOptions::validate() const {
   for (const auto& [name, value] : positive) {
     if (value <= 0) input_error("world options: '", name, "' must be positive, got ", value);
   }
+  if (!(parallel_fraction >= 0 && parallel_fraction <= 1)) {
+    input_error("world options: 'parallel_fraction' ", parallel_fraction, " is outside 0..1");
+  }
   if (sentiment_train < 2 || paws_train < 2 || nli_train < 3) {
     input_error("world options: train sets need at least one example per label");
   }
@@ -327,6 +330,7 @@ json WorldOptions::to_json() const {
           {"train_language", train_language},
           {"corpus_sentences", corpus_sentences},
           {"corpus_dev_sentences", corpus_dev_sentences},
+          {"parallel_fraction", parallel_fraction},
           {"sentiment_train", sentiment_train},
           {"sentiment_eval", sentiment_eval},
           {"paws_train", paws_train},
@@ -438,16 +442,27 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
   // ---- corpus ----
   fs::create_directories(root / "corpus");
   std::vector<std::string> corpus_train, corpus_dev;
-  for (const Language& language : languages) {
+  for (size_t li = 0; li < languages.size(); ++li) {
+    const Language& language = languages[li];
     for (const bool dev : {false, true}) {
       Rng rng(stream_seed(o.seed, std::string(dev ? "corpus-dev:" : "corpus:") + language.code()));
+      Rng pairing(stream_seed(o.seed, std::string(dev ? "corpus-dev-pairs:" : "corpus-pairs:") + language.code()));
       MeaningSampler sampler(lexicon, rng);
       std::vector<std::string>& lines = dev ? corpus_dev : corpus_train;
       std::string own;
+      // Every 1/parallel_fraction-th line (evenly spread) gets its meaning again in another language.
+      double credit = 0;
       for (int64_t i = 0, n = dev ? o.corpus_dev_sentences : o.corpus_sentences; i < n; ++i) {
         const Clause c = sampler.corpus_clause();
         std::string line = language.realize(c, sampler.surface(c));
         if (!dev) own += line + "\n";
+        credit += o.parallel_fraction;
+        if (credit >= 1 && languages.size() > 1) {
+          credit -= 1;
+          size_t other = static_cast<size_t>(pairing.below(static_cast<int64_t>(languages.size()) - 1));
+          if (other >= li) ++other;
+          line += " " + languages[other].realize(c, sampler.surface(c));
+        }
         lines.push_back(std::move(line));
       }
       if (!dev) write_text(root / "corpus" / (language.code() + ".txt"), own);

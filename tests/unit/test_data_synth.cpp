@@ -124,7 +124,10 @@ TEST(SynthOptions, ValidateNamesTheField) {
   EXPECT_THAT(error(o), HasSubstr("'train_language' 'en' is not among the languages (xa, xb)"));
   o = WorldOptions{};
   o.num_attention_heads = 3;
-  EXPECT_THAT(error(o), HasSubstr("'hidden_size' 64 is not a multiple of 'num_attention_heads' 3"));
+  EXPECT_THAT(error(o), HasSubstr("'hidden_size' 128 is not a multiple of 'num_attention_heads' 3"));
+  o = WorldOptions{};
+  o.parallel_fraction = 1.5;
+  EXPECT_THAT(error(o), HasSubstr("'parallel_fraction' 1.5 is outside 0..1"));
   o = WorldOptions{};
   o.paws_eval = 0;
   EXPECT_THAT(error(o), HasSubstr("'paws_eval' must be positive"));
@@ -337,6 +340,21 @@ TEST_F(SynthWorld, CorpusPerLanguageAndMixed) {
       vocabulary[language].insert(w.begin(), w.end());
     }
   }
+  // A quarter of each language's lines carry their meaning again in another language (translation
+  // pairs): own sentence, space, the other language's sentence.
+  std::set<std::string> own_lines;
+  for (const auto& language : files_->languages) {
+    for (const auto& l : lines(expand(files_->corpus_language, language))) own_lines.insert(l);
+  }
+  int64_t pairs = 0;
+  for (const auto& line : train) {
+    if (own_lines.count(line)) continue;
+    ++pairs;
+    const size_t cut = line.find(". ");
+    ASSERT_NE(cut, std::string::npos) << line;
+    EXPECT_TRUE(own_lines.count(line.substr(0, cut + 1))) << line;
+  }
+  EXPECT_EQ(pairs, n * static_cast<int64_t>(o.corpus_sentences * o.parallel_fraction));
   // Shuffled together: the first lines of train.txt are not all one language.
   const auto en_lines = lines(expand(files_->corpus_language, "en"));
   const std::set<std::string> en(en_lines.begin(), en_lines.end());

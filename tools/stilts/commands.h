@@ -17,5 +17,6 @@ void add_report_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   stilts::cli::add_synth_command(app);
   stilts::cli::add_pretrain_command(app);
   stilts::cli::add_bench_command(app);
+  stilts::cli::add_demo_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,56 @@
+// stilts demo at its smallest (small world, 2 languages, 1 seed, 1 pretraining epoch): the whole
+// chain runs through the real commands' code and leaves an ordinary run directory behind.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "pipeline/results_store.h"
+#include "support/fixtures.h"
+#include "support/run.h"
+
+namespace stilts {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+TEST(DemoCli, RunsTheWholeStudyOnTheSyntheticWorld) {
+  const fs::path out = testing::make_temp_dir() / "demo";
+  const auto r = testing::run_stilts({"demo", "--out", out.string(), "--size", "small", "--languages", "2", "--seeds",
+                                      "1", "--pretrain-epochs", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("intermediate − direct"));
+  EXPECT_THAT(r.out, HasSubstr("report: "));
+  EXPECT_THAT(r.err, HasSubstr("demo [2/3] masked-LM pretraining"));
+  EXPECT_TRUE(fs::exists(out / "world" / "world.json"));
+  EXPECT_TRUE(fs::exists(out / "pretrained" / "model.safetensors"));
+  EXPECT_EQ(read_json_file(out / "pretrained" / "config.json").at("architectures")[0], "XLMRobertaForMaskedLM");
+  EXPECT_TRUE(fs::exists(out / "report" / "report.html"));
+  const auto store = pipeline::ResultsStore::open_existing(out / "results.sqlite");
+  std::set<std::string> arms, languages;
+  for (const auto& row : store->results()) {
+    arms.insert(row.arm);
+    languages.insert(row.language);
+  }
+  EXPECT_EQ(arms, (std::set<std::string>{"direct", "intermediate"}));
+  EXPECT_EQ(languages, (std::set<std::string>{"en", "xa"}));
+  EXPECT_FALSE(store->efficiency().empty());
+  EXPECT_FALSE(store->predictions().empty());
+
+  // Again: everything cached, nothing retrained.
+  const auto again = testing::run_stilts({"demo", "--out", out.string(), "--size", "small", "--languages", "2",
+                                          "--seeds", "1", "--pretrain-epochs", "1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("demo [1/3] reused"));
+  EXPECT_THAT(again.err, HasSubstr("pretrained before"));
+  EXPECT_THAT(again.err, HasSubstr("0 to run"));
+
+  const auto bad = testing::run_stilts({"demo", "--out", out.string(), "--size", "huge"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--size 'huge'"));
+}
+
+}  // namespace
+}  // namespace stilts
