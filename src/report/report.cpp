@@ -130,7 +130,7 @@ class Builder {
     }
     for (const auto& arm : arms_) {
       if (arm == baseline_) continue;
-      for (auto& d : pipeline::arm_differences(data_.results, arm, baseline_, stats)) {
+      for (auto& d : pipeline::arm_differences(data_.results, arm, baseline_, stats, data_.predictions)) {
         const std::string fa = final_stage(arm), fb = final_stage(baseline_);
         if (d.stage == fa || d.stage == fa + "|" + fb) differences_.push_back(std::move(d));
       }
@@ -147,8 +147,11 @@ class Builder {
     paragraph("", "Run directory " + run_dir_.string() + ": " + std::to_string(arms_.size()) + " arm" +
                       (arms_.size() == 1 ? "" : "s") + " (" + (arms_text.empty() ? "none" : arms_text) + "), " +
                       std::to_string(seeds.size()) + " seed" + (seeds.size() == 1 ? "" : "s") + ", " +
-                      std::to_string(data_.results.size()) + " results. Intervals are " + level_text(options_.level) +
-                      " t intervals over seeds.");
+                      std::to_string(data_.results.size()) + " results. Means carry " + level_text(options_.level) +
+                      " t intervals over seeds" +
+                      (data_.predictions.empty()
+                           ? "; so do the differences between arms."
+                           : "; differences between arms a paired bootstrap over test examples and seeds."));
     answer_section();
     accuracy_section();
     curves_section();
@@ -412,8 +415,12 @@ class Builder {
       }
       return out;
     };
+    const bool bootstrap = std::any_of(data_.predictions.begin(), data_.predictions.end(),
+                                       [&](const pipeline::PredictionRow& p) { return p.arm == arm; });
     std::string text = "On " + task_ + " (" + split_ + " " + metric_ + ", " + arm + " − " + baseline_ + ", " +
-                       level_text(options_.level) + " interval over seeds): ";
+                       level_text(options_.level) +
+                       (bootstrap ? " paired bootstrap interval over test examples and seeds): "
+                                  : " interval over seeds): ");
     std::vector<std::string> parts;
     if (!higher.empty()) parts.push_back(arm + " was significantly higher than " + baseline_ + " in " + join(higher));
     if (!lower.empty()) parts.push_back(arm + " was significantly lower than " + baseline_ + " in " + join(lower));

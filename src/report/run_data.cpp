@@ -120,6 +120,15 @@ RunData load_run_data(const std::filesystem::path& db_file) {
   for (const char* table : {"results", "stages", "arm_stages", "curves", "efficiency", "latency_samples"}) {
     if (!db.has_table(table)) input_error(db_file.string(), ": not a stilts results database (no ", table, " table)");
   }
+  if (db.has_table("predictions")) {
+    db.query(
+        "SELECT arm, seed, stage, task, language, split, example, gold, prediction FROM predictions "
+        "ORDER BY arm, seed, stage, task, language, split, example",
+        [&](sqlite3_stmt* s) {
+          data.predictions.push_back({text(s, 0), integer(s, 1), text(s, 2), text(s, 3), text(s, 4), text(s, 5),
+                                      integer(s, 6), real(s, 7), real(s, 8)});
+        });
+  }
   db.query(
       "SELECT arm, seed, stage, task, language, split, metric, value FROM results "
       "ORDER BY arm, seed, stage, task, language, split, metric",

@@ -75,6 +75,7 @@ struct RunData {
   std::vector<CurveRow> curves;         // by hash, step
   std::vector<EfficiencyRow> efficiency;
   std::vector<LatencySample> latency_samples;
+  std::vector<pipeline::PredictionRow> predictions;  // per-example outputs (paired bootstrap); may be empty
 
   std::optional<std::string> meta_value(const std::string& key) const;
 };

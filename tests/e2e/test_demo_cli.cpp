@@ -28,6 +28,8 @@ TEST(DemoCli, RunsTheWholeStudyOnTheSyntheticWorld) {
   EXPECT_TRUE(fs::exists(out / "pretrained" / "model.safetensors"));
   EXPECT_EQ(read_json_file(out / "pretrained" / "config.json").at("architectures")[0], "XLMRobertaForMaskedLM");
   EXPECT_TRUE(fs::exists(out / "report" / "report.html"));
+  // Predictions are stored, so the report's accuracy differences are the paired bootstrap.
+  EXPECT_THAT(read_file(out / "report" / "report.md"), HasSubstr("paired bootstrap interval over test examples and seeds"));
   const auto store = pipeline::ResultsStore::open_existing(out / "results.sqlite");
   std::set<std::string> arms, languages;
   for (const auto& row : store->results()) {

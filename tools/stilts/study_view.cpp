@@ -107,9 +107,16 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
     }
   }
   const std::string pct = fixed(100 * level, 0) + "%";
+  std::set<std::string> methods;
+  for (const auto& [key, d] : differences) methods.insert(d.method);
+  std::string method = "paired bootstrap over examples and seeds";
+  if (!methods.count("paired-bootstrap")) {
+    method = methods.count("paired-t") ? "paired t over seeds" : "t intervals";
+  } else if (methods.size() > 1) {
+    method += " where predictions are stored";
+  }
   out << metric << " (" << split << ", %) per language: mean over seeds [" << pct << " interval]; "
-      << "difference vs " << baseline << " in points [" << pct
-      << " paired bootstrap over examples and seeds], * = excludes 0\n";
+      << "difference vs " << baseline << " in points [" << pct << " " << method << "], * = excludes 0\n";
   std::vector<std::string> header = {"language"};
   for (const auto& arm : arms) header.push_back(arm);
   for (const auto& arm : arms) {
