@@ -4,10 +4,15 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <random>
+#include <set>
 
 #include "common/files.h"
 #include "models/pretrained.h"
+#include "pipeline/experiment_config.h"
+#include "pipeline/results_store.h"
+#include "pipeline/runner.h"
 #include "models/registry.h"
 #include "tasks/batch.h"
 #include "tasks/datasets/dataset.h"
@@ -144,6 +149,58 @@ TEST(XLNetTraining, LeftPaddedBatchesMatchSingleExamplesAndTheLossGoesDown) {
   EXPECT_EQ(batch.inputs.attention_mask[shortest][0].item<int64_t>(), 0);
   EXPECT_EQ(batch.inputs.token_type_ids[shortest][0].item<int64_t>(), 3);
   EXPECT_EQ(batch.inputs.input_ids[shortest][t - 1].item<int64_t>(), tokenizer->token_to_id("<cls>").value());
+}
+
+// A study with an XLNet base model: the shared intermediate stage, the target evaluated in two
+// languages, the arms benchmarked.
+TEST(XLNetTraining, AStudyRunsWithAnXLNetBaseModel) {
+  const fs::path root = testing::make_temp_dir();
+  const fs::path model_dir = make_tiny_xlnet(root / "model");
+  for (const std::string language : {"en", "de"}) {
+    fs::create_directories(root / language);
+    write_file_atomic(root / language / "train.tsv", pair_tsv(64, language == "en" ? 1 : 2));
+    write_file_atomic(root / language / "dev.tsv", pair_tsv(24, language == "en" ? 3 : 4));
+  }
+  const nlohmann::json stage = {{"max_steps", 6}, {"batch_size", 8}, {"lr", 2e-3}, {"max_length", 32},
+                                {"cache_dir", (root / "cache").string()}};
+  nlohmann::json j = {
+      {"experiment", {{"name", "xlnet"}, {"seeds", {1}}, {"languages", {"en", "de"}}, {"train_language", "en"}}},
+      {"model", {{"path", model_dir.string()}}},
+      {"tasks",
+       {{"pairs",
+         {{"kind", "pair-classification"},
+          {"format", "tsv"},
+          {"train", (root / "{lang}" / "train.tsv").string()},
+          {"dev", (root / "{lang}" / "dev.tsv").string()},
+          {"text_a_column", "sentence1"},
+          {"text_b_column", "sentence2"},
+          {"label_column", "label"}}}}},
+      {"stages", {{"intermediate", stage}, {"target", stage}}},
+      {"arms", {{"direct", {"target"}}, {"intermediate", {"intermediate", "target"}}}},
+      {"bench", {{"batch_sizes", {1, 4}}, {"max_examples", 8}, {"min_time_s", 0.01}, {"min_repetitions", 3}}}};
+  j["stages"]["intermediate"]["task"] = "pairs";
+  j["stages"]["target"]["task"] = "pairs";
+  j["stages"]["target"]["head"] = "reinit";
+  const pipeline::ExperimentConfig config = pipeline::parse_experiment(j, "xlnet study");
+  std::ostringstream log;
+  pipeline::RunOptions options;
+  options.out = root / "run";
+  options.log = &log;
+  const pipeline::RunSummary summary = pipeline::run_experiment(config, options);
+  EXPECT_EQ(summary.stages, 3u) << log.str();
+  const auto store = pipeline::ResultsStore::open_existing(root / "run" / "results.sqlite");
+  std::set<std::string> languages;
+  for (const auto& r : store->results()) {
+    languages.insert(r.language);
+    EXPECT_TRUE(std::isfinite(r.value)) << r.arm << " " << r.language << " " << r.metric;
+  }
+  EXPECT_EQ(languages, (std::set<std::string>{"en", "de"}));
+  std::set<std::string> measured;
+  for (const auto& e : store->efficiency()) {
+    if (e.metric == "latency_ms_p50") measured.insert(e.arm);
+  }
+  EXPECT_EQ(measured, (std::set<std::string>{"direct", "intermediate"}));
+  for (const auto& st : store->stages()) EXPECT_GT(st.flops, 0.0) << st.name;  // XLNet's analytic FLOPs
 }
 
 }  // namespace
