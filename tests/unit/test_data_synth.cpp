@@ -2,6 +2,7 @@
 // its real format, the corpus, and the tokenizer loaded as an XLM-R tokenizer.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -29,7 +30,8 @@ using ::testing::HasSubstr;
 class SynthWorld : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / "stilts-synth-world-small");
+    // One directory per process: ctest runs each test in its own process, several at a time.
+    dir_ = new fs::path(fs::temp_directory_path() / ("stilts-synth-world-small-" + std::to_string(::getpid())));
     fs::remove_all(*dir_);
     files_ = new WorldFiles(generate_world(WorldOptions::small(), *dir_));
   }
