@@ -29,6 +29,7 @@
 #include "train/evaluate.h"
 #include "train/head.h"
 #include "train/mlm.h"
+#include "train/read_options.h"
 #include "train/trainer.h"
 
 namespace stilts::pipeline {
@@ -53,20 +54,6 @@ std::string seconds(double s) {
     out << s / 3600 << " h";
   }
   return out.str();
-}
-
-tasks::ReadOptions read_options(const train::TrainConfig& c) {
-  tasks::ReadOptions o;
-  o.language = c.language;
-  o.text_a_column = c.text_a_column;
-  o.text_b_column = c.resolved_text_b_column();
-  o.label_column = c.label_column;
-  o.id_column = c.id_column;
-  o.language_column = c.language_column;
-  o.header = c.header;
-  o.regression = c.task == "regression";
-  o.label_names = c.label_names;
-  return o;
 }
 
 double value_of(const nlohmann::json& v) {
@@ -97,7 +84,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
                         {"predictions", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}}};
   for (const std::string split : {"dev", "test"}) {
     for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
-      tasks::ReadOptions read = read_options(c);
+      tasks::ReadOptions read = train::read_options(c);
       if (!language.empty()) read.language = language;
       if (!regression) read.label_names = head.label_names;
       const tasks::Dataset data = tasks::read_dataset(file, c.format, read);
@@ -286,7 +273,7 @@ class StageWork {
           std::istringstream lines(read_file(c.train));
           for (std::string line; std::getline(lines, line);) n += line.find_first_not_of(" \t\r") != std::string::npos;
         } else {
-          n = static_cast<double>(tasks::read_dataset(c.train, c.format, read_options(c)).examples.size());
+          n = static_cast<double>(tasks::read_dataset(c.train, c.format, train::read_options(c)).examples.size());
         }
       } catch (const InputError&) {
         n = 0;  // the stage itself reports the bad file when it runs

@@ -17,6 +17,7 @@
 #include "tasks/features.h"
 #include "text/auto.h"
 #include "train/cost.h"
+#include "train/read_options.h"
 
 namespace stilts::pipeline {
 
@@ -25,20 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kBenchMarkerVersion = 1;
-
-tasks::ReadOptions read_options_of(const train::TrainConfig& c, const std::string& language) {
-  tasks::ReadOptions o;
-  o.language = language.empty() ? c.language : language;
-  o.text_a_column = c.text_a_column;
-  o.text_b_column = c.resolved_text_b_column();
-  o.label_column = c.label_column;
-  o.id_column = c.id_column;
-  o.language_column = c.language_column;
-  o.header = c.header;
-  o.regression = c.task == "regression";
-  o.label_names = c.label_names;
-  return o;
-}
 
 // The first `max_examples` examples of every evaluated language's test file (dev when the task has
 // no test file), tokenized for `model_dir`, each example tagged with its language.
@@ -54,7 +41,9 @@ tasks::Features bench_features(const ExperimentConfig& config, const StageNode& 
   tasks::Features all;
   bool first = true;
   for (const auto& [language, file] : files) {
-    tasks::Dataset data = tasks::read_dataset(file, c.format, read_options_of(c, language));
+    tasks::ReadOptions read = train::read_options(c);
+    if (!language.empty()) read.language = language;
+    tasks::Dataset data = tasks::read_dataset(file, c.format, read);
     if (static_cast<int64_t>(data.examples.size()) > config.bench.max_examples) {
       data.examples.resize(static_cast<size_t>(config.bench.max_examples));
     }

@@ -23,6 +23,7 @@
 #include "train/head.h"
 #include "train/optimizer.h"
 #include "train/progress.h"
+#include "train/read_options.h"
 #include "train/schedule.h"
 
 namespace stilts::train {
@@ -95,20 +96,6 @@ std::string absolute(const std::string& path) {
 }
 
 tasks::TaskKind task_kind(const TrainConfig& c) { return tasks::parse_task_kind(c.task); }
-
-tasks::ReadOptions read_options(const TrainConfig& c) {
-  tasks::ReadOptions o;
-  o.language = c.language;
-  o.text_a_column = c.text_a_column;
-  o.text_b_column = c.resolved_text_b_column();
-  o.label_column = c.label_column;
-  o.id_column = c.id_column;
-  o.language_column = c.language_column;
-  o.header = c.header;
-  o.regression = c.task == "regression";
-  o.label_names = c.label_names;
-  return o;
-}
 
 // The data must be what the task trains on; the message names the file.
 void check_dataset(const tasks::Dataset& d, const TrainConfig& c, const std::string& path) {
