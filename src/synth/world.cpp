@@ -22,7 +22,7 @@ using nlohmann::json;
 namespace {
 
 // Bump when the generator's output for the same options changes: an old world is then "other options".
-constexpr int kGeneratorVersion = 2;  // 2: translation-pair lines in the corpus
+constexpr int kGeneratorVersion = 3;  // 2: translation-pair lines in the corpus; 3: xb's negation a word
 constexpr const char* kMarker = ".stilts-world";
 // What generate_world writes into OUT (anything else there means OUT is not a world).
 const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws", "nli", "model", kMarker, ".lock"};
