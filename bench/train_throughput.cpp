@@ -351,7 +351,7 @@ struct Trainer {
     const double step_lr = lr * stilts::train::lr_factor(stilts::train::LrSchedule::kLinear, step, 0, total_steps);
     optimizer.zero_grad();
     const stilts::tasks::Batch batch = make_batch(f, rows, pad, length);
-    const auto logits = model.forward(batch.inputs).logits;  // [B, C]
+    const auto logits = model.logits(batch.inputs);  // [B, C], as stilts train computes them
     const auto loss = stilts::train::task_loss(logits, batch.labels, /*regression=*/false);
     last_loss = loss.item<double>();
     (loss / 1.0).backward();
@@ -463,7 +463,7 @@ int main(int argc, char** argv) {
         torch::NoGradGuard no_grad;
         model->eval();
         const auto b = make_batch(features, plan.timed.at(0), /*pad=*/false, a.max_length);
-        const auto loss = stilts::train::task_loss(model->forward(b.inputs).logits, b.labels, false);
+        const auto loss = stilts::train::task_loss(model->logits(b.inputs), b.labels, false);
         description["check"] = {{"batch", "dynamic.timed.0"}, {"eval_loss", loss.item<double>()}};
       }
       std::cout << description.dump() << std::endl;

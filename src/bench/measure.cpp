@@ -400,7 +400,10 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
       const auto t0 = std::chrono::steady_clock::now();
       {
         train::AutocastScope autocast(precision);
-        const auto out = models[k].model->forward(in);
+        // A classifier runs as inference does (logits(): the last layer at the position the head
+        // reads); an encoder without a head computes every position's output.
+        auto& model = *models[k].model;
+        const auto out = model.has_head() ? model.logits(in) : model.forward(in).last_hidden_state;
       }
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!timed) return;

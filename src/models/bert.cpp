@@ -1,5 +1,6 @@
 #include "models/bert.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -111,29 +112,33 @@ BertLayerImpl::BertLayerImpl(const io::BertConfig& c)
   output_LayerNorm = output->register_module("LayerNorm", make_layer_norm(c));
 }
 
-torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask) {
+torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask,
+                                     int64_t query_positions) {
   const auto B = hidden.size(0);
   const auto T = hidden.size(1);
   const auto H = hidden.size(2);
-  auto heads = [&](const torch::Tensor& x) {  // [B, T, H] -> [B, N, T, D]
-    return x.view({B, T, num_heads_, head_dim_}).transpose(1, 2);
+  const auto Q = query_positions > 0 ? std::min(query_positions, T) : T;
+  // The positions whose output is computed: all of them, or the first Q.
+  const auto queried = Q == T ? hidden : hidden.narrow(1, 0, Q);  // [B, Q, H]
+  auto heads = [&](const torch::Tensor& x, int64_t rows) {  // [B, rows, H] -> [B, N, rows, D]
+    return x.view({B, rows, num_heads_, head_dim_}).transpose(1, 2);
   };
-  const auto q = heads(linear(hidden, query));
-  const auto k = heads(linear(hidden, key));
-  const auto v = heads(linear(hidden, value));
+  const auto q = heads(linear(queried, query), Q);
+  const auto k = heads(linear(hidden, key), T);
+  const auto v = heads(linear(hidden, value), T);
   // Same order of operations as transformers: (q k^T) / sqrt(D) + mask.
-  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, N, T, T]
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_));  // [B, N, Q, T]
   scores = scores + additive_mask;
   auto probs = torch::softmax(scores, /*dim=*/-1);
   probs = torch::dropout(probs, attention_dropout_, is_training());
-  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H});  // [B, T, H]
+  auto context = torch::matmul(probs, v).transpose(1, 2).reshape({B, Q, H});  // [B, Q, H]
 
   auto attended = torch::dropout(linear(context, attention_output_dense), hidden_dropout_, is_training());
-  attended = layer_norm(attended + hidden, attention_output_LayerNorm);  // [B, T, H]
+  attended = layer_norm(attended + queried, attention_output_LayerNorm);  // [B, Q, H]
 
-  auto inner = activation(linear(attended, intermediate_dense), hidden_act_);  // [B, T, I]
+  auto inner = activation(linear(attended, intermediate_dense), hidden_act_);  // [B, Q, I]
   auto out = torch::dropout(linear(inner, output_dense), hidden_dropout_, is_training());
-  return layer_norm(out + attended, output_LayerNorm);  // [B, T, H]
+  return layer_norm(out + attended, output_LayerNorm);  // [B, Q, H]
 }
 
 // ---- BertModel ----
@@ -150,7 +155,7 @@ BertCoreImpl::BertCoreImpl(const io::BertConfig& c, PositionScheme scheme, bool 
   }
 }
 
-Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states) {
+Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states, bool first_position_only) {
   Outputs out;
   auto hidden = embeddings->forward(in.input_ids, in.token_type_ids);  // [B, T, H]
   // transformers' extended mask: 0 where attended, the dtype's lowest value where masked.
@@ -159,9 +164,12 @@ Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states) {
                                                 : static_cast<double>(std::numeric_limits<float>::lowest());
   const auto additive_mask =
       (1.0 - in.attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, T]
+  output_hidden_states = output_hidden_states && !first_position_only;
   if (output_hidden_states) out.hidden_states.push_back(hidden);
-  for (const auto& layer : *layers) {
-    hidden = layer->as<BertLayer>()->forward(hidden, additive_mask);
+  const size_t last = layers->size() - 1;
+  for (size_t i = 0; i < layers->size(); ++i) {
+    const int64_t query_positions = first_position_only && i == last ? 1 : 0;
+    hidden = layers[i]->as<BertLayer>()->forward(hidden, additive_mask, query_positions);
     if (output_hidden_states) out.hidden_states.push_back(hidden);
   }
   out.last_hidden_state = hidden;
@@ -210,12 +218,19 @@ BertForSequenceClassification::BertForSequenceClassification(io::BertConfig conf
 
 Outputs BertForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
   Outputs out = bert_->forward(inputs, output_hidden_states);
-  if (options_.with_head) {
-    const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
-    const auto pooled = torch::dropout(out.pooler_output, p, is_training());  // [B, H]
-    out.logits = torch::linear(pooled, classifier_->weight, classifier_->bias);  // [B, C]
-  }
+  if (options_.with_head) out.logits = head(out.pooler_output);
   return out;
+}
+
+torch::Tensor BertForSequenceClassification::logits(const Inputs& inputs) {
+  STILTS_CHECK(options_.with_head, "logits() on a model built without a head");
+  return head(bert_->forward(inputs, /*output_hidden_states=*/false, /*first_position_only=*/true).pooler_output);
+}
+
+torch::Tensor BertForSequenceClassification::head(const torch::Tensor& pooler_output) {
+  const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
+  const auto pooled = torch::dropout(pooler_output, p, is_training());  // [B, H]
+  return torch::linear(pooled, classifier_->weight, classifier_->bias);  // [B, C]
 }
 
 ParamGroup BertForSequenceClassification::param_group(const std::string& name) const {

@@ -32,8 +32,10 @@ TORCH_MODULE(BertEmbeddings);
 
 struct BertLayerImpl : torch::nn::Module {
   explicit BertLayerImpl(const io::BertConfig& config);
-  // [B, T, H], additive mask [B, 1, 1, T] -> [B, T, H]
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask);
+  // [B, T, H], additive mask [B, 1, 1, T] -> [B, T, H]. With `query_positions` = Q > 0, only the first
+  // Q positions are computed (queries, attention output, feed-forward; keys and values still come from
+  // every position): [B, Q, H], equal to the first Q rows of the full output up to rounding.
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& additive_mask, int64_t query_positions = 0);
 
   // Registered under attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
   // intermediate.dense, output.{dense,LayerNorm} (nested holder modules), as transformers names them.
@@ -52,7 +54,9 @@ TORCH_MODULE(BertLayer);
 // BertModel: embeddings, encoder.layer.*, optional pooler.dense.
 struct BertCoreImpl : torch::nn::Module {
   BertCoreImpl(const io::BertConfig& config, PositionScheme scheme, bool add_pooling_layer);
-  Outputs forward(const Inputs& inputs, bool output_hidden_states);
+  // With `first_position_only`, the last layer computes position 0 alone (what the pooler and the
+  // classification heads read): last_hidden_state is then [B, 1, H] and hidden_states are not kept.
+  Outputs forward(const Inputs& inputs, bool output_hidden_states, bool first_position_only = false);
 
   BertEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -81,6 +85,7 @@ class BertForSequenceClassification : public EncoderModel {
   BertForSequenceClassification(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
+  torch::Tensor logits(const Inputs& inputs) override;  // last layer at the first position only
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "bert"; }
   bool has_head() const override { return options_.with_head; }
@@ -97,6 +102,7 @@ class BertForSequenceClassification : public EncoderModel {
   void reset_head(int64_t num_labels) override;
 
  private:
+  torch::Tensor head(const torch::Tensor& pooler_output);  // dropout + classifier: [B, H] -> [B, C]
   io::BertConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;

@@ -42,6 +42,12 @@ struct BuildOptions {
 class EncoderModel : public torch::nn::Module {
  public:
   virtual Outputs forward(const Inputs& inputs, bool output_hidden_states = false) = 0;
+  // The head's logits [B, C] alone (what training, evaluation and the benchmark need), equal to
+  // forward(inputs).logits up to rounding. A family may skip work the head never reads: BERT and
+  // RoBERTa/XLM-R compute their last layer for the first position only, the one their head reads
+  // (about 1/14 of a 12-layer forward at 128 tokens); gradients are unchanged, since the other
+  // positions of the last layer never reach the loss. Requires has_head().
+  virtual torch::Tensor logits(const Inputs& inputs) { return forward(inputs).logits; }
 
   virtual std::string model_type() const = 0;
   // The attribute transformers gives the base model inside *ForSequenceClassification ("bert", "roberta").

@@ -36,15 +36,22 @@ void RobertaForSequenceClassification::build_head(int64_t num_labels) {
 
 Outputs RobertaForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
   Outputs out = roberta_->forward(inputs, output_hidden_states);
-  if (options_.with_head) {
-    const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
-    auto x = out.last_hidden_state.select(/*dim=*/1, /*index=*/0);  // [B, H] (<s>)
-    x = torch::dropout(x, p, is_training());
-    x = torch::tanh(torch::linear(x, classifier_dense_->weight, classifier_dense_->bias));
-    x = torch::dropout(x, p, is_training());
-    out.logits = torch::linear(x, classifier_out_proj_->weight, classifier_out_proj_->bias);  // [B, C]
-  }
+  if (options_.with_head) out.logits = head(out.last_hidden_state);
   return out;
+}
+
+torch::Tensor RobertaForSequenceClassification::logits(const Inputs& inputs) {
+  STILTS_CHECK(options_.with_head, "logits() on a model built without a head");
+  return head(roberta_->forward(inputs, /*output_hidden_states=*/false, /*first_position_only=*/true).last_hidden_state);
+}
+
+torch::Tensor RobertaForSequenceClassification::head(const torch::Tensor& last_hidden_state) {
+  const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
+  auto x = last_hidden_state.select(/*dim=*/1, /*index=*/0);  // [B, H] (<s>)
+  x = torch::dropout(x, p, is_training());
+  x = torch::tanh(torch::linear(x, classifier_dense_->weight, classifier_dense_->bias));
+  x = torch::dropout(x, p, is_training());
+  return torch::linear(x, classifier_out_proj_->weight, classifier_out_proj_->bias);  // [B, C]
 }
 
 ParamGroup RobertaForSequenceClassification::param_group(const std::string& name) const {

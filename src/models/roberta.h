@@ -13,6 +13,7 @@ class RobertaForSequenceClassification : public EncoderModel {
   RobertaForSequenceClassification(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
+  torch::Tensor logits(const Inputs& inputs) override;  // last layer at the first position only
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "roberta"; }
   bool has_head() const override { return options_.with_head; }
@@ -29,6 +30,8 @@ class RobertaForSequenceClassification : public EncoderModel {
   void reset_head(int64_t num_labels) override;
 
  private:
+  // dropout, dense, tanh, dropout, out_proj on the first position: [B, T, H] -> [B, C]
+  torch::Tensor head(const torch::Tensor& last_hidden_state);
   void build_head(int64_t num_labels);
 
   io::BertConfig config_;

@@ -53,7 +53,7 @@ Predictions predict(models::EncoderModel& model, const tasks::Features& features
     for (const auto& indices : tasks::bucketed_batches(features, batch_size, /*seed=*/0, /*epoch=*/0,
                                                        /*shuffle=*/false)) {
       const tasks::Batch batch = tasks::collate(features, indices, torch::kCPU);
-      const auto logits = model.forward(batch.inputs).logits.to(torch::kFloat).contiguous();  // [B, C]
+      const auto logits = model.logits(batch.inputs).to(torch::kFloat).contiguous();  // [B, C]
       if (features.regression) {
         const auto scores = logits.squeeze(-1);  // [B]
         const float* s = scores.data_ptr<float>();

@@ -415,7 +415,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
       torch::Tensor loss;
       {
         AutocastScope autocast(precision);
-        const auto logits = model.forward(batch.inputs).logits;  // [B, C]
+        const auto logits = model.logits(batch.inputs);  // [B, C]
         loss = task_loss(logits, batch.labels, regression);
       }
       const double value = loss.item<double>();

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <map>
+
 #include "io/safetensors.h"
 #include "models/inputs_json.h"
 #include "models/pretrained.h"
@@ -57,6 +59,43 @@ TEST_P(ModelParity, MatchesTransformers) {
     std::cout << GetParam() << ": pooler_output max abs diff " << d_pool << " (tolerance " << kTolerance << ")\n";
     EXPECT_LE(d_pool, kTolerance);
   }
+}
+
+// logits() (the last layer at the position the head reads, for BERT and RoBERTa/XLM-R) gives
+// transformers' logits within the same tolerance, and the same gradients as the full forward.
+TEST_P(ModelParity, LogitsAloneMatchTransformersAndTheFullForward) {
+  const auto dir = testing::test_data_dir() / "hf-golden" / GetParam();
+  auto model = models::load_pretrained(dir).model;
+  const auto inputs = models::read_inputs_json(dir / "inputs.json");
+  const auto expected = io::load_safetensors(dir / "expected.safetensors");
+  model->eval();  // no dropout: both paths compute the same function
+  {
+    torch::NoGradGuard no_grad;
+    const auto logits = model->logits(inputs);
+    const double d = max_diff(logits, expected.at("logits"));
+    std::cout << GetParam() << ": logits() max abs diff " << d << " (tolerance " << kTolerance << ")\n";
+    EXPECT_EQ(logits.sizes(), expected.at("logits").sizes());
+    EXPECT_LE(d, kTolerance);
+  }
+  auto gradients = [&](bool alone) {
+    model->zero_grad();
+    const auto logits = alone ? model->logits(inputs) : model->forward(inputs).logits;
+    logits.pow(2).sum().backward();
+    std::map<std::string, torch::Tensor> g;
+    for (const auto& p : model->named_parameters()) {
+      if (p.value().grad().defined()) g[p.key()] = p.value().grad().clone();
+    }
+    return g;
+  };
+  const auto full = gradients(false);
+  const auto alone = gradients(true);
+  ASSERT_EQ(full.size(), alone.size());
+  double worst = 0;
+  for (const auto& [name, g] : full) {
+    const double scale = std::max(1.0, g.abs().max().item<double>());
+    worst = std::max(worst, max_diff(g, alone.at(name)) / scale);
+  }
+  EXPECT_LE(worst, 1e-5) << "largest gradient difference, relative to the gradient's magnitude";
 }
 
 TEST_P(ModelParity, EachRowAloneMatchesThePaddedBatch) {
