@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # `stilts bench` beside the same forward in plain PyTorch (bench/pytorch_modes.py), on a BERT-base-shaped
 # BertForSequenceClassification with random weights: same model file, same inputs (shape and
-# distribution), same thread count, same warm-up and repetitions, per mode. Builds nothing (`make bench`
-# builds first).
+# distribution), same thread count, same warm-up and repetitions, per mode. stilts bench runs the
+# classifier as stilts' inference does (EncoderModel::logits: the last layer at the [CLS] position
+# only, the one the head reads); PyTorch runs transformers' forward, which computes every position.
+# Builds nothing (`make bench` builds first).
 #
 #   bash bench/stilts_vs_pytorch.sh [BUILD_DIR]        (default build)
 #
 # Environment knobs (defaults in brackets):
-#   ROUNDS [3]          interleaved rounds; each runs stilts then PyTorch per mode, each a fresh process
+#   ROUNDS [3]          interleaved rounds, each a fresh stilts and a fresh PyTorch process per setting;
+#                       odd rounds run stilts first, even rounds PyTorch first
 #   MODES [fp32,bf16]   any of fp32, bf16, int8
 #   BATCH [1,32]  SEQ [128]  WARMUP [2]  REPS [10]  (REPS32 [3]: repetitions at batch sizes >= 16)
 #   THREADS [0]         0: stilts bench's default for the mode, and the same number for PyTorch
@@ -65,26 +68,41 @@ threads_for() {  # the thread count stilts bench uses for a mode (its default wh
   "$stilts" bench "$model" --mode "$1" --batch-sizes 1 --seq-lens 8 --reps 1 --min-time 0 --warmup 0 --csv \
     2>/dev/null | tail -1 | cut -d, -f3
 }
-for mode in ${MODES//,/ }; do
-  threads=$(threads_for "$mode")
-  for ((round = 1; round <= ROUNDS; round++)); do
-    for batch in ${BATCH//,/ }; do
-      reps=$REPS
-      ((batch >= 16)) && reps=$REPS32
-      echo "-- $mode, round $round/$ROUNDS, batch $batch, $threads thread(s), $reps reps: stilts bench, then PyTorch"
-      "$stilts" bench "$model" --mode "$mode" --threads "$threads" --batch-sizes "$batch" --seq-lens "$SEQ" \
-        --warmup "$WARMUP" --reps "$reps" --max-reps "$reps" --min-time 0 --json 2>/dev/null |
-        "$PYTHON" -c '
+run_stilts() {  # mode threads batch reps round: one stilts bench process, one JSON line per record
+  "$stilts" bench "$model" --mode "$1" --threads "$2" --batch-sizes "$3" --seq-lens "$SEQ" \
+    --warmup "$WARMUP" --reps "$4" --max-reps "$4" --min-time 0 --json 2>/dev/null |
+    "$PYTHON" -c '
 import json, sys
 j = json.load(sys.stdin)
 for r in j["records"]:
     print(json.dumps({"round": int(sys.argv[1]), "impl": "stilts", "mode": r["mode"], "batch": r["batch_size"],
                       "seq": r["seq_len"], "threads": r["threads"], "p50_ms": r["latency_ms"]["p50"],
                       "mean_ms": r["latency_ms"]["mean"], "reps": r["latency_ms"]["reps"],
-                      "load": j["fingerprint"]["load_average"][0]}))' "$round" >>"$out"
-      "$PYTHON" "$root/bench/pytorch_modes.py" --model-dir "$model" --mode "$mode" --threads "$threads" \
-        --batch "$batch" --seq "$SEQ" --warmup "$WARMUP" --reps "$reps" |
-        sed "s/^{/{\"round\": $round, \"threads\": $threads, /" >>"$out"
+                      "load": j["fingerprint"]["load_average"][0]}))' "$5" >>"$out"
+}
+run_pytorch() {  # mode threads batch reps round: the same forward in plain PyTorch
+  "$PYTHON" "$root/bench/pytorch_modes.py" --model-dir "$model" --mode "$1" --threads "$2" \
+    --batch "$3" --seq "$SEQ" --warmup "$WARMUP" --reps "$4" |
+    sed "s/^{/{\"round\": $5, \"threads\": $2, /" >>"$out"
+}
+for mode in ${MODES//,/ }; do
+  threads=$(threads_for "$mode")
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for batch in ${BATCH//,/ }; do
+      reps=$REPS
+      ((batch >= 16)) && reps=$REPS32
+      # Odd rounds run stilts first, even rounds PyTorch first (ABBA), so a drift within a round
+      # favours neither.
+      order="stilts pytorch"
+      ((round % 2 == 0)) && order="pytorch stilts"
+      echo "-- $mode, round $round/$ROUNDS, batch $batch, $threads thread(s), $reps reps: ${order/ /, then }"
+      for impl in $order; do
+        if [[ $impl = stilts ]]; then
+          run_stilts "$mode" "$threads" "$batch" "$reps" "$round"
+        else
+          run_pytorch "$mode" "$threads" "$batch" "$reps" "$round"
+        fi
+      done
     done
   done
 done
