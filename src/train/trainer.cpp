@@ -24,6 +24,7 @@
 #include "train/optimizer.h"
 #include "train/progress.h"
 #include "train/read_options.h"
+#include "train/run_dir.h"
 #include "train/schedule.h"
 
 namespace stilts::train {
@@ -91,10 +92,6 @@ struct RunState {
   }
 };
 
-std::string absolute(const std::string& path) {
-  return path.empty() ? path : fs::absolute(path).lexically_normal().string();
-}
-
 tasks::TaskKind task_kind(const TrainConfig& c) { return tasks::parse_task_kind(c.task); }
 
 // The data must be what the task trains on; the message names the file.
@@ -131,73 +128,23 @@ std::string format_metric(double v) {
   return s.str();
 }
 
-// The keys of two resolved configs that differ, for --resume.
-std::vector<std::string> changed_keys(const nlohmann::json& before, const nlohmann::json& now) {
-  static const std::vector<std::string> kFree = {"log_every", "cache_dir"};  // don't change results
-  std::vector<std::string> changed;
-  for (const auto& [key, value] : now.items()) {
-    if (std::find(kFree.begin(), kFree.end(), key) != kFree.end()) continue;
-    if (!before.contains(key) || before.at(key) != value) {
-      changed.push_back(key + " (was " + (before.contains(key) ? before.at(key).dump() : "unset") + ", now " +
-                        value.dump() + ")");
-    }
-  }
-  return changed;
-}
-
 }  // namespace
 
 TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& options) {
   std::ostream& log = *options.log;
   TrainConfig config = config_in;
   config.validate();
-  config.model = absolute(config.model);
-  config.train = absolute(config.train);
-  for (auto& d : config.dev) d = absolute(d);
-  config.out = absolute(config.out);
-  config.cache_dir = absolute(config.resolved_cache_dir().string());
+  config = with_absolute_paths(std::move(config));
 
+  // ---- the output directory: a fresh one, the run to resume, or a finished one ----
+  const RunDirectory run =
+      open_run_directory(config, options.resume, "another stilts train is running in this directory");
+  if (run.finished) return finished_outcome(run);
   TrainOutcome outcome;
-  const fs::path out = config.out;
-  outcome.out = out;
-  const fs::path checkpoints = out / "checkpoints";
-  const fs::path metrics_path = out / "metrics.json";
-
-  // ---- the output directory: a fresh one, or the run to resume ----
-  std::error_code ec;
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) input_error(out.string(), ": exists and is not a directory");
-  if (fs::exists(metrics_path)) {
-    const nlohmann::json metrics = read_json_file(metrics_path);
-    if (metrics.value("finished", false)) {
-      if (!options.resume) {
-        input_error(out.string(), ": holds a finished run; pass --resume to accept it as done, or choose another --out");
-      }
-      outcome.already_finished = true;
-      outcome.metrics = metrics;
-      outcome.steps = metrics.value("steps", int64_t{0});
-      return outcome;
-    }
-  }
-  if (!options.resume && fs::exists(out) && !fs::is_empty(out)) {
-    input_error(out.string(), ": holds an unfinished run (or other files); pass --resume to continue it, or "
-                              "choose another --out");
-  }
-  fs::create_directories(out);
-  const DirectoryLock lock(out, "another stilts train is running in this directory");
-  remove_temp_checkpoints(checkpoints);
-
-  const nlohmann::json resolved = config.to_json();
-  const fs::path resolved_path = out / "config.resolved.json";
-  if (options.resume && fs::exists(resolved_path)) {
-    const auto changed = changed_keys(read_json_file(resolved_path), resolved);
-    if (!changed.empty()) {
-      std::string list;
-      for (const auto& c : changed) list += "\n  " + c;
-      input_error(out.string(), ": --resume with a different configuration than the run's ", resolved_path.filename().string(),
-                  ":", list);
-    }
-  }
-  write_file_atomic(resolved_path, resolved.dump(2) + "\n");
+  outcome.out = run.out;
+  const fs::path& out = run.out;
+  const fs::path& checkpoints = run.checkpoints;
+  const fs::path& metrics_path = run.metrics;
 
   const Precision precision = parse_precision(config.precision);
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
