@@ -49,7 +49,9 @@ RunDirectory open_run_directory(const TrainConfig& config, bool resume, const st
   const fs::path& out = run.out;
 
   std::error_code ec;
-  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) input_error(out.string(), ": exists and is not a directory");
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
+    input_error(out.string(), ": exists and is not a directory");
+  }
   if (fs::exists(run.metrics)) {
     nlohmann::json metrics = read_json_file(run.metrics);
     if (metrics.value("finished", false)) {

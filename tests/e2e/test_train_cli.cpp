@@ -252,6 +252,26 @@ TEST(TrainCli, BadDataNamesFileAndRow) {
   }
 }
 
+// Layering: the defaults, then the --config file, then the options given (the last of a repeated one),
+// then each --set.
+TEST(TrainCli, DefaultsThenFileThenOptionsThenSets) {
+  const Fixture f = make_fixture();
+  write_file_atomic(f.root / "layers.toml",
+                    "model = \"model\"\ntrain = \"train.tsv\"\ndev = [\"dev.tsv\"]\nout = \"layers\"\n"
+                    "task = \"pair-classification\"\nmax_steps = 30\nbatch_size = 16\nlr = 1e-3\nmax_length = 32\n"
+                    "language_column = \"lang\"\ncache_dir = \"cache\"\n");
+  const auto r = run_stilts({"train", "--config", (f.root / "layers.toml").string(), "--max-steps", "4", "--max-steps",
+                             "3", "--batch-size", "4", "--set", "batch_size=8", "--lr-schedule", "constant"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto resolved = read_json_file(f.root / "layers" / "config.resolved.json");
+  EXPECT_EQ(resolved.at("max_steps"), 3);        // the option over the file, the last repetition
+  EXPECT_EQ(resolved.at("batch_size"), 8);       // --set over the option and the file
+  EXPECT_EQ(resolved.at("lr"), 1e-3);            // the file over the default
+  EXPECT_EQ(resolved.at("lr_schedule"), "constant");
+  EXPECT_EQ(resolved.at("epochs"), 3);           // the default
+  EXPECT_EQ(read_json_file(f.root / "layers" / "metrics.json").at("steps"), 3);
+}
+
 TEST(TrainCli, TomlConfigBf16ThenEvalPerLanguage) {
   const Fixture f = make_fixture();
   const fs::path out = f.root / "run";
