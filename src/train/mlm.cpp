@@ -419,16 +419,9 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   // ---- the loop ----
   const bool tty = options.tty < 0 ? Progress::stderr_is_tty() : options.tty == 1;
   Progress progress(log, tty, total_steps, state.step, config.log_every);
-  auto describe = [](double v) { return std::string(std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"); };
-  auto diverged = [&](const std::string& what, int64_t step_number, int64_t batch, double lr) {
+  auto diverged = [&](const std::string& what, double value, int64_t step_number, int64_t batch, double lr) {
     progress.finish();
-    const auto last = latest_checkpoint(checkpoints, "last");
-    throw TrainingDiverged(detail::concat(
-        "training diverged: ", what, " at step ", step_number, " (epoch ", state.epoch, ", batch ", batch, ", lr ",
-        lr, "); stopped without saving. ",
-        last ? "The last good checkpoint is " + last->dir.string() + " (step " + std::to_string(last->step) + ")."
-             : std::string("No checkpoint had been written yet."),
-        " Try a lower --lr or more warm-up", precision == Precision::kBf16 ? ", or fp32." : "."));
+    throw diverged_error(what, value, step_number, state.epoch, batch, lr, checkpoints, precision == Precision::kBf16);
   };
 
   std::vector<std::vector<size_t>> order;
@@ -457,7 +450,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
         loss = model.masked_lm_loss(batch.inputs, batch.labels);
       }
       const double value = loss.item<double>();
-      if (!std::isfinite(value)) diverged("the loss is " + describe(value), step_number, b, lr);
+      if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);
       (loss / static_cast<double>(micro)).backward();
       step_loss += value;
       step_examples += static_cast<int64_t>(rows.size());
@@ -468,7 +461,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
       std::vector<torch::Tensor> params;
       for (const auto& p : model.parameters()) params.push_back(p);
       const double norm = torch::nn::utils::clip_grad_norm_(params, config.max_grad_norm);
-      if (!std::isfinite(norm)) diverged("the gradient norm is " + describe(norm), step_number, state.batch, lr);
+      if (!std::isfinite(norm)) diverged("the gradient norm", norm, step_number, state.batch, lr);
     }
     set_learning_rate(*optimizer, lr);
     optimizer->step();

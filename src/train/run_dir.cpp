@@ -1,6 +1,7 @@
 #include "train/run_dir.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "common/error.h"
@@ -83,6 +84,18 @@ RunDirectory open_run_directory(const TrainConfig& config, bool resume, const st
   }
   write_file_atomic(resolved_path, resolved.dump(2) + "\n");
   return run;
+}
+
+TrainingDiverged diverged_error(const std::string& what, double value, int64_t step, int64_t epoch, int64_t batch,
+                                double lr, const fs::path& checkpoints, bool bf16) {
+  const std::string shown = std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf";
+  const auto last = latest_checkpoint(checkpoints, "last");
+  return TrainingDiverged(detail::concat(
+      "training diverged: ", what, " is ", shown, " at step ", step, " (epoch ", epoch, ", batch ", batch, ", lr ",
+      lr, "); stopped without saving. ",
+      last ? "The last good checkpoint is " + last->dir.string() + " (step " + std::to_string(last->step) + ")."
+           : std::string("No checkpoint had been written yet."),
+      " Try a lower --lr or more warm-up", bf16 ? ", or fp32." : "."));
 }
 
 TrainOutcome finished_outcome(const RunDirectory& run) {

@@ -40,4 +40,10 @@ RunDirectory open_run_directory(const TrainConfig& config, bool resume, const st
 // run's steps and metrics.
 TrainOutcome finished_outcome(const RunDirectory& run);
 
+// The error that stops a diverged run, saying what became non-finite (`what` is e.g. "the loss",
+// `value` its NaN or infinite value), where (step, epoch, batch, learning rate), which checkpoint in
+// `checkpoints` is the last good one, and what to try.
+TrainingDiverged diverged_error(const std::string& what, double value, int64_t step, int64_t epoch, int64_t batch,
+                                double lr, const std::filesystem::path& checkpoints, bool bf16);
+
 }  // namespace stilts::train

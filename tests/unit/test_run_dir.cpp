@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "common/error.h"
@@ -90,6 +91,18 @@ TEST(RunDirectory, FinishedRunAndNotADirectory) {
   const fs::path file = dir / "a-file";
   std::ofstream(file) << "x";
   EXPECT_THAT(error_of(config_in(file), /*resume=*/true), HasSubstr("exists and is not a directory"));
+}
+
+TEST(RunDirectory, DivergedErrorSaysWhatWhereAndWhatToTry) {
+  const fs::path none = stilts::testing::make_temp_dir() / "checkpoints";
+  const std::string nan =
+      stilts::train::diverged_error("the loss", std::nan(""), 5, 1, 3, 0.001, none, /*bf16=*/true).what();
+  EXPECT_THAT(nan, HasSubstr("training diverged: the loss is NaN at step 5 (epoch 1, batch 3, lr 0.001)"));
+  EXPECT_THAT(nan, HasSubstr("No checkpoint had been written yet."));
+  EXPECT_THAT(nan, HasSubstr("Try a lower --lr or more warm-up, or fp32."));
+  const std::string inf = stilts::train::diverged_error("the gradient norm", -INFINITY, 2, 0, 0, 1.0, none, false).what();
+  EXPECT_THAT(inf, HasSubstr("the gradient norm is -inf at step 2"));
+  EXPECT_THAT(inf, ::testing::EndsWith("more warm-up."));
 }
 
 }  // namespace
