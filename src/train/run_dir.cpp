@@ -57,7 +57,8 @@ RunDirectory open_run_directory(const TrainConfig& config, bool resume, const st
     nlohmann::json metrics = read_json_file(run.metrics);
     if (metrics.value("finished", false)) {
       if (!resume) {
-        input_error(out.string(), ": holds a finished run; pass --resume to accept it as done, or choose another --out");
+        input_error(out.string(),
+                    ": holds a finished run; pass --resume to accept it as done, or choose another --out");
       }
       run.finished = std::move(metrics);
       return run;

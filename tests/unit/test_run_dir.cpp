@@ -100,7 +100,8 @@ TEST(RunDirectory, DivergedErrorSaysWhatWhereAndWhatToTry) {
   EXPECT_THAT(nan, HasSubstr("training diverged: the loss is NaN at step 5 (epoch 1, batch 3, lr 0.001)"));
   EXPECT_THAT(nan, HasSubstr("No checkpoint had been written yet."));
   EXPECT_THAT(nan, HasSubstr("Try a lower --lr or more warm-up, or fp32."));
-  const std::string inf = stilts::train::diverged_error("the gradient norm", -INFINITY, 2, 0, 0, 1.0, none, false).what();
+  const std::string inf =
+      stilts::train::diverged_error("the gradient norm", -INFINITY, 2, 0, 0, 1.0, none, /*bf16=*/false).what();
   EXPECT_THAT(inf, HasSubstr("the gradient norm is -inf at step 2"));
   EXPECT_THAT(inf, ::testing::EndsWith("more warm-up."));
 }
