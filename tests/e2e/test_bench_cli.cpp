@@ -15,6 +15,7 @@
 #include "models/registry.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/tiny_models.h"
 
 namespace stilts {
 namespace {
@@ -26,25 +27,6 @@ using testing::run_stilts;
 fs::path golden(const std::string& name) { return testing::test_data_dir() / "hf-golden" / name; }
 
 const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits"};
-
-// A tiny BertModel with a WordPiece vocab.txt (the hf-golden dirs have no tokenizer).
-fs::path make_tiny_bert(const fs::path& dir) {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  vocab.insert(vocab.end(), kWords.begin(), kWords.end());
-  const nlohmann::json config = {
-      {"model_type", "bert"},   {"vocab_size", vocab.size()}, {"hidden_size", 16},
-      {"num_hidden_layers", 1}, {"num_attention_heads", 2},   {"intermediate_size", 32},
-      {"max_position_embeddings", 64}, {"type_vocab_size", 2}, {"pad_token_id", 0}};
-  torch::manual_seed(0);
-  models::BuildOptions build;
-  build.with_head = true;
-  auto model = models::create_model(config, "tiny", build);
-  models::save_pretrained(*model, dir);
-  std::string text;
-  for (const auto& v : vocab) text += v + "\n";
-  write_file_atomic(dir / "vocab.txt", text);
-  return dir;
-}
 
 // Pairs in two languages: "de" rows are longer than "en" rows.
 fs::path make_tsv(const fs::path& path) {
@@ -123,7 +105,7 @@ TEST(BenchCli, TwoModelsAreCompared) {
 
 TEST(BenchCli, DataSettingsPerLanguage) {
   const auto dir = testing::make_temp_dir();
-  const auto model = make_tiny_bert(dir / "model");
+  const auto model = testing::make_tiny_bert(dir / "model", {kWords, 16, 1, 2, 32, /*with_head=*/true});
   const auto data = make_tsv(dir / "dev.tsv");
   const auto r = run_stilts(with_quick({"bench", model.string(), "--data", data.string(), "--format", "tsv",
                                         "--text-b-column", "sentence2", "--language-column", "lang",

@@ -18,6 +18,7 @@
 #include "io/safetensors.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/tiny_models.h"
 #include "train/checkpoint.h"
 
 namespace stilts {
@@ -76,35 +77,6 @@ std::vector<std::string> pretrain_args(const Fixture& f, const fs::path& out, st
   return args;
 }
 
-int64_t latest_last_step(const fs::path& out) {
-  try {
-    const auto last = train::latest_checkpoint(out / "checkpoints", "last");
-    return last ? last->step : -1;
-  } catch (const fs::filesystem_error&) {
-    return -1;
-  }
-}
-
-int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return -1;
-    const int64_t seen = latest_last_step(out);
-    if (seen >= step) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-      return seen;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  ADD_FAILURE() << "no checkpoint at step " << step << " within 120 s";
-  return -1;
-}
-
 nlohmann::json without_times(nlohmann::json metrics) {
   metrics["cost"].erase("wall_s");
   metrics["cost"].erase("cpu_s");
@@ -121,11 +93,11 @@ TEST(PretrainCli, KilledTwiceAndResumedIsBitIdentical) {
   ASSERT_EQ(metrics_a.at("steps"), 80);
 
   const fs::path log = f.root / "killed.log";
-  const int64_t first = kill_after_checkpoint(testing::spawn_stilts(pretrain_args(f, b), log), b, 9);
+  const int64_t first = testing::kill_after_checkpoint(testing::spawn_stilts(pretrain_args(f, b), log), b, 9);
   ASSERT_GE(first, 9) << read_file(log);
   ASSERT_FALSE(fs::exists(b / "model.safetensors"));
   const int64_t second =
-      kill_after_checkpoint(testing::spawn_stilts(pretrain_args(f, b, {"--resume"}), log), b, first + 30);
+      testing::kill_after_checkpoint(testing::spawn_stilts(pretrain_args(f, b, {"--resume"}), log), b, first + 30);
   ASSERT_GT(second, first) << read_file(log);
   std::cout << "killed after checkpoints at steps " << first << " and " << second << " of 80\n";
   const auto rb = run_stilts(pretrain_args(f, b, {"--resume"}));
@@ -160,7 +132,7 @@ TEST(PretrainCli, KilledTwiceAndResumedIsBitIdentical) {
   EXPECT_EQ(done.exit_code, 0) << done.err;
   EXPECT_THAT(done.err, HasSubstr("nothing to do"));
   const fs::path c = f.root / "changed";
-  ASSERT_GE(kill_after_checkpoint(testing::spawn_stilts(pretrain_args(f, c), log), c, 3), 3);
+  ASSERT_GE(testing::kill_after_checkpoint(testing::spawn_stilts(pretrain_args(f, c), log), c, 3), 3);
   const auto changed = run_stilts(pretrain_args(f, c, {"--resume", "--mlm-probability", "0.2"}));
   EXPECT_EQ(changed.exit_code, 1);
   EXPECT_THAT(changed.err, HasSubstr("mlm_probability (was 0.15, now 0.2)"));

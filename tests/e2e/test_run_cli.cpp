@@ -28,6 +28,7 @@
 #include "pipeline/results_store.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/tiny_models.h"
 #include "train/checkpoint.h"
 
 
@@ -41,25 +42,6 @@ using testing::run_stilts;
 const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
                                          "big", "small", "old", "new", "yes", "no", "and", "the"};
 const std::vector<std::string> kLanguages = {"en", "de", "fr"};
-
-// A randomly initialised tiny BertModel (hidden 32, 2 layers) with a WordPiece vocab.txt.
-fs::path make_tiny_bert(const fs::path& dir) {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  vocab.insert(vocab.end(), kWords.begin(), kWords.end());
-  const nlohmann::json config = {
-      {"model_type", "bert"},    {"vocab_size", vocab.size()},    {"hidden_size", 32},
-      {"num_hidden_layers", 2},  {"num_attention_heads", 2},      {"intermediate_size", 64},
-      {"max_position_embeddings", 64}, {"type_vocab_size", 2},    {"pad_token_id", 0}};
-  torch::manual_seed(0);
-  models::BuildOptions build;
-  build.with_head = false;
-  auto model = models::create_model(config, "tiny", build);
-  models::save_pretrained(*model, dir);
-  std::string text;
-  for (const auto& v : vocab) text += v + "\n";
-  write_file_atomic(dir / "vocab.txt", text);
-  return dir;
-}
 
 std::string words(std::mt19937& rng, int n) {
   std::string out;
@@ -151,7 +133,7 @@ struct Study {
 Study make_study() {
   Study s;
   s.root = testing::make_temp_dir();
-  make_tiny_bert(s.root / "model");
+  testing::make_tiny_bert(s.root / "model", {kWords});
   unsigned seed = 10;
   for (const auto& language : kLanguages) {
     const fs::path dir = s.root / "data" / "paws-x" / language;
@@ -499,7 +481,7 @@ TEST(RunCli, SharedFixturesStudyInSevenLanguages) {
   STILTS_REQUIRE_SHARED("data/paws-wiki");
   STILTS_REQUIRE_SHARED("data/sst2");
   const fs::path root = testing::make_temp_dir();
-  make_tiny_bert(root / "model");
+  testing::make_tiny_bert(root / "model", {kWords});
   const fs::path data = testing::fixtures_dir() / "data";
   const std::string config = std::string(R"([experiment]
 name = "pawsx-fixtures"

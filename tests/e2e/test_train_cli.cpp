@@ -23,6 +23,7 @@
 #include "models/registry.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/tiny_models.h"
 #include "train/checkpoint.h"
 
 
@@ -35,25 +36,6 @@ using testing::run_stilts;
 
 const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
                                          "big", "small", "old", "new", "yes", "no", "and", "the"};
-
-// A randomly initialised tiny BertModel (hidden 32, 2 layers) with a WordPiece vocab.txt.
-fs::path make_tiny_bert(const fs::path& dir) {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  vocab.insert(vocab.end(), kWords.begin(), kWords.end());
-  const nlohmann::json config = {
-      {"model_type", "bert"},    {"vocab_size", vocab.size()},    {"hidden_size", 32},
-      {"num_hidden_layers", 2},  {"num_attention_heads", 2},      {"intermediate_size", 64},
-      {"max_position_embeddings", 64}, {"type_vocab_size", 2},    {"pad_token_id", 0}};
-  torch::manual_seed(0);
-  models::BuildOptions build;
-  build.with_head = false;
-  auto model = models::create_model(config, "tiny", build);
-  models::save_pretrained(*model, dir);
-  std::string text;
-  for (const auto& v : vocab) text += v + "\n";
-  write_file_atomic(dir / "vocab.txt", text);
-  return dir;
-}
 
 // Pairs labelled 1 when the second sentence holds "yes", 0 when it holds "no"; a language column.
 std::string pair_tsv(int rows, unsigned seed) {
@@ -79,7 +61,7 @@ struct Fixture {
 Fixture make_fixture() {
   Fixture f;
   f.root = testing::make_temp_dir();
-  f.model = make_tiny_bert(f.root / "model");
+  f.model = testing::make_tiny_bert(f.root / "model", {kWords});
   f.train = f.root / "train.tsv";
   f.dev = f.root / "dev.tsv";
   write_file_atomic(f.train, pair_tsv(320, 1));
@@ -99,37 +81,6 @@ std::vector<std::string> train_args(const Fixture& f, const fs::path& out, std::
 }
 
 
-int64_t latest_last_step(const fs::path& out) {
-  try {
-    const auto last = train::latest_checkpoint(out / "checkpoints", "last");
-    return last ? last->step : -1;
-  } catch (const fs::filesystem_error&) {
-    return -1;  // a checkpoint renamed or removed while listing
-  }
-}
-
-// Waits until the run in `out` has a last checkpoint at `step` or later, then SIGKILLs it. Returns the
-// step it was killed after, or -1 when the process ended on its own first.
-int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return -1;
-    const int64_t seen = latest_last_step(out);
-    if (seen >= step) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-      return seen;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
-  ADD_FAILURE() << "no checkpoint at step " << step << " within 120 s";
-  return -1;
-}
-
 TEST(TrainCli, KilledTwiceAndResumedIsBitIdentical) {
   const Fixture f = make_fixture();
   const fs::path a = f.root / "uninterrupted", b = f.root / "killed";
@@ -139,10 +90,11 @@ TEST(TrainCli, KilledTwiceAndResumedIsBitIdentical) {
   ASSERT_EQ(metrics_a.at("steps"), 80);
 
   const fs::path log = f.root / "killed.log";
-  const int64_t first = kill_after_checkpoint(testing::spawn_stilts(train_args(f, b), log), b, 9);
+  const int64_t first = testing::kill_after_checkpoint(testing::spawn_stilts(train_args(f, b), log), b, 9);
   ASSERT_GE(first, 9) << read_file(log);
   ASSERT_FALSE(fs::exists(b / "model.safetensors"));
-  const int64_t second = kill_after_checkpoint(testing::spawn_stilts(train_args(f, b, {"--resume"}), log), b, first + 30);
+  const int64_t second =
+      testing::kill_after_checkpoint(testing::spawn_stilts(train_args(f, b, {"--resume"}), log), b, first + 30);
   ASSERT_GT(second, first) << read_file(log);
   std::cout << "killed after checkpoints at steps " << first << " and " << second << " of 80\n";
   const auto rb = run_stilts(train_args(f, b, {"--resume"}));
@@ -194,7 +146,7 @@ TEST(TrainCli, KilledTwiceAndResumedIsBitIdentical) {
   EXPECT_THAT(done.err, HasSubstr("nothing to do"));
   // Resuming with other hyper-parameters is refused.
   const fs::path c = f.root / "changed";
-  ASSERT_EQ(kill_after_checkpoint(testing::spawn_stilts(train_args(f, c), log), c, 3) >= 3, true);
+  ASSERT_EQ(testing::kill_after_checkpoint(testing::spawn_stilts(train_args(f, c), log), c, 3) >= 3, true);
   const auto changed = run_stilts(train_args(f, c, {"--resume", "--lr", "2e-3"}));
   EXPECT_EQ(changed.exit_code, 1);
   EXPECT_THAT(changed.err, HasSubstr("lr (was 0.001, now 0.002)"));

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "test_paths.h"
@@ -24,14 +26,18 @@ inline std::filesystem::path repo_dir() { return STILTS_SOURCE_DIR; }
 inline std::filesystem::path test_data_dir() { return repo_dir() / "tests" / "data"; }
 inline std::filesystem::path cli_path() { return STILTS_CLI_PATH; }
 
-// A fresh empty directory under the system temp folder, named after the running test.
+// A fresh empty directory under the system temp folder, named after the running test, inside a folder
+// of this checkout's own (two checkouts' test suites running at once, e.g. a clean-clone CI check
+// beside a developer's, never share one; the same test reuses its directory from run to run).
 inline std::filesystem::path make_temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = std::string("stilts-") + info->test_suite_name() + "-" + info->name();
   for (char& c : name) {
     if (c == '/') c = '_';
   }
-  auto dir = std::filesystem::temp_directory_path() / name;
+  char checkout[17];
+  std::snprintf(checkout, sizeof checkout, "%016zx", std::hash<std::string>{}(repo_dir().string()));
+  auto dir = std::filesystem::temp_directory_path() / (std::string("stilts-tests-") + checkout) / name;
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

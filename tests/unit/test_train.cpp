@@ -16,6 +16,7 @@
 #include "models/pretrained.h"
 #include "models/registry.h"
 #include "support/fixtures.h"
+#include "support/torch/tiny_models.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
 #include "train/head.h"
@@ -39,21 +40,6 @@ nlohmann::json tiny_bert_config(int64_t vocab_size) {
           {"hidden_size", 32},          {"num_hidden_layers", 2},         {"num_attention_heads", 2},
           {"intermediate_size", 64},    {"max_position_embeddings", 64},  {"type_vocab_size", 2},
           {"pad_token_id", 0},          {"hidden_dropout_prob", 0.1},     {"attention_probs_dropout_prob", 0.1}};
-}
-
-// A randomly initialised BertModel (no head) with a WordPiece vocab.txt, as a Hugging Face directory.
-fs::path make_tiny_bert(const fs::path& dir) {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  vocab.insert(vocab.end(), kWords.begin(), kWords.end());
-  torch::manual_seed(0);
-  models::BuildOptions build;
-  build.with_head = false;
-  auto model = models::create_model(tiny_bert_config(static_cast<int64_t>(vocab.size())), "tiny", build);
-  models::save_pretrained(*model, dir);
-  std::string text;
-  for (const auto& v : vocab) text += v + "\n";
-  write_file_atomic(dir / "vocab.txt", text);
-  return dir;
 }
 
 std::string words(std::mt19937& rng, int n, size_t pool = 12) {
@@ -308,7 +294,7 @@ TEST(Head, ReuseNeedsTheSameLabelSpace) {
 }
 
 TEST(Head, LoadForTaskOnABaseModelAttachesANewHead) {
-  const auto dir = make_tiny_bert(testing::make_temp_dir() / "model");
+  const auto dir = testing::make_tiny_bert(testing::make_temp_dir() / "model", {kWords});
   LabelSpace binary{false, {"0", "1"}};
   const TaskModel m = load_for_task(dir, HeadTransfer::kAuto, binary);
   EXPECT_EQ(m.applied, HeadTransfer::kReinit);
@@ -329,7 +315,7 @@ TEST(Head, LoadForTaskOnABaseModelAttachesANewHead) {
 // A pair task: label 1 when the second sentence contains "yes", 0 when it contains "no" instead.
 TEST(Trainer, FitsASmallPairTask) {
   const auto root = testing::make_temp_dir();
-  make_tiny_bert(root / "model");
+  testing::make_tiny_bert(root / "model", {kWords});
   std::mt19937 rng(3);
   std::string tsv = "sentence1\tsentence2\tlabel\n";
   for (int i = 0; i < 160; ++i) {
@@ -369,7 +355,7 @@ TEST(Trainer, FitsASmallPairTask) {
 
 TEST(Trainer, EarlyStoppingAfterPatienceEvaluations) {
   const auto root = testing::make_temp_dir();
-  make_tiny_bert(root / "model");
+  testing::make_tiny_bert(root / "model", {kWords});
   std::mt19937 rng(4);
   std::string tsv = "sentence1\tsentence2\tlabel\n";
   for (int i = 0; i < 64; ++i) tsv += words(rng, 3) + "\t" + words(rng, 3) + "\t" + std::to_string(i % 2) + "\n";
@@ -391,7 +377,7 @@ TEST(Trainer, EarlyStoppingAfterPatienceEvaluations) {
 // Similarity: the second sentence repeats the first with k of its 4 words replaced; score 5 * (4 - k) / 4.
 TEST(Trainer, RegressionHeadFitsASimilarityTask) {
   const auto root = testing::make_temp_dir();
-  make_tiny_bert(root / "model");
+  testing::make_tiny_bert(root / "model", {kWords});
   std::mt19937 rng(5);
   std::string tsv = "sentence1\tsentence2\tlabel\n";
   for (int i = 0; i < 160; ++i) {

@@ -1,0 +1,73 @@
+#include "support/torch/tiny_models.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/files.h"
+#include "models/pretrained.h"
+#include "models/registry.h"
+#include "train/checkpoint.h"
+
+namespace stilts::testing {
+
+namespace fs = std::filesystem;
+
+fs::path make_tiny_bert(const fs::path& dir, const TinyBert& spec) {
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  vocab.insert(vocab.end(), spec.words.begin(), spec.words.end());
+  const nlohmann::json config = {{"model_type", "bert"},
+                                 {"vocab_size", vocab.size()},
+                                 {"hidden_size", spec.hidden_size},
+                                 {"num_hidden_layers", spec.num_hidden_layers},
+                                 {"num_attention_heads", spec.num_attention_heads},
+                                 {"intermediate_size", spec.intermediate_size},
+                                 {"max_position_embeddings", 64},
+                                 {"type_vocab_size", 2},
+                                 {"pad_token_id", 0}};
+  torch::manual_seed(0);
+  models::BuildOptions build;
+  build.with_head = spec.with_head;
+  auto model = models::create_model(config, "tiny", build);
+  models::save_pretrained(*model, dir);
+  std::string text;
+  for (const auto& v : vocab) text += v + "\n";
+  write_file_atomic(dir / "vocab.txt", text);
+  return dir;
+}
+
+int64_t latest_last_step(const fs::path& out) {
+  try {
+    const auto last = train::latest_checkpoint(out / "checkpoints", "last");
+    return last ? last->step : -1;
+  } catch (const fs::filesystem_error&) {
+    return -1;  // a checkpoint renamed or removed while listing
+  }
+}
+
+int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return -1;
+    const int64_t seen = latest_last_step(out);
+    if (seen >= step) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+      return seen;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ADD_FAILURE() << "no checkpoint at step " << step << " within 120 s";
+  return -1;
+}
+
+}  // namespace stilts::testing
