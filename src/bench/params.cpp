@@ -78,6 +78,12 @@ double forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_he
                          + 2 * T * T * H  // scores q k^T [T, T] per head, and probs v
                          + 2 * T * H * I;  // feed-forward
     macs = static_cast<double>(b.num_hidden_layers) * layer;
+    if (with_head && b.num_hidden_layers > 0) {
+      // EncoderModel::logits computes the last layer at the [CLS] position only: keys and values of every
+      // position, the query, scores, output projection and feed-forward of one.
+      const double last = 2 * T * H * H + 2 * H * H + 2 * T * H + 2 * H * I;
+      macs += last - layer;
+    }
     if (with_head) macs += H * H + H * C;  // BERT: pooler + classifier; RoBERTa: dense + out_proj ([CLS] only)
   } else {
     const auto x = io::XLNetConfig::from_json(config, source);

@@ -33,7 +33,10 @@ models::ParameterCounts analytic_parameters(const nlohmann::json& config, const 
 // values, the feed-forward layers, the pooler and the head. XLNet adds the relative-position projection
 // (2T positions, counted per example although implementations may share it across a batch) and the
 // position and segment score products. Not counted: embedding lookups, softmax, LayerNorm, activations,
-// biases and residual additions (a few percent at most). BERT-base at 128 tokens: 22.35 GFLOP.
+// biases and residual additions (a few percent at most). BERT-base at 128 tokens: 22.35 GFLOP without
+// the head. With the head, BERT and RoBERTa count their last layer as EncoderModel::logits computes it,
+// at the [CLS] position only (keys and values from every position): BERT-base at 128, 20.80 GFLOP.
+// XLNet's is counted whole, as its logits() computes it.
 double forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_head = true,
                      const std::string& source = "config.json");
 

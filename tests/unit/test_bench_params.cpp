@@ -111,7 +111,12 @@ TEST(BenchFlops, BertBaseAt128) {
   const double encoder = 2 * 12 * (4 * T * H * H + 2 * T * T * H + 2 * T * H * I);
   EXPECT_DOUBLE_EQ(forward_flops(bert_base_uncased(), 128, /*with_head=*/false), encoder);
   EXPECT_NEAR(encoder / 1e9, 22.35, 0.01);
-  EXPECT_DOUBLE_EQ(forward_flops(bert_base_uncased(), 128, /*with_head=*/true), encoder + 2 * (H * H + H * 2));
+  // With the head, the last layer as logits() computes it: K and V of every position, the rest at [CLS].
+  const double last_full = 4 * T * H * H + 2 * T * T * H + 2 * T * H * I;
+  const double last_cls = 2 * T * H * H + 2 * H * H + 2 * T * H + 2 * H * I;
+  const double with_head = encoder - 2 * (last_full - last_cls) + 2 * (H * H + H * 2);
+  EXPECT_DOUBLE_EQ(forward_flops(bert_base_uncased(), 128, /*with_head=*/true), with_head);
+  EXPECT_NEAR(with_head / 1e9, 20.80, 0.01);
   EXPECT_DOUBLE_EQ(stilts::bench::training_flops(encoder), 3 * encoder);
   EXPECT_THROW(forward_flops(bert_base_uncased(), 0), stilts::InputError);
 }
