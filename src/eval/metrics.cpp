@@ -29,10 +29,6 @@ bool is_constant(const Scores& values) {
   return std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); });
 }
 
-double mean_of(const Scores& values) {
-  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
 // Sample variance (n - 1 in the denominator), two-pass.
 double sample_variance(const Scores& values) {
   const double mean = mean_of(values);
@@ -137,6 +133,10 @@ double student_t_upper_tail(double t, double dof) {
 }
 
 }  // namespace
+
+double mean_of(const Scores& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
 
 bool is_defined(double value) { return std::isfinite(value); }
 

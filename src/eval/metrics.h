@@ -24,6 +24,8 @@ using MetricMap = std::map<std::string, double>;  // metric name -> value
 
 // False for NaN and infinities: the values JSON cannot hold and a report should show as "n/a".
 bool is_defined(double value);
+// The arithmetic mean; NaN for no values.
+double mean_of(const Scores& values);
 
 // ---- metrics ----
 

@@ -15,17 +15,10 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double mean(const std::vector<double>& v) {
-  if (v.empty()) return kNaN;
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
 // seed -> mean over the values given for that seed
 std::map<int64_t, double> per_seed_mean(const std::map<int64_t, std::vector<double>>& values) {
   std::map<int64_t, double> out;
-  for (const auto& [seed, v] : values) out[seed] = mean(v);
+  for (const auto& [seed, v] : values) out[seed] = eval::mean_of(v);
   return out;
 }
 
@@ -34,7 +27,7 @@ double mean_over_seeds(const std::map<int64_t, double>& by_seed) {
   for (const auto& [seed, x] : by_seed) {
     if (!std::isnan(x)) v.push_back(x);
   }
-  return mean(v);
+  return eval::mean_of(v);
 }
 
 Relative relative(const std::map<int64_t, double>& arm, const std::map<int64_t, double>& base, double level,
@@ -52,7 +45,7 @@ Relative relative(const std::map<int64_t, double>& arm, const std::map<int64_t, 
     r.difference = r.ci_lower = r.ci_upper = kNaN;
     return r;
   }
-  r.difference = mean(diffs);
+  r.difference = eval::mean_of(diffs);
   if (diffs.size() < 2) {
     r.ci_lower = r.ci_upper = kNaN;
     r.verdict = "n/a";

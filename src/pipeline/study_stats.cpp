@@ -36,15 +36,9 @@ Index index_rows(const std::vector<ResultRow>& rows) {
   return index;
 }
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
 double sample_std(const std::vector<double>& v) {
   if (v.size() < 2) return kNaN;
-  const double m = mean_of(v);
+  const double m = eval::mean_of(v);
   double ss = 0;
   for (double x : v) ss += (x - m) * (x - m);
   return std::sqrt(ss / static_cast<double>(v.size() - 1));
@@ -79,8 +73,8 @@ DifferenceRow difference(const std::string& arm_a, const std::string& arm_b, con
         pb.push_back(it->second);
       }
     }
-    d.mean_a = mean_of(pa);
-    d.mean_b = mean_of(pb);
+    d.mean_a = eval::mean_of(pa);
+    d.mean_b = eval::mean_of(pb);
     const auto ci = eval::mean_ci(diffs, options.level);
     d.difference = ci.mean;
     d.ci_lower = ci.lower;
@@ -89,8 +83,8 @@ DifferenceRow difference(const std::string& arm_a, const std::string& arm_b, con
   } else if (va.size() >= 2 && vb.size() >= 2) {
     d.method = "welch-t";
     d.n = static_cast<int>(va.size() + vb.size());
-    d.mean_a = mean_of(va);
-    d.mean_b = mean_of(vb);
+    d.mean_a = eval::mean_of(va);
+    d.mean_b = eval::mean_of(vb);
     const auto ci = eval::welch_difference_ci(va, vb, options.level);
     d.difference = ci.mean;
     d.ci_lower = ci.lower;
@@ -99,8 +93,8 @@ DifferenceRow difference(const std::string& arm_a, const std::string& arm_b, con
   } else {
     d.method = "none";
     d.n = static_cast<int>(va.size() + vb.size());
-    d.mean_a = va.empty() ? kNaN : mean_of(va);
-    d.mean_b = vb.empty() ? kNaN : mean_of(vb);
+    d.mean_a = va.empty() ? kNaN : eval::mean_of(va);
+    d.mean_b = vb.empty() ? kNaN : eval::mean_of(vb);
     d.difference = d.mean_a - d.mean_b;
     d.ci_lower = d.ci_upper = d.p_value = kNaN;
   }
@@ -136,7 +130,7 @@ std::vector<SummaryRow> summarize(const std::vector<ResultRow>& rows, const Stat
         }
       }
       s.n = static_cast<int>(values.size());
-      s.mean = values.empty() ? kNaN : mean_of(values);
+      s.mean = values.empty() ? kNaN : eval::mean_of(values);
       s.std = sample_std(values);
       if (values.size() >= 2) {
         const auto ci = eval::mean_ci(values, options.level);

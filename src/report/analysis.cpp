@@ -14,13 +14,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double mean_of(const std::vector<double>& v) {
-  if (v.empty()) return kNaN;
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
 std::string rel_percent(double r) { return signed_fixed(100 * r, 1) + "%"; }
 
 }  // namespace
@@ -30,8 +23,8 @@ Comparison compare_measurements(const std::vector<double>& a, const std::vector<
   Comparison c;
   c.n_a = static_cast<int>(a.size());
   c.n_b = static_cast<int>(b.size());
-  c.mean_a = mean_of(a);
-  c.mean_b = mean_of(b);
+  c.mean_a = eval::mean_of(a);
+  c.mean_b = eval::mean_of(b);
   c.level = level;
   c.margin = margin;
   c.relative = c.mean_b != 0 ? (c.mean_a - c.mean_b) / c.mean_b : kNaN;
@@ -126,11 +119,11 @@ std::vector<ArmCost> arm_costs(const RunData& data, const std::vector<std::strin
       examples.push_back(e);
       tokens.push_back(t);
     }
-    cost.wall_s = mean_of(wall);
-    cost.cpu_s = mean_of(cpu);
-    cost.flops = mean_of(flops);
-    cost.examples = mean_of(examples);
-    cost.tokens = mean_of(tokens);
+    cost.wall_s = eval::mean_of(wall);
+    cost.cpu_s = eval::mean_of(cpu);
+    cost.flops = eval::mean_of(flops);
+    cost.examples = eval::mean_of(examples);
+    cost.tokens = eval::mean_of(tokens);
     out.push_back(cost);
   }
   return out;

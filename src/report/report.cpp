@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "eval/metrics.h"
 #include "pipeline/study_stats.h"
 #include "report/analysis.h"
 #include "report/format.h"
@@ -62,13 +63,6 @@ double scale_of(const std::string& metric) { return is_fraction_metric(metric) ?
 std::string language_name(const std::string& l) { return l.empty() ? "all" : l; }
 std::string level_text(double level) {
   return fixed(100 * level, level * 100 == std::floor(level * 100) ? 0 : 1) + "%";
-}
-
-double mean_of(const std::vector<double>& v) {
-  if (v.empty()) return kNaN;
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
 }
 
 // A data-file number: gnuplot reads "NaN" as undefined.
@@ -478,8 +472,8 @@ class Builder {
   }
 
   void parameter_answer(const std::string& arm) {
-    const double a = mean_of(model_values(arm, "params_total"));
-    const double b = mean_of(model_values(baseline_, "params_total"));
+    const double a = eval::mean_of(model_values(arm, "params_total"));
+    const double b = eval::mean_of(model_values(baseline_, "params_total"));
     const std::string lead = "Parameters.";
     if (!std::isfinite(a) || !std::isfinite(b)) {
       paragraph(lead, "No parameter counts (params_total) of both arms in the database.");
@@ -716,7 +710,9 @@ class Builder {
         }
         if (at.empty()) continue;
         std::string rows;
-        for (const auto& [step, values] : at) rows += std::to_string(step) + " " + num(scale * mean_of(values)) + "\n";
+        for (const auto& [step, values] : at) {
+          rows += std::to_string(step) + " " + num(scale * eval::mean_of(values)) + "\n";
+        }
         const std::string key = "h" + std::to_string(f.data.size());
         f.data.push_back({key, rows});
         const size_t arm_index = std::find(arms_.begin(), arms_.end(), s->arm) - arms_.begin();
@@ -811,7 +807,7 @@ class Builder {
       if (at.empty()) continue;
       std::string rows;
       for (const auto& [b, values] : at) {
-        rows += std::to_string(b) + " " + num(mean_of(values)) + " " + dq(fixed(mean_of(values), 1)) + "\n";
+        rows += std::to_string(b) + " " + num(eval::mean_of(values)) + " " + dq(fixed(eval::mean_of(values), 1)) + "\n";
         lo = lo == 0 ? b : std::min(lo, b);
         hi = std::max(hi, b);
       }
@@ -847,7 +843,7 @@ class Builder {
     for (const auto& [key, metrics] : cells) {
       auto m = [&](const std::string& name, int digits) {
         const auto it = metrics.find(name);
-        return it == metrics.end() ? std::string("–") : fixed(mean_of(it->second), digits);
+        return it == metrics.end() ? std::string("–") : fixed(eval::mean_of(it->second), digits);
       };
       const auto& s = key.second;
       rows.push_back({key.first, s.mode, std::to_string(s.threads), std::to_string(s.batch_size),
@@ -885,7 +881,7 @@ class Builder {
     for (const auto& arm : arms_) {
       std::vector<std::string> row = {arm};
       for (const auto& m : present) {
-        const double v = mean_of(model_values(arm, m));
+        const double v = eval::mean_of(model_values(arm, m));
         row.push_back(!std::isfinite(v) ? "–" : m == "disk_mb" || m == "load_s" ? fixed(v, 2) : si(v));
       }
       rows.push_back(row);
@@ -961,7 +957,7 @@ class Builder {
       for (const auto& l : langs) {
         if (const SummaryRow* s = headline_summary(arms_[a], l)) means.push_back(s->mean);
       }
-      const double y = mean_of(means);
+      const double y = eval::mean_of(means);
       if (!c || !std::isfinite(c->wall_s) || !std::isfinite(y)) continue;
       const std::string key = "a" + std::to_string(a);
       f.data.push_back({key, num(c->wall_s / unit) + " " + num(scale * y) + " " +
