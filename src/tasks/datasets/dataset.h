@@ -18,6 +18,13 @@ struct Example {
   int64_t label = -1;                 // class index into Dataset::label_names (classification)
   double score = 0.0;                 // target value (regression)
   std::string language;               // ISO code ("en", "de", ...) where the file says or implies it
+  // Token tagging: the sentence as words, and each word's tag (index into Dataset::label_names).
+  // word_labels is empty when the file has no tags (XTREME's stripped test files: read for prediction).
+  std::vector<std::string> words;
+  std::vector<int64_t> word_labels;
+  // Multiple choice: the candidate answers, each paired with text_a as the model's input
+  // (text_a, choices[k]); `label` is the correct choice's index, -1 when the file gives none.
+  std::vector<std::string> choices;
 };
 
 // What a reader did with the rows of a file.
@@ -34,6 +41,9 @@ struct Dataset {
   std::vector<std::string> label_names;  // index = label id; empty for regression
   bool regression = false;
   bool pairs = false;                    // examples have text_b
+  bool tagging = false;                  // examples are words with word_labels (label_names: the tag set)
+  bool multiple_choice = false;          // examples have choices; label = index of the right one
+  bool labelled = true;                  // false: a file read for prediction only (no gold)
   std::string format;
   std::string source;                    // the path(s) read
   ReadReport report;
