@@ -48,7 +48,7 @@ inline std::shared_ptr<stilts::models::EncoderModel> create_bert_base(const std:
                                                                       int64_t seed, const std::string& program) {
   torch::manual_seed(seed);
   stilts::models::BuildOptions options;
-  options.with_head = true;
+  options.head = stilts::models::HeadKind::kSequenceClassification;
   auto model = stilts::models::create_model(bert_base_config(), program + "'s BERT-base config", options);
   stilts::models::save_pretrained(*model, model_dir);
   std::cerr << program << ": saved a BERT-base model (seed " << seed << ") to " << model_dir << "\n";

@@ -43,10 +43,26 @@ models::ParameterCounts analytic_parameters(const nlohmann::json& config, const 
     const int64_t feed_forward = (H * I + I) + (I * H + H) + layer_norm;
     c.encoder = b.num_hidden_layers * (attention + feed_forward);
     const bool roberta = type != "bert";
-    // As the models build it: BERT's head classifies the pooled [CLS]; RoBERTa's head has its own dense.
-    const bool pooler = options.with_head ? !roberta : options.add_pooling_layer;
+    // As the models build it: BERT's sequence head classifies the pooled [CLS]; RoBERTa's has its own
+    // dense; both multiple-choice heads score the pooled first position; token and span heads read
+    // every position and have no pooler.
+    using models::HeadKind;
+    bool pooler = options.add_pooling_layer;
+    switch (options.head) {
+      case HeadKind::kNone: break;
+      case HeadKind::kSequenceClassification:
+        pooler = !roberta;
+        c.head = (roberta ? H * H + H : 0) + H * C + C;
+        break;
+      case HeadKind::kMultipleChoice:
+        pooler = true;
+        c.head = H + 1;
+        break;
+      default:
+        pooler = false;
+        c.head = H * models::head_outputs(options.head, C) + models::head_outputs(options.head, C);
+    }
     c.pooler = pooler ? H * H + H : 0;
-    if (options.with_head) c.head = (roberta ? H * H + H : 0) + H * C + C;
   } else {
     const auto x = io::XLNetConfig::from_json(config, source);
     x.validate(source);
@@ -58,7 +74,10 @@ models::ParameterCounts analytic_parameters(const nlohmann::json& config, const 
                               + 2 * H;        // layer_norm
     const int64_t feed_forward = (H * I + I) + (I * H + H) + 2 * H;
     c.encoder = x.n_layer * (attention + feed_forward);
-    if (options.with_head) c.head = (x.summary_use_proj ? H * H + H : 0) + H * C + C;
+    const int64_t outputs = models::head_outputs(options.head, C);
+    const bool summary = options.head == models::HeadKind::kSequenceClassification ||
+                         options.head == models::HeadKind::kMultipleChoice;
+    if (options.head != models::HeadKind::kNone) c.head = (summary && x.summary_use_proj ? H * H + H : 0) + H * outputs + outputs;
   }
   c.total = c.embeddings + c.encoder + c.pooler + c.head;
   c.trainable = c.total;

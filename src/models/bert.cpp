@@ -201,62 +201,97 @@ void init_bert_weights(torch::nn::Module& module, double initializer_range) {
   for (auto& m : module.modules(/*include_self=*/false)) init(*m);
 }
 
-// ---- BertForSequenceClassification ----
+// ---- BertModel with a head ----
 
-BertForSequenceClassification::BertForSequenceClassification(io::BertConfig config, nlohmann::json raw_config,
-                                                             BuildOptions options)
+namespace {
+// BERT's sequence-classification and multiple-choice heads read the pooled first position.
+bool reads_pooler(HeadKind head) {
+  return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice;
+}
+}  // namespace
+
+BertEncoderModel::BertEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_name(config_.hidden_act, "config.json");
-  // BertForSequenceClassification classifies the pooled [CLS]; it always has the pooler.
-  if (options_.with_head) options_.add_pooling_layer = true;
+  check_family_head(options_.head, "config.json");
+  const bool pooled = reads_pooler(options_.head);
+  if (options_.head != HeadKind::kNone) options_.add_pooling_layer = pooled;
+  if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   bert_ = register_module("bert", BertCore(config_, PositionScheme::kAbsolute, options_.add_pooling_layer));
-  if (options_.with_head) {
-    classifier_ = register_module("classifier", torch::nn::Linear(config_.hidden_size, num_labels()));
-  }
+  build_head();
   init_weights();
 }
 
-Outputs BertForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
-  Outputs out = bert_->forward(inputs, output_hidden_states);
-  if (options_.with_head) out.logits = head(out.pooler_output);
+void BertEncoderModel::build_head() {
+  if (options_.head == HeadKind::kNone) return;
+  const std::string name = options_.head == HeadKind::kQuestionAnswering ? "qa_outputs" : "classifier";
+  auto layer = torch::nn::Linear(config_.hidden_size, head_outputs(options_.head, num_labels()));
+  classifier_ = named_children().contains(name) ? replace_module(name, layer) : register_module(name, layer);
+}
+
+void BertEncoderModel::apply_head(Outputs& out, int64_t choices) {
+  const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
+  switch (options_.head) {
+    case HeadKind::kNone:
+    case HeadKind::kMaskedLM: return;
+    case HeadKind::kSequenceClassification:
+    case HeadKind::kMultipleChoice: {
+      const auto pooled = torch::dropout(out.pooler_output, p, is_training());    // [B, H] | [B·K, H]
+      out.logits = torch::linear(pooled, classifier_->weight, classifier_->bias);  // [B, C] | [B·K, 1]
+      if (choices > 0) out.logits = out.logits.view({-1, choices});                // [B, K]
+      return;
+    }
+    case HeadKind::kTokenClassification: {
+      const auto x = torch::dropout(out.last_hidden_state, p, is_training());  // [B, T, H]
+      out.logits = torch::linear(x, classifier_->weight, classifier_->bias);   // [B, T, C]
+      return;
+    }
+    case HeadKind::kQuestionAnswering:
+      split_span_logits(torch::linear(out.last_hidden_state, classifier_->weight, classifier_->bias), out);
+      return;
+  }
+}
+
+Outputs BertEncoderModel::forward(const Inputs& inputs, bool output_hidden_states) {
+  const int64_t choices = options_.head == HeadKind::kMultipleChoice ? num_choices(inputs) : 0;
+  Outputs out = bert_->forward(choices ? flatten_choices(inputs) : inputs, output_hidden_states);
+  apply_head(out, choices);
   return out;
 }
 
-torch::Tensor BertForSequenceClassification::logits(const Inputs& inputs) {
-  STILTS_CHECK(options_.with_head, "logits() on a model built without a head");
-  return head(bert_->forward(inputs, /*output_hidden_states=*/false, /*first_position_only=*/true).pooler_output);
+torch::Tensor BertEncoderModel::logits(const Inputs& inputs) {
+  if (!reads_pooler(options_.head)) return EncoderModel::logits(inputs);
+  const int64_t choices = options_.head == HeadKind::kMultipleChoice ? num_choices(inputs) : 0;
+  Outputs out = bert_->forward(choices ? flatten_choices(inputs) : inputs, /*output_hidden_states=*/false,
+                               /*first_position_only=*/true);
+  apply_head(out, choices);
+  return out.logits;
 }
 
-torch::Tensor BertForSequenceClassification::head(const torch::Tensor& pooler_output) {
-  const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
-  const auto pooled = torch::dropout(pooler_output, p, is_training());  // [B, H]
-  return torch::linear(pooled, classifier_->weight, classifier_->bias);  // [B, C]
-}
-
-ParamGroup BertForSequenceClassification::param_group(const std::string& name) const {
+ParamGroup BertEncoderModel::param_group(const std::string& name) const {
   if (name.rfind("bert.embeddings.", 0) == 0) return ParamGroup::kEmbeddings;
   if (name.rfind("bert.encoder.", 0) == 0) return ParamGroup::kEncoder;
   if (name.rfind("bert.pooler.", 0) == 0) return ParamGroup::kPooler;
   return ParamGroup::kHead;
 }
 
-nlohmann::json BertForSequenceClassification::config_json() const {
+nlohmann::json BertEncoderModel::config_json() const {
   io::BertConfig c = config_;
-  c.common.architectures = {options_.with_head ? "BertForSequenceClassification" : "BertModel"};
+  c.common.architectures = {"Bert" + head_class_suffix(options_.head, model_type())};
   return c.to_json(raw_config_);
 }
 
-void BertForSequenceClassification::init_weights() {
+void BertEncoderModel::init_weights() {
   init_bert_weights(*this, config_.initializer_range);
   // transformers zeroes the padding row of the word embeddings (padding_idx).
   torch::NoGradGuard no_grad;
   bert_->embeddings->word_embeddings->weight[pad_token_id()].zero_();
 }
 
-void BertForSequenceClassification::reset_head(int64_t num_labels) {
-  STILTS_CHECK(options_.with_head, "reset_head on a model built without a head");
-  config_.common.set_labels(num_labels);
-  classifier_ = replace_module("classifier", torch::nn::Linear(config_.hidden_size, num_labels));
+void BertEncoderModel::reset_head(int64_t num_labels) {
+  STILTS_CHECK(has_head(), "reset_head on a model built without a head");
+  if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
+  build_head();
   init_bert_weights(*classifier_, config_.initializer_range);
 }
 

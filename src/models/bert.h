@@ -79,16 +79,22 @@ void check_activation_name(const std::string& name, const std::string& source);
 // transformers' _init_weights for BERT-family modules.
 void init_bert_weights(torch::nn::Module& module, double initializer_range);
 
-// BertForSequenceClassification (with_head) or BertModel (without).
-class BertForSequenceClassification : public EncoderModel {
+// BertModel with any head (BuildOptions::head), under transformers' names:
+//   sequence classification  bert.pooler -> dropout -> classifier [H] -> [C]
+//   token classification     (no pooler) dropout -> classifier [H] -> [C] on every position
+//   question answering       (no pooler) qa_outputs [H] -> 2 on every position
+//   multiple choice          bert.pooler -> dropout -> classifier [H] -> 1 per choice row
+class BertEncoderModel : public EncoderModel {
  public:
-  BertForSequenceClassification(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
+  BertEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
-  torch::Tensor logits(const Inputs& inputs) override;  // last layer at the first position only
+  // Sequence classification and multiple choice read the pooled first position: the last layer
+  // computes position 0 only.
+  torch::Tensor logits(const Inputs& inputs) override;
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "bert"; }
-  bool has_head() const override { return options_.with_head; }
+  HeadKind head_kind() const override { return options_.head; }
   bool has_pooler() const override { return options_.add_pooling_layer; }
   int64_t num_labels() const override { return config_.common.num_labels(); }
   bool uses_token_type_ids() const override { return true; }
@@ -102,12 +108,14 @@ class BertForSequenceClassification : public EncoderModel {
   void reset_head(int64_t num_labels) override;
 
  private:
-  torch::Tensor head(const torch::Tensor& pooler_output);  // dropout + classifier: [B, H] -> [B, C]
+  void build_head();
+  // The head on the encoder's output; `choices` = K for multiple choice.
+  void apply_head(Outputs& out, int64_t choices);
   io::BertConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;
   BertCore bert_{nullptr};
-  torch::nn::Linear classifier_{nullptr};  // [H] -> [C]
+  torch::nn::Linear classifier_{nullptr};  // classifier or qa_outputs: [H] -> [C] | 2 | 1
 };
 
 }  // namespace stilts::models

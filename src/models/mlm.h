@@ -53,7 +53,7 @@ class MaskedLMModel : public EncoderModel {
 
   std::string model_type() const override;
   std::string base_model_prefix() const override;  // "bert" | "roberta"
-  bool has_head() const override { return true; }   // the LM head
+  HeadKind head_kind() const override { return HeadKind::kMaskedLM; }
   bool has_pooler() const override { return false; }
   int64_t num_labels() const override { return 0; }
   bool uses_token_type_ids() const override;

@@ -14,6 +14,97 @@ const char* param_group_name(ParamGroup group) {
   return "?";
 }
 
+namespace {
+struct HeadName {
+  HeadKind kind;
+  const char* name;
+  const char* suffix;
+};
+constexpr HeadName kHeads[] = {
+    {HeadKind::kNone, "none", "Model"},
+    {HeadKind::kSequenceClassification, "sequence-classification", "ForSequenceClassification"},
+    {HeadKind::kTokenClassification, "token-classification", "ForTokenClassification"},
+    {HeadKind::kQuestionAnswering, "question-answering", "ForQuestionAnswering"},
+    {HeadKind::kMultipleChoice, "multiple-choice", "ForMultipleChoice"},
+    {HeadKind::kMaskedLM, "masked-lm", "ForMaskedLM"},
+};
+}  // namespace
+
+const char* head_kind_name(HeadKind head) {
+  for (const auto& h : kHeads) {
+    if (h.kind == head) return h.name;
+  }
+  return "?";
+}
+
+HeadKind parse_head_kind(const std::string& name) {
+  std::string known;
+  for (const auto& h : kHeads) {
+    if (name == h.name) return h.kind;
+    known += (known.empty() ? "" : ", ") + std::string(h.name);
+  }
+  input_error("unknown head '", name, "' (known: ", known, ")");
+}
+
+std::string head_class_suffix(HeadKind head, const std::string& model_type) {
+  // XLNet's span head without beam search is transformers' *ForQuestionAnsweringSimple.
+  if (head == HeadKind::kQuestionAnswering && model_type == "xlnet") return "ForQuestionAnsweringSimple";
+  for (const auto& h : kHeads) {
+    if (h.kind == head) return h.suffix;
+  }
+  return "Model";
+}
+
+std::optional<HeadKind> head_kind_of_architecture(const std::string& architecture) {
+  auto ends_with = [&](const std::string& suffix) {
+    return architecture.size() > suffix.size() &&
+           architecture.compare(architecture.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with("ForQuestionAnsweringSimple")) return HeadKind::kQuestionAnswering;
+  for (const auto& h : kHeads) {
+    if (ends_with(h.suffix)) return h.kind;
+  }
+  return std::nullopt;
+}
+
+torch::Tensor EncoderModel::logits(const Inputs& inputs) {
+  Outputs out = forward(inputs);
+  if (head_kind() == HeadKind::kQuestionAnswering) return torch::stack({out.start_logits, out.end_logits}, -1);
+  return out.logits;
+}
+
+void check_family_head(HeadKind head, const std::string& source) {
+  if (head == HeadKind::kMaskedLM) {
+    input_error(source, ": the masked-LM head is built by models::MaskedLMModel (load_masked_lm), not here");
+  }
+}
+
+int64_t head_outputs(HeadKind head, int64_t num_labels) {
+  switch (head) {
+    case HeadKind::kQuestionAnswering: return 2;
+    case HeadKind::kMultipleChoice: return 1;
+    default: return num_labels;
+  }
+}
+
+int64_t num_choices(const Inputs& inputs) {
+  if (inputs.input_ids.dim() != 3) {
+    input_error("a multiple-choice model takes input_ids [batch, choices, tokens], got ", inputs.input_ids.dim(),
+                "-D ", inputs.input_ids.sizes());
+  }
+  return inputs.input_ids.size(1);
+}
+
+Inputs flatten_choices(const Inputs& in) {
+  auto flat = [](const torch::Tensor& t) { return t.defined() ? t.reshape({-1, t.size(-1)}) : t; };
+  return Inputs{flat(in.input_ids), flat(in.attention_mask), flat(in.token_type_ids)};
+}
+
+void split_span_logits(const torch::Tensor& logits, Outputs& out) {
+  out.start_logits = logits.select(/*dim=*/-1, /*index=*/0).contiguous();  // [B, T]
+  out.end_logits = logits.select(/*dim=*/-1, /*index=*/1).contiguous();    // [B, T]
+}
+
 ParameterCounts count_parameters(const EncoderModel& model) {
   ParameterCounts c;
   for (const auto& p : model.named_parameters(/*recurse=*/true)) {
@@ -30,7 +121,31 @@ ParameterCounts count_parameters(const EncoderModel& model) {
   return c;
 }
 
+namespace {
+// validate_inputs on [B, T] rows.
+void validate_rows(const EncoderModel& model, const Inputs& in, const std::string& source);
+}  // namespace
+
 void validate_inputs(const EncoderModel& model, const Inputs& in, const std::string& source) {
+  if (model.head_kind() == HeadKind::kMultipleChoice) {
+    for (const auto* t : {&in.input_ids, &in.attention_mask, &in.token_type_ids}) {
+      if (t->defined() && t->dim() != 3) {
+        input_error(source, ": a multiple-choice model takes [batch, choices, tokens] arrays, got ", t->dim(), "-D ",
+                    t->sizes());
+      }
+      if (t->defined() && t->sizes() != in.input_ids.sizes()) {
+        input_error(source, ": shape ", t->sizes(), " differs from input_ids' ", in.input_ids.sizes());
+      }
+    }
+    if (!in.input_ids.defined()) input_error(source, ": 'input_ids' is missing");
+    validate_rows(model, flatten_choices(in), source);
+    return;
+  }
+  validate_rows(model, in, source);
+}
+
+namespace {
+void validate_rows(const EncoderModel& model, const Inputs& in, const std::string& source) {
   auto check_matrix = [&](const torch::Tensor& t, const char* name) {
     if (!t.defined()) input_error(source, ": '", name, "' is missing");
     if (t.dim() != 2) input_error(source, ": '", name, "' must be a 2-D [batch, tokens] array, got ", t.dim(), "-D");
@@ -81,5 +196,7 @@ void validate_inputs(const EncoderModel& model, const Inputs& in, const std::str
                 " positions (max_position_embeddings)");
   }
 }
+
+}  // namespace
 
 }  // namespace stilts::models

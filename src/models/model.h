@@ -8,23 +8,51 @@
 #include <torch/types.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace stilts::models {
 
+// Multiple-choice models take [B, K, T] (K choices per example, each a (context, choice) row) and
+// run the encoder on the [B·K, T] rows, as transformers flattens them.
 struct Inputs {
-  torch::Tensor input_ids;       // [B, T] int64
+  torch::Tensor input_ids;       // [B, T] int64 ([B, K, T] for a multiple-choice head)
   torch::Tensor attention_mask;  // [B, T] int64 (1 = real token, 0 = padding)
   torch::Tensor token_type_ids;  // [B, T] int64, or undefined (the family's default: all zeros)
 };
 
 struct Outputs {
-  torch::Tensor last_hidden_state;           // [B, T, H]
+  torch::Tensor last_hidden_state;           // [B, T, H] ([B·K, T, H] for multiple choice)
   torch::Tensor pooler_output;               // [B, H], undefined when the model has no pooler
-  torch::Tensor logits;                      // [B, C], undefined when the model has no head
+  // The head's output, undefined without one: sequence classification [B, C], token classification
+  // [B, T, C], multiple choice [B, K], masked LM [B, T, V]; question answering leaves it undefined
+  // and sets start_logits / end_logits [B, T].
+  torch::Tensor logits;
+  torch::Tensor start_logits, end_logits;
   std::vector<torch::Tensor> hidden_states;  // embedding output + each layer's, when asked for
 };
+
+// The task heads, as transformers names its classes: <Family>For<Head>. Each family builds every one
+// with transformers' weight names (see the family's file).
+enum class HeadKind {
+  kNone,                    // the bare encoder (<Family>Model)
+  kSequenceClassification,  // *ForSequenceClassification: [B, C]
+  kTokenClassification,     // *ForTokenClassification: classifier on every position, [B, T, C]
+  kQuestionAnswering,       // *ForQuestionAnswering (XLNet: *ForQuestionAnsweringSimple): qa_outputs [H] -> 2
+  kMultipleChoice,          // *ForMultipleChoice: one score per choice, [B, K]
+  kMaskedLM,                // *ForMaskedLM (models/mlm.h)
+};
+// "none", "sequence-classification", "token-classification", "question-answering", "multiple-choice",
+// "masked-lm".
+const char* head_kind_name(HeadKind head);
+// The inverse of head_kind_name; InputError listing the names otherwise.
+HeadKind parse_head_kind(const std::string& name);
+// The class-name suffix transformers uses ("ForTokenClassification", "Model" for kNone).
+std::string head_class_suffix(HeadKind head, const std::string& model_type);
+// The head a config.json "architectures" entry names ("XLMRobertaForTokenClassification" ->
+// kTokenClassification, "BertModel" -> kNone); nullopt for a name with no known suffix.
+std::optional<HeadKind> head_kind_of_architecture(const std::string& architecture);
 
 // Parameter groups for counting and for what a task must store.
 enum class ParamGroup { kEmbeddings, kEncoder, kPooler, kHead };
@@ -32,11 +60,11 @@ const char* param_group_name(ParamGroup group);
 
 // What a model is built with besides its config.json.
 struct BuildOptions {
-  bool with_head = true;          // the *ForSequenceClassification head
-  bool add_pooling_layer = true;  // families whose head does not use a pooler ignore this when with_head
+  HeadKind head = HeadKind::kSequenceClassification;
+  bool add_pooling_layer = true;  // families whose head does not use a pooler ignore this with a head
 };
 
-// An encoder, optionally with its sequence-classification head. Parameters are registered under
+// An encoder, optionally with a task head (HeadKind). Parameters are registered under
 // Hugging Face's state-dict names (e.g. "bert.encoder.layer.0.attention.self.query.weight"), so
 // loading and saving are a name-for-name copy.
 class EncoderModel : public torch::nn::Module {
@@ -47,12 +75,14 @@ class EncoderModel : public torch::nn::Module {
   // RoBERTa/XLM-R compute their last layer for the first position only, the one their head reads
   // (about 1/14 of a 12-layer forward at 128 tokens); gradients are unchanged, since the other
   // positions of the last layer never reach the loss. Requires has_head().
-  virtual torch::Tensor logits(const Inputs& inputs) { return forward(inputs).logits; }
+  // Other heads give forward(inputs).logits; question answering gives [B, T, 2] (start, end).
+  virtual torch::Tensor logits(const Inputs& inputs);
 
   virtual std::string model_type() const = 0;
   // The attribute transformers gives the base model inside *ForSequenceClassification ("bert", "roberta").
   virtual std::string base_model_prefix() const = 0;
-  virtual bool has_head() const = 0;
+  virtual HeadKind head_kind() const = 0;
+  bool has_head() const { return head_kind() != HeadKind::kNone; }
   virtual bool has_pooler() const = 0;
   virtual int64_t num_labels() const = 0;
   // Whether the family feeds token_type_ids to the model (BERT yes; RoBERTa's single type row is implicit).
@@ -68,9 +98,24 @@ class EncoderModel : public torch::nn::Module {
   // transformers' _init_weights on every parameter (normal(0, initializer_range), zero biases, unit
   // LayerNorm), from torch's global generator: seed it first for reproducible weights.
   virtual void init_weights() = 0;
-  // Re-creates the classification head with `num_labels` outputs, freshly initialised.
+  // Re-creates the head with `num_labels` outputs (classification heads; question answering and
+  // multiple choice ignore it), freshly initialised.
   virtual void reset_head(int64_t num_labels) = 0;
 };
+
+// ---- what every family's heads share ----
+
+// InputError for a head this family class does not build (masked LM lives in models/mlm.h).
+void check_family_head(HeadKind head, const std::string& source);
+// Outputs of the head's final linear: classification num_labels, question answering 2 (start, end),
+// multiple choice 1 (a score per choice row).
+int64_t head_outputs(HeadKind head, int64_t num_labels);
+// K of multiple-choice inputs [B, K, T] (InputError naming the shape otherwise).
+int64_t num_choices(const Inputs& inputs);
+// [B, K, T] -> [B·K, T] for every defined tensor, as transformers' *ForMultipleChoice does.
+Inputs flatten_choices(const Inputs& inputs);
+// qa_outputs' [B, T, 2] into out.start_logits and out.end_logits [B, T].
+void split_span_logits(const torch::Tensor& logits, Outputs& out);
 
 struct ParameterCounts {
   int64_t total = 0, embeddings = 0, encoder = 0, pooler = 0, head = 0, trainable = 0;

@@ -52,17 +52,22 @@ Weights read_weights(const fs::path& file) {
 
 }  // namespace
 
+HeadKind configured_head(const nlohmann::json& config) {
+  const auto architectures = config.value("architectures", nlohmann::json::array());
+  if (architectures.is_array() && !architectures.empty() && architectures[0].is_string()) {
+    const auto head = head_kind_of_architecture(architectures[0].get<std::string>());
+    if (head && *head != HeadKind::kNone) return *head;
+  }
+  return HeadKind::kSequenceClassification;
+}
+
 LoadedModel load_pretrained(const fs::path& dir, const LoadOptions& options) {
   const nlohmann::json config = io::read_config_json(dir);
   const std::string config_source = (dir / "config.json").string();
   LoadedModel out;
   // A masked-LM checkpoint (stilts pretrain's output, HF *ForMaskedLM) is that model when no
-  // classification head is asked for, so inspect, forward and bench take it like any other.
-  const auto architectures = config.value("architectures", nlohmann::json::array());
-  const bool masked_lm = !architectures.empty() && architectures[0].is_string() &&
-                         architectures[0].get<std::string>().size() > 11 &&
-                         architectures[0].get<std::string>().rfind("ForMaskedLM") ==
-                             architectures[0].get<std::string>().size() - 11;
+  // other head is asked for, so inspect, forward and bench take it like any other.
+  const bool masked_lm = configured_head(config) == HeadKind::kMaskedLM;
   if (masked_lm && options.head != HeadPolicy::kWith && options.mode == LoadMode::kStrict) {
     LoadedMaskedLM mlm = load_masked_lm(dir, MaskedLMInit::kPretrained);
     out.model = mlm.model;
@@ -75,14 +80,18 @@ LoadedModel load_pretrained(const fs::path& dir, const LoadOptions& options) {
   const Weights weights = read_weights(out.weights_path);
 
   BuildOptions build;
+  const HeadKind from_config = masked_lm ? HeadKind::kSequenceClassification : configured_head(config);
   switch (options.head) {
-    case HeadPolicy::kAuto: build.with_head = checkpoint_has_head(weights.names); break;
-    case HeadPolicy::kWith: build.with_head = true; break;
-    case HeadPolicy::kWithout: build.with_head = false; break;
+    case HeadPolicy::kAuto: build.head = checkpoint_has_head(weights.names) ? from_config : HeadKind::kNone; break;
+    case HeadPolicy::kWith: build.head = options.head_kind.value_or(from_config); break;
+    case HeadPolicy::kWithout: build.head = HeadKind::kNone; break;
+  }
+  if (build.head == HeadKind::kMaskedLM) {
+    input_error(dir.string(), ": a masked-LM head is loaded with load_masked_lm (stilts pretrain), not as a task head");
   }
   build.add_pooling_layer = checkpoint_has_pooler(weights.names);
   nlohmann::json effective = config;
-  if (options.num_labels && build.with_head) {
+  if (options.num_labels && build.head != HeadKind::kNone) {
     io::CommonConfig labels;
     labels.set_labels(*options.num_labels);
     nlohmann::json id2label = nlohmann::json::object();

@@ -12,14 +12,17 @@
 namespace stilts::models {
 
 enum class HeadPolicy {
-  kAuto,     // a head when the checkpoint has one (checkpoint_has_head), else the base model
-  kWith,     // a classification head (kEncoderOnly initialises it when the checkpoint has none)
+  kAuto,     // the checkpoint's head when it has one (checkpoint_has_head), else the base model
+  kWith,     // a head: `head_kind` (kEncoderOnly initialises it when the checkpoint has none)
   kWithout,  // the base model; head weights in the checkpoint are an error under kStrict
 };
 
 struct LoadOptions {
   LoadMode mode = LoadMode::kStrict;
   HeadPolicy head = HeadPolicy::kAuto;
+  // The head kWith attaches; unset: the one config.json's "architectures" names, else sequence
+  // classification. kAuto always takes the config's.
+  std::optional<HeadKind> head_kind;
   std::optional<int64_t> num_labels;  // for a new head; default: config.json's labels
   torch::Device device = torch::kCPU;
 };
@@ -30,6 +33,9 @@ struct LoadedModel {
   std::filesystem::path weights_path;  // the file the weights came from
   std::string weights_dtype;           // dtype the checkpoint stores ("Float", "Half", "BFloat16")
 };
+
+// The head config.json's "architectures" names (kSequenceClassification when it names none we know).
+HeadKind configured_head(const nlohmann::json& config);
 
 // Loads a model directory strictly (see LoadMode). Errors name the directory or file.
 LoadedModel load_pretrained(const std::filesystem::path& dir, const LoadOptions& options = {});

@@ -21,19 +21,19 @@ const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> families = {
       {"bert",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<BertForSequenceClassification>(io::BertConfig::from_json(j, src), j, o);
+         return std::make_shared<BertEncoderModel>(io::BertConfig::from_json(j, src), j, o);
        }},
       {"roberta",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<RobertaForSequenceClassification>(io::BertConfig::from_json(j, src), j, o);
+         return std::make_shared<RobertaEncoderModel>(io::BertConfig::from_json(j, src), j, o);
        }},
       {"xlm-roberta",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<RobertaForSequenceClassification>(io::BertConfig::from_json(j, src), j, o);
+         return std::make_shared<RobertaEncoderModel>(io::BertConfig::from_json(j, src), j, o);
        }},
       {"xlnet",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<XLNetForSequenceClassification>(io::XLNetConfig::from_json(j, src), j, o);
+         return std::make_shared<XLNetEncoderModel>(io::XLNetConfig::from_json(j, src), j, o);
        }},
   };
   return families;
@@ -68,9 +68,11 @@ std::shared_ptr<EncoderModel> create_model(const nlohmann::json& config, const s
 }
 
 bool checkpoint_has_head(const std::vector<std::string>& names) {
-  // "classifier.*" (BERT, RoBERTa); XLNet's head is "sequence_summary.*" + "logits_proj.*".
+  // "classifier.*" (BERT, RoBERTa; XLNet's token head), "qa_outputs.*" (span heads); XLNet's
+  // sequence-level heads are "sequence_summary.*" + "logits_proj.*".
   return std::any_of(names.begin(), names.end(), [](const std::string& n) {
-    return starts_with(n, "classifier.") || starts_with(n, "sequence_summary.") || starts_with(n, "logits_proj.");
+    return starts_with(n, "classifier.") || starts_with(n, "qa_outputs.") || starts_with(n, "sequence_summary.") ||
+           starts_with(n, "logits_proj.");
   });
 }
 

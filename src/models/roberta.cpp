@@ -4,71 +4,115 @@
 
 namespace stilts::models {
 
-RobertaForSequenceClassification::RobertaForSequenceClassification(io::BertConfig config,
-                                                                   nlohmann::json raw_config,
-                                                                   BuildOptions options)
+namespace {
+// RoBERTa's multiple-choice head reads the pooler; its sequence-classification head has its own dense.
+bool reads_first_position(HeadKind head) {
+  return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice;
+}
+}  // namespace
+
+RobertaEncoderModel::RobertaEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_name(config_.hidden_act, "config.json");
+  check_family_head(options_.head, "config.json");
   if (!config_.common.pad_token_id) config_.common.pad_token_id = 1;
   if (config_.max_position_embeddings <= pad_token_id() + 1) {
     input_error("config.json: max_position_embeddings ", config_.max_position_embeddings,
                 " leaves no positions after pad_token_id ", pad_token_id(), " (RoBERTa counts from pad + 1)");
   }
-  // RobertaForSequenceClassification builds its base model without the pooler.
-  if (options_.with_head) options_.add_pooling_layer = false;
+  if (options_.head != HeadKind::kNone) options_.add_pooling_layer = options_.head == HeadKind::kMultipleChoice;
+  if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   roberta_ = register_module("roberta",
                              BertCore(config_, PositionScheme::kRobertaPadOffset, options_.add_pooling_layer));
-  if (options_.with_head) build_head(num_labels());
+  build_head();
   init_weights();
 }
 
-void RobertaForSequenceClassification::build_head(int64_t num_labels) {
-  classifier_ = std::make_shared<torch::nn::Module>();
-  classifier_dense_ =
-      classifier_->register_module("dense", torch::nn::Linear(config_.hidden_size, config_.hidden_size));
-  classifier_out_proj_ = classifier_->register_module("out_proj", torch::nn::Linear(config_.hidden_size, num_labels));
-  if (named_children().contains("classifier")) {
-    replace_module("classifier", classifier_);
+void RobertaEncoderModel::build_head() {
+  if (options_.head == HeadKind::kNone) return;
+  const auto H = config_.hidden_size;
+  const int64_t outputs = head_outputs(options_.head, num_labels());
+  std::string name = "classifier";
+  classifier_dense_ = nullptr;
+  if (options_.head == HeadKind::kSequenceClassification) {
+    head_ = std::make_shared<torch::nn::Module>();
+    classifier_dense_ = head_->register_module("dense", torch::nn::Linear(H, H));
+    classifier_out_proj_ = head_->register_module("out_proj", torch::nn::Linear(H, outputs));
   } else {
-    register_module("classifier", classifier_);
+    if (options_.head == HeadKind::kQuestionAnswering) name = "qa_outputs";
+    classifier_out_proj_ = torch::nn::Linear(H, outputs);
+    head_ = classifier_out_proj_.ptr();
+  }
+  if (named_children().contains(name)) {
+    replace_module(name, head_);
+  } else {
+    register_module(name, head_);
   }
 }
 
-Outputs RobertaForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
-  Outputs out = roberta_->forward(inputs, output_hidden_states);
-  if (options_.with_head) out.logits = head(out.last_hidden_state);
+void RobertaEncoderModel::apply_head(Outputs& out, int64_t choices) {
+  const auto& proj = classifier_out_proj_;
+  switch (options_.head) {
+    case HeadKind::kNone:
+    case HeadKind::kMaskedLM: return;
+    case HeadKind::kSequenceClassification: {
+      const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
+      auto x = out.last_hidden_state.select(/*dim=*/1, /*index=*/0);  // [B, H] (<s>)
+      x = torch::dropout(x, p, is_training());
+      x = torch::tanh(torch::linear(x, classifier_dense_->weight, classifier_dense_->bias));
+      x = torch::dropout(x, p, is_training());
+      out.logits = torch::linear(x, proj->weight, proj->bias);  // [B, C]
+      return;
+    }
+    case HeadKind::kTokenClassification: {
+      const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
+      const auto x = torch::dropout(out.last_hidden_state, p, is_training());  // [B, T, H]
+      out.logits = torch::linear(x, proj->weight, proj->bias);                 // [B, T, C]
+      return;
+    }
+    case HeadKind::kQuestionAnswering:
+      split_span_logits(torch::linear(out.last_hidden_state, proj->weight, proj->bias), out);
+      return;
+    case HeadKind::kMultipleChoice: {
+      // transformers' RobertaForMultipleChoice drops out with hidden_dropout_prob (not classifier_dropout).
+      const auto pooled = torch::dropout(out.pooler_output, config_.hidden_dropout_prob, is_training());  // [B·K, H]
+      out.logits = torch::linear(pooled, proj->weight, proj->bias).view({-1, choices});                // [B, K]
+      return;
+    }
+  }
+}
+
+Outputs RobertaEncoderModel::forward(const Inputs& inputs, bool output_hidden_states) {
+  const int64_t choices = options_.head == HeadKind::kMultipleChoice ? num_choices(inputs) : 0;
+  Outputs out = roberta_->forward(choices ? flatten_choices(inputs) : inputs, output_hidden_states);
+  apply_head(out, choices);
   return out;
 }
 
-torch::Tensor RobertaForSequenceClassification::logits(const Inputs& inputs) {
-  STILTS_CHECK(options_.with_head, "logits() on a model built without a head");
-  return head(roberta_->forward(inputs, /*output_hidden_states=*/false, /*first_position_only=*/true).last_hidden_state);
+torch::Tensor RobertaEncoderModel::logits(const Inputs& inputs) {
+  if (!reads_first_position(options_.head)) return EncoderModel::logits(inputs);
+  const int64_t choices = options_.head == HeadKind::kMultipleChoice ? num_choices(inputs) : 0;
+  Outputs out = roberta_->forward(choices ? flatten_choices(inputs) : inputs, /*output_hidden_states=*/false,
+                                  /*first_position_only=*/true);
+  apply_head(out, choices);
+  return out.logits;
 }
 
-torch::Tensor RobertaForSequenceClassification::head(const torch::Tensor& last_hidden_state) {
-  const double p = config_.classifier_dropout.value_or(config_.hidden_dropout_prob);
-  auto x = last_hidden_state.select(/*dim=*/1, /*index=*/0);  // [B, H] (<s>)
-  x = torch::dropout(x, p, is_training());
-  x = torch::tanh(torch::linear(x, classifier_dense_->weight, classifier_dense_->bias));
-  x = torch::dropout(x, p, is_training());
-  return torch::linear(x, classifier_out_proj_->weight, classifier_out_proj_->bias);  // [B, C]
-}
-
-ParamGroup RobertaForSequenceClassification::param_group(const std::string& name) const {
+ParamGroup RobertaEncoderModel::param_group(const std::string& name) const {
   if (name.rfind("roberta.embeddings.", 0) == 0) return ParamGroup::kEmbeddings;
   if (name.rfind("roberta.encoder.", 0) == 0) return ParamGroup::kEncoder;
   if (name.rfind("roberta.pooler.", 0) == 0) return ParamGroup::kPooler;
   return ParamGroup::kHead;
 }
 
-nlohmann::json RobertaForSequenceClassification::config_json() const {
+nlohmann::json RobertaEncoderModel::config_json() const {
   io::BertConfig c = config_;
   const std::string family = config_.common.model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta";
-  c.common.architectures = {family + (options_.with_head ? "ForSequenceClassification" : "Model")};
+  c.common.architectures = {family + head_class_suffix(options_.head, model_type())};
   return c.to_json(raw_config_);
 }
 
-void RobertaForSequenceClassification::init_weights() {
+void RobertaEncoderModel::init_weights() {
   init_bert_weights(*this, config_.initializer_range);
   torch::NoGradGuard no_grad;
   roberta_->embeddings->word_embeddings->weight[pad_token_id()].zero_();
@@ -76,11 +120,11 @@ void RobertaForSequenceClassification::init_weights() {
   roberta_->embeddings->position_embeddings->weight[pad_token_id()].zero_();
 }
 
-void RobertaForSequenceClassification::reset_head(int64_t num_labels) {
-  STILTS_CHECK(options_.with_head, "reset_head on a model built without a head");
-  config_.common.set_labels(num_labels);
-  build_head(num_labels);
-  init_bert_weights(*classifier_, config_.initializer_range);
+void RobertaEncoderModel::reset_head(int64_t num_labels) {
+  STILTS_CHECK(has_head(), "reset_head on a model built without a head");
+  if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
+  build_head();
+  init_bert_weights(*head_, config_.initializer_range);
 }
 
 }  // namespace stilts::models

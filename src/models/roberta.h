@@ -1,22 +1,27 @@
 // RoBERTa and XLM-RoBERTa: BERT's architecture with RoBERTa's position ids (counted from
 // pad_token_id + 1), a single token-type row, and a classification head on token 0
-// (dense -> tanh -> out_proj) instead of the pooler. Weights live under "roberta.".
+// (dense -> tanh -> out_proj) instead of the pooler. Weights live under "roberta.". Heads:
+//   sequence classification  (no pooler) classifier.dense -> tanh -> classifier.out_proj on <s>
+//   token classification     (no pooler) dropout -> classifier [H] -> [C] on every position
+//   question answering       (no pooler) qa_outputs [H] -> 2 on every position
+//   multiple choice          roberta.pooler -> dropout -> classifier [H] -> 1 per choice row
 #pragma once
 
 #include "models/bert.h"
 
 namespace stilts::models {
 
-class RobertaForSequenceClassification : public EncoderModel {
+class RobertaEncoderModel : public EncoderModel {
  public:
   // `model_type` is "roberta" or "xlm-roberta" (they differ only in the architecture names written out).
-  RobertaForSequenceClassification(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
+  RobertaEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
-  torch::Tensor logits(const Inputs& inputs) override;  // last layer at the first position only
+  // Sequence classification and multiple choice read the first position: the last layer computes it alone.
+  torch::Tensor logits(const Inputs& inputs) override;
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "roberta"; }
-  bool has_head() const override { return options_.with_head; }
+  HeadKind head_kind() const override { return options_.head; }
   bool has_pooler() const override { return options_.add_pooling_layer; }
   int64_t num_labels() const override { return config_.common.num_labels(); }
   bool uses_token_type_ids() const override { return false; }
@@ -30,17 +35,16 @@ class RobertaForSequenceClassification : public EncoderModel {
   void reset_head(int64_t num_labels) override;
 
  private:
-  // dropout, dense, tanh, dropout, out_proj on the first position: [B, T, H] -> [B, C]
-  torch::Tensor head(const torch::Tensor& last_hidden_state);
-  void build_head(int64_t num_labels);
+  void apply_head(Outputs& out, int64_t choices);  // `choices` = K for multiple choice
+  void build_head();
 
   io::BertConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;
   BertCore roberta_{nullptr};
-  std::shared_ptr<torch::nn::Module> classifier_;  // classifier.{dense, out_proj}
-  torch::nn::Linear classifier_dense_{nullptr};     // [H] -> [H]
-  torch::nn::Linear classifier_out_proj_{nullptr};  // [H] -> [C]
+  std::shared_ptr<torch::nn::Module> head_;         // what "classifier" / "qa_outputs" registers
+  torch::nn::Linear classifier_dense_{nullptr};     // sequence classification: classifier.dense [H] -> [H]
+  torch::nn::Linear classifier_out_proj_{nullptr};  // the head's final linear: [H] -> [C] | 2 | 1
 };
 
 }  // namespace stilts::models

@@ -196,8 +196,7 @@ void init_xlnet_weights(torch::nn::Module& module, double initializer_range) {
 
 // ---- XLNetForSequenceClassification ----
 
-XLNetForSequenceClassification::XLNetForSequenceClassification(io::XLNetConfig config, nlohmann::json raw_config,
-                                                               BuildOptions options)
+XLNetEncoderModel::XLNetEncoderModel(io::XLNetConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_field(config_.ff_activation, "ff_activation", "config.json");
   if (config_.summary_activation) {
@@ -206,48 +205,80 @@ XLNetForSequenceClassification::XLNetForSequenceClassification(io::XLNetConfig c
   if (config_.d_model % 2 != 0) {
     input_error("config.json: d_model ", config_.d_model, " must be even (sin/cos halves of the relative encoding)");
   }
+  check_family_head(options_.head, "config.json");
   options_.add_pooling_layer = false;  // XLNet has no pooler
+  if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   transformer_ = register_module("transformer", XLNetCore(config_));
-  if (options_.with_head) build_head(num_labels());
+  build_head();
   init_weights();
 }
 
-void XLNetForSequenceClassification::build_head(int64_t num_labels) {
+void XLNetEncoderModel::build_head() {
   const auto H = config_.d_model;
-  sequence_summary_ = std::make_shared<torch::nn::Module>();
+  auto put = [&](const std::string& name, std::shared_ptr<torch::nn::Module> module) {
+    if (named_children().contains(name)) {
+      replace_module(name, module);
+    } else {
+      register_module(name, module);
+    }
+  };
   summary_ = nullptr;
-  if (config_.summary_use_proj) summary_ = sequence_summary_->register_module("summary", torch::nn::Linear(H, H));
-  if (named_children().contains("sequence_summary")) {
-    replace_module("sequence_summary", sequence_summary_);
-    logits_proj_ = replace_module("logits_proj", torch::nn::Linear(H, num_labels));
-  } else {
-    register_module("sequence_summary", sequence_summary_);
-    logits_proj_ = register_module("logits_proj", torch::nn::Linear(H, num_labels));
+  sequence_summary_ = nullptr;
+  switch (options_.head) {
+    case HeadKind::kNone:
+    case HeadKind::kMaskedLM: return;
+    case HeadKind::kSequenceClassification:
+    case HeadKind::kMultipleChoice:
+      sequence_summary_ = std::make_shared<torch::nn::Module>();
+      if (config_.summary_use_proj) summary_ = sequence_summary_->register_module("summary", torch::nn::Linear(H, H));
+      put("sequence_summary", sequence_summary_);
+      logits_proj_ = torch::nn::Linear(H, head_outputs(options_.head, num_labels()));
+      put("logits_proj", logits_proj_.ptr());
+      return;
+    case HeadKind::kTokenClassification:
+      logits_proj_ = torch::nn::Linear(H, num_labels());
+      put("classifier", logits_proj_.ptr());
+      return;
+    case HeadKind::kQuestionAnswering:
+      logits_proj_ = torch::nn::Linear(H, 2);
+      put("qa_outputs", logits_proj_.ptr());
+      return;
   }
 }
 
-Outputs XLNetForSequenceClassification::forward(const Inputs& inputs, bool output_hidden_states) {
-  Outputs out = transformer_->forward(inputs, output_hidden_states);
-  if (options_.with_head) {
-    const auto& h = out.last_hidden_state;  // [B, T, H]
-    torch::Tensor x;                        // [B, H]
-    if (config_.summary_type == "first") {
-      x = h.select(/*dim=*/1, /*index=*/0);
-    } else if (config_.summary_type == "mean") {
-      x = h.mean(/*dim=*/1);  // over every position, padding included, as transformers does
-    } else {
-      x = h.select(/*dim=*/1, /*index=*/-1);  // "last" (and "cls_index" without an index): <cls> under left padding
-    }
-    if (config_.summary_first_dropout) x = torch::dropout(x, *config_.summary_first_dropout, is_training());
-    if (summary_) x = linear(x, summary_);
-    if (config_.summary_activation) x = activation(x, *config_.summary_activation);
-    x = torch::dropout(x, config_.summary_last_dropout, is_training());
-    out.logits = linear(x, logits_proj_);  // [B, C]
+torch::Tensor XLNetEncoderModel::summary(const torch::Tensor& h) {
+  torch::Tensor x;  // [B, H]
+  if (config_.summary_type == "first") {
+    x = h.select(/*dim=*/1, /*index=*/0);
+  } else if (config_.summary_type == "mean") {
+    x = h.mean(/*dim=*/1);  // over every position, padding included, as transformers does
+  } else {
+    x = h.select(/*dim=*/1, /*index=*/-1);  // "last" (and "cls_index" without an index): <cls> under left padding
+  }
+  if (config_.summary_first_dropout) x = torch::dropout(x, *config_.summary_first_dropout, is_training());
+  if (summary_) x = linear(x, summary_);
+  if (config_.summary_activation) x = activation(x, *config_.summary_activation);
+  return torch::dropout(x, config_.summary_last_dropout, is_training());
+}
+
+Outputs XLNetEncoderModel::forward(const Inputs& inputs, bool output_hidden_states) {
+  const int64_t choices = options_.head == HeadKind::kMultipleChoice ? num_choices(inputs) : 0;
+  Outputs out = transformer_->forward(choices ? flatten_choices(inputs) : inputs, output_hidden_states);
+  const auto& h = out.last_hidden_state;  // [B, T, H]
+  switch (options_.head) {
+    case HeadKind::kNone:
+    case HeadKind::kMaskedLM: break;
+    case HeadKind::kSequenceClassification: out.logits = linear(summary(h), logits_proj_); break;  // [B, C]
+    case HeadKind::kMultipleChoice:
+      out.logits = linear(summary(h), logits_proj_).view({-1, choices});  // [B, K]
+      break;
+    case HeadKind::kTokenClassification: out.logits = linear(h, logits_proj_); break;  // [B, T, C]
+    case HeadKind::kQuestionAnswering: split_span_logits(linear(h, logits_proj_), out); break;
   }
   return out;
 }
 
-ParamGroup XLNetForSequenceClassification::param_group(const std::string& name) const {
+ParamGroup XLNetEncoderModel::param_group(const std::string& name) const {
   if (name.rfind("transformer.word_embedding.", 0) == 0 || name == "transformer.mask_emb") {
     return ParamGroup::kEmbeddings;
   }
@@ -255,19 +286,19 @@ ParamGroup XLNetForSequenceClassification::param_group(const std::string& name) 
   return ParamGroup::kHead;
 }
 
-nlohmann::json XLNetForSequenceClassification::config_json() const {
+nlohmann::json XLNetEncoderModel::config_json() const {
   io::XLNetConfig c = config_;
-  c.common.architectures = {options_.with_head ? "XLNetForSequenceClassification" : "XLNetModel"};
+  c.common.architectures = {"XLNet" + head_class_suffix(options_.head, model_type())};
   return c.to_json(raw_config_);
 }
 
-void XLNetForSequenceClassification::init_weights() { init_xlnet_weights(*this, config_.initializer_range); }
+void XLNetEncoderModel::init_weights() { init_xlnet_weights(*this, config_.initializer_range); }
 
-void XLNetForSequenceClassification::reset_head(int64_t num_labels) {
-  STILTS_CHECK(options_.with_head, "reset_head on a model built without a head");
-  config_.common.set_labels(num_labels);
-  build_head(num_labels);
-  init_xlnet_weights(*sequence_summary_, config_.initializer_range);
+void XLNetEncoderModel::reset_head(int64_t num_labels) {
+  STILTS_CHECK(has_head(), "reset_head on a model built without a head");
+  if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
+  build_head();
+  if (sequence_summary_) init_xlnet_weights(*sequence_summary_, config_.initializer_range);
   init_xlnet_weights(*logits_proj_, config_.initializer_range);
 }
 

@@ -73,15 +73,19 @@ TORCH_MODULE(XLNetCore);
 // relative-attention tensors and mask_emb drawn from normal(0, initializer_range)).
 void init_xlnet_weights(torch::nn::Module& module, double initializer_range);
 
-// XLNetForSequenceClassification (with_head) or XLNetModel (without).
-class XLNetForSequenceClassification : public EncoderModel {
+// XLNetModel with any head (BuildOptions::head), under transformers' names:
+//   sequence classification  sequence_summary -> logits_proj [H] -> [C]
+//   token classification     classifier [H] -> [C] on every position (no dropout, as transformers)
+//   question answering       qa_outputs [H] -> 2 (XLNetForQuestionAnsweringSimple)
+//   multiple choice          sequence_summary -> logits_proj [H] -> 1 per choice row
+class XLNetEncoderModel : public EncoderModel {
  public:
-  XLNetForSequenceClassification(io::XLNetConfig config, nlohmann::json raw_config, BuildOptions options);
+  XLNetEncoderModel(io::XLNetConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "transformer"; }
-  bool has_head() const override { return options_.with_head; }
+  HeadKind head_kind() const override { return options_.head; }
   bool has_pooler() const override { return false; }
   int64_t num_labels() const override { return config_.common.num_labels(); }
   bool uses_token_type_ids() const override { return true; }
@@ -99,7 +103,9 @@ class XLNetForSequenceClassification : public EncoderModel {
   static constexpr int64_t kMaxPositions = int64_t{1} << 20;
 
  private:
-  void build_head(int64_t num_labels);
+  void build_head();
+  // transformers' SequenceSummary: [B, T, H] -> [B, H]
+  torch::Tensor summary(const torch::Tensor& last_hidden_state);
 
   io::XLNetConfig config_;
   nlohmann::json raw_config_;
@@ -107,7 +113,7 @@ class XLNetForSequenceClassification : public EncoderModel {
   XLNetCore transformer_{nullptr};
   std::shared_ptr<torch::nn::Module> sequence_summary_;  // sequence_summary.summary (when summary_use_proj)
   torch::nn::Linear summary_{nullptr};                   // [H] -> [H]
-  torch::nn::Linear logits_proj_{nullptr};               // [H] -> [C]
+  torch::nn::Linear logits_proj_{nullptr};               // the head's final linear: [H] -> [C] | 2 | 1
 };
 
 }  // namespace stilts::models

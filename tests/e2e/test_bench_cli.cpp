@@ -133,7 +133,7 @@ TEST(BenchCli, XlnetOnDataPerLanguage) {
                                  {"d_inner", 32},         {"mem_len", nullptr}, {"pad_token_id", 5}};
   torch::manual_seed(0);
   models::BuildOptions build;
-  build.with_head = true;
+  build.head = models::HeadKind::kSequenceClassification;
   auto model = models::create_model(config, "tiny xlnet", build);
   models::save_pretrained(*model, dir / "model");
   for (const char* f : {"spiece.model", "tokenizer_config.json", "special_tokens_map.json"}) {

@@ -36,7 +36,7 @@ nlohmann::json xlm_roberta_base() {
 
 BuildOptions with_head(bool head) {
   BuildOptions o;
-  o.with_head = head;
+  o.head = head ? stilts::models::HeadKind::kSequenceClassification : stilts::models::HeadKind::kNone;
   return o;
 }
 
@@ -80,7 +80,7 @@ TEST_P(BenchParamsFamily, AnalyticEqualsBuiltModel) {
   for (const bool head : {true, false}) {
     for (const bool pooler : {true, false}) {
       BuildOptions o;
-      o.with_head = head;
+      o.head = head ? stilts::models::HeadKind::kSequenceClassification : stilts::models::HeadKind::kNone;
       o.add_pooling_layer = pooler;
       const auto model = stilts::models::create_model(config, GetParam(), o);
       const auto counted = stilts::models::count_parameters(*model);

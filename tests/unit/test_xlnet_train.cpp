@@ -72,7 +72,7 @@ fs::path make_tiny_xlnet(const fs::path& dir) {
   config["pad_token_id"] = tokenizer->token_to_id("<pad>").value();
   torch::manual_seed(0);
   models::BuildOptions build;
-  build.with_head = false;
+  build.head = models::HeadKind::kNone;
   auto xlnet = models::create_model(config, "tiny xlnet", build);
   models::save_pretrained(*xlnet, dir);
   return dir;

@@ -19,8 +19,9 @@ void add_forward_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "forward",
       "Run a model on token ids (inputs.json: input_ids, attention_mask, optional token_type_ids) and write\n"
-      "last_hidden_state, pooler_output (when the model has a pooler) and logits (when it has a head)\n"
-      "to a safetensors file.");
+      "last_hidden_state, pooler_output (when the model has a pooler) and the head's outputs (logits, or\n"
+      "start_logits and end_logits for question answering) to a safetensors file. Multiple-choice models\n"
+      "take [batch, choices, tokens] arrays; their last_hidden_state is [batch x choices, tokens, hidden].");
   cmd->add_option("model_dir", args->model_dir, "Hugging Face model directory")->required();
   cmd->add_option("--input", args->input, "inputs.json")->required();
   cmd->add_option("--output", args->output, "output .safetensors file")->required();
@@ -34,6 +35,8 @@ void add_forward_command(CLI::App& app) {
     std::vector<std::pair<std::string, at::Tensor>> tensors = {{"last_hidden_state", out.last_hidden_state}};
     if (out.pooler_output.defined()) tensors.emplace_back("pooler_output", out.pooler_output);
     if (out.logits.defined()) tensors.emplace_back("logits", out.logits);
+    if (out.start_logits.defined()) tensors.emplace_back("start_logits", out.start_logits);
+    if (out.end_logits.defined()) tensors.emplace_back("end_logits", out.end_logits);
     for (size_t i = 0; i < out.hidden_states.size(); ++i) {
       tensors.emplace_back("hidden_states." + std::to_string(i), out.hidden_states[i]);
     }

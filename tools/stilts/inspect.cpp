@@ -30,7 +30,10 @@ void add_inspect_command(CLI::App& app) {
     j["dtype"] = loaded.weights_dtype;
     j["weights_file"] = loaded.weights_path.filename().string();
     j["bytes_on_disk"] = models::bytes_on_disk(args->dir);
-    j["num_labels"] = model.has_head() ? nlohmann::json(model.num_labels()) : nlohmann::json(nullptr);
+    j["head"] = models::head_kind_name(model.head_kind());
+    const bool labelled = model.head_kind() == models::HeadKind::kSequenceClassification ||
+                          model.head_kind() == models::HeadKind::kTokenClassification;
+    j["num_labels"] = labelled ? nlohmann::json(model.num_labels()) : nlohmann::json(nullptr);
     j["parameters"] = {{"total", counts.total},     {"embeddings", counts.embeddings},
                        {"encoder", counts.encoder}, {"pooler", counts.pooler},
                        {"head", counts.head}};
@@ -43,7 +46,8 @@ void add_inspect_command(CLI::App& app) {
               << "dtype          " << loaded.weights_dtype << "\n"
               << "weights        " << j["weights_file"].get<std::string>() << "\n"
               << "bytes on disk  " << j["bytes_on_disk"].get<uint64_t>() << "\n"
-              << "num_labels     " << (model.has_head() ? std::to_string(model.num_labels()) : "-") << "\n"
+              << "head           " << j["head"].get<std::string>() << "\n"
+              << "num_labels     " << (labelled ? std::to_string(model.num_labels()) : "-") << "\n"
               << "parameters\n";
     for (const char* key : {"total", "embeddings", "encoder", "pooler", "head"}) {
       std::cout << "  " << std::left << std::setw(12) << key << std::right << std::setw(14)

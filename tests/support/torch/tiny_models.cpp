@@ -32,7 +32,7 @@ fs::path make_tiny_bert(const fs::path& dir, const TinyBert& spec) {
                                  {"pad_token_id", 0}};
   torch::manual_seed(0);
   models::BuildOptions build;
-  build.with_head = spec.with_head;
+  build.head = spec.with_head ? models::HeadKind::kSequenceClassification : models::HeadKind::kNone;
   auto model = models::create_model(config, "tiny", build);
   models::save_pretrained(*model, dir);
   std::string text;
