@@ -462,6 +462,8 @@ class BpeTokenizer final : public Tokenizer {
   std::optional<int64_t> token_to_id(std::string_view token) const override;
   // Vocabulary plus added tokens (len(tokenizer) in transformers).
   int64_t vocab_size() const override { return static_cast<int64_t>(id_to_token_.size()); }
+  int64_t unk_id() const override { return unk_id_; }
+  std::vector<int64_t> tokenize_word(std::string_view word, std::string_view context) const override;
 
  private:
   struct SplitToken {
@@ -664,6 +666,15 @@ std::vector<int64_t> BpeTokenizer::tokenize(std::string_view text, std::string_v
     }
   }
   return ids;
+}
+
+// RobertaTokenizer.prepare_for_tokenization with is_split_into_words: one space before a word that does
+// not start with whitespace, so a word's first piece is a word-initial "Ġ" piece as it is mid-sentence.
+// With add_prefix_space also set it is still one space (tokenize sees the word starts with one).
+std::vector<int64_t> BpeTokenizer::tokenize_word(std::string_view word, std::string_view context) const {
+  const std::u32string chars = decode_utf8(word, context);
+  if (chars.empty() || is_python_space(chars.front())) return tokenize(word, context);
+  return tokenize(" " + std::string(word), context);
 }
 
 void BpeTokenizer::append_bpe(const std::string& word, std::vector<int64_t>& out) const {

@@ -312,6 +312,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string id_to_token(int64_t id) const override;
   std::optional<int64_t> token_to_id(std::string_view token) const override;
   int64_t vocab_size() const override { return base_vocab_size() + static_cast<int64_t>(added_tokens_.size()); }
+  int64_t unk_id() const override { return unk_id_; }
 
  private:
   // XLM-R reserves fairseq's four specials in front of the spm vocabulary and <mask> after it.

@@ -60,6 +60,13 @@ void truncate(std::vector<int64_t>& first, std::optional<std::vector<int64_t>>& 
 
 Encoding Tokenizer::build(std::vector<int64_t> first, std::optional<std::vector<int64_t>> second,
                           const EncodeOptions& options) const {
+  return assemble(std::move(first), std::move(second), options, /*first_word_ids=*/nullptr);
+}
+
+Encoding Tokenizer::assemble(std::vector<int64_t> first, std::optional<std::vector<int64_t>> second,
+                             const EncodeOptions& options, const std::vector<int64_t>* first_word_ids) const {
+  STILTS_CHECK(first_word_ids == nullptr || (!second && first_word_ids->size() == first.size()),
+               "word ids are for a single sequence, one per id");
   const bool pair = second.has_value();
   if (options.truncation != Truncation::kNone) {
     const int64_t limit = options.max_length.value_or(model_max_length_);
@@ -69,26 +76,29 @@ Encoding Tokenizer::build(std::vector<int64_t> first, std::optional<std::vector<
   }
 
   Encoding enc;
-  auto put = [&](int64_t id, int64_t type_id) {
+  const bool words = first_word_ids != nullptr;
+  auto put = [&](int64_t id, int64_t type_id, int64_t word_id) {
     enc.input_ids.push_back(id);
     enc.token_type_ids.push_back(type_id);
+    if (words) enc.word_ids.push_back(word_id);
   };
   auto put_pieces = [&](const std::vector<TemplatePiece>& pieces) {
     if (!options.add_special_tokens) return;
-    for (const auto& p : pieces) put(p.id, p.type_id);
+    for (const auto& p : pieces) put(p.id, p.type_id, -1);
   };
-  auto put_ids = [&](const std::vector<int64_t>& ids, int64_t type_id) {
-    for (int64_t id : ids) put(id, type_id);
+  // Truncation only shortens a sequence from its end, so id i still comes from word (*first_word_ids)[i].
+  auto put_ids = [&](const std::vector<int64_t>& ids, int64_t type_id, const std::vector<int64_t>* word_ids) {
+    for (size_t i = 0; i < ids.size(); ++i) put(ids[i], type_id, word_ids ? (*word_ids)[i] : -1);
   };
   if (!pair) {
     put_pieces(template_.single_before);
-    put_ids(first, template_.first_type_id);
+    put_ids(first, template_.first_type_id, first_word_ids);
     put_pieces(template_.single_after);
   } else {
     put_pieces(template_.pair_before);
-    put_ids(first, template_.first_type_id);
+    put_ids(first, template_.first_type_id, nullptr);
     put_pieces(template_.pair_between);
-    put_ids(*second, template_.second_type_id);
+    put_ids(*second, template_.second_type_id, nullptr);
     put_pieces(template_.pair_after);
   }
   enc.attention_mask.assign(enc.input_ids.size(), 1);
@@ -104,16 +114,26 @@ void Tokenizer::pad(Encoding& enc, int64_t length) const {
   const auto n = static_cast<size_t>(length - current);
   const std::string pad_token = id_to_token(template_.pad_id);
   const bool types = template_.returns_token_type_ids;
+  const bool words = !enc.word_ids.empty();
   if (template_.padding_side == Side::kRight) {
     enc.input_ids.insert(enc.input_ids.end(), n, template_.pad_id);
     enc.attention_mask.insert(enc.attention_mask.end(), n, 0);
     if (types) enc.token_type_ids.insert(enc.token_type_ids.end(), n, template_.pad_type_id);
     enc.tokens.insert(enc.tokens.end(), n, pad_token);
+    if (words) enc.word_ids.insert(enc.word_ids.end(), n, -1);
   } else {
     enc.input_ids.insert(enc.input_ids.begin(), n, template_.pad_id);
     enc.attention_mask.insert(enc.attention_mask.begin(), n, 0);
     if (types) enc.token_type_ids.insert(enc.token_type_ids.begin(), n, template_.pad_type_id);
     enc.tokens.insert(enc.tokens.begin(), n, pad_token);
+    if (words) enc.word_ids.insert(enc.word_ids.begin(), n, -1);
+  }
+}
+
+void Tokenizer::pad_row(Encoding& enc, const EncodeOptions& options) const {
+  // Without max_length and with an unbounded model_max_length transformers pads nothing.
+  if (options.padding == Padding::kMaxLength && (options.max_length || model_max_length_ < kUnboundedLength)) {
+    pad(enc, options.max_length.value_or(model_max_length_));
   }
 }
 
@@ -123,10 +143,7 @@ Encoding Tokenizer::encode(std::string_view text, const std::optional<std::strin
   std::optional<std::vector<int64_t>> second;
   if (text_pair) second = tokenize(*text_pair, context);
   Encoding enc = build(std::move(first), std::move(second), options);
-  // Without max_length and with an unbounded model_max_length transformers pads nothing.
-  if (options.padding == Padding::kMaxLength && (options.max_length || model_max_length_ < kUnboundedLength)) {
-    pad(enc, options.max_length.value_or(model_max_length_));
-  }
+  pad_row(enc, options);
   return enc;
 }
 
@@ -138,15 +155,63 @@ std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& te
   }
   std::vector<Encoding> out;
   out.reserve(texts.size());
-  int64_t longest = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
     const std::string context = "input " + std::to_string(i + 1);
     out.push_back(encode(texts[i], text_pairs.empty() ? std::nullopt : text_pairs[i], options, context));
-    longest = std::max<int64_t>(longest, static_cast<int64_t>(out.back().input_ids.size()));
   }
-  if (options.padding == Padding::kLongest) {
-    for (auto& enc : out) pad(enc, longest);
+  pad_batch(out, options);
+  return out;
+}
+
+void Tokenizer::pad_batch(std::vector<Encoding>& encodings, const EncodeOptions& options) const {
+  if (options.padding != Padding::kLongest) return;
+  size_t longest = 0;
+  for (const auto& enc : encodings) longest = std::max(longest, enc.input_ids.size());
+  for (auto& enc : encodings) pad(enc, static_cast<int64_t>(longest));
+}
+
+std::vector<std::vector<int64_t>> Tokenizer::tokenize_words(const std::vector<std::string>& words,
+                                                         std::string_view context) const {
+  if (words.empty()) input_error(context, ": no words (expected at least one)");
+  std::vector<std::vector<int64_t>> pieces;
+  pieces.reserve(words.size());
+  for (size_t i = 0; i < words.size(); ++i) {
+    pieces.push_back(tokenize_word(words[i], std::string(context) + ", word " + std::to_string(i + 1)));
+    if (pieces.back().empty()) pieces.back().push_back(unk_id());
   }
+  return pieces;
+}
+
+Encoding Tokenizer::build_words(const std::vector<std::vector<int64_t>>& word_pieces, const EncodeOptions& options,
+                                std::string_view context) const {
+  if (word_pieces.empty()) input_error(context, ": no words (expected at least one)");
+  std::vector<int64_t> ids, word_ids;
+  for (size_t w = 0; w < word_pieces.size(); ++w) {
+    if (word_pieces[w].empty()) {
+      input_error(context, ", word ", w + 1, ": no sub-token (expected at least one; tokenize_words gives such a "
+                  "word the unknown token)");
+    }
+    ids.insert(ids.end(), word_pieces[w].begin(), word_pieces[w].end());
+    word_ids.insert(word_ids.end(), word_pieces[w].size(), static_cast<int64_t>(w));
+  }
+  return assemble(std::move(ids), std::nullopt, options, &word_ids);
+}
+
+Encoding Tokenizer::encode_words(const std::vector<std::string>& words, const EncodeOptions& options,
+                                 std::string_view context) const {
+  Encoding enc = build_words(tokenize_words(words, context), options, context);
+  pad_row(enc, options);
+  return enc;
+}
+
+std::vector<Encoding> Tokenizer::encode_words_batch(const std::vector<std::vector<std::string>>& sentences,
+                                                    const EncodeOptions& options, std::string_view context) const {
+  std::vector<Encoding> out;
+  out.reserve(sentences.size());
+  for (size_t i = 0; i < sentences.size(); ++i) {
+    out.push_back(encode_words(sentences[i], options, std::string(context) + " " + std::to_string(i + 1)));
+  }
+  pad_batch(out, options);
   return out;
 }
 

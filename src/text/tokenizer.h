@@ -3,7 +3,9 @@
 // transformers tokenizers do them (v4.30 semantics).
 //
 // A family implements `tokenize` (text -> piece ids, no special tokens) and the vocabulary look-ups;
-// `encode` / `encode_batch` here add the template, truncate and pad.
+// `encode` / `encode_batch` here add the template, truncate and pad. A sentence given as words
+// (transformers' is_split_into_words=True, what token tagging and span QA start from) goes through
+// `tokenize_words` / `build_words` / `encode_words`, which also say which word each token comes from.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +43,9 @@ struct Encoding {
   std::vector<int64_t> attention_mask;
   std::vector<int64_t> token_type_ids;  // empty when the family returns none (RoBERTa, XLM-R)
   std::vector<std::string> tokens;      // the vocabulary string of every id (convert_ids_to_tokens)
+  // Only for an encoding built from words: the index of the word each token comes from, -1 for special
+  // and padding tokens (transformers' word_ids(), with -1 for None). Empty otherwise.
+  std::vector<int64_t> word_ids;
 };
 
 // One special token placed by a template, with the token type it gets.
@@ -83,6 +88,17 @@ class Tokenizer {
   virtual std::string id_to_token(int64_t id) const = 0;
   virtual std::optional<int64_t> token_to_id(std::string_view token) const = 0;
   virtual int64_t vocab_size() const = 0;
+  // The unknown token's id (what an out-of-vocabulary piece becomes).
+  virtual int64_t unk_id() const = 0;
+
+  // One word of a sentence given as words -> its piece ids, as transformers'
+  // tokenize(word, is_split_into_words=True) gives them: WordPiece and SentencePiece tokenize the word as
+  // they tokenize any text; byte-level BPE first puts a space before a word that does not start with
+  // whitespace (RobertaTokenizer.prepare_for_tokenization). May be empty (an empty word, or one
+  // SentencePiece normalises away such as U+200B for XLM-R).
+  virtual std::vector<int64_t> tokenize_word(std::string_view word, std::string_view context = "word") const {
+    return tokenize(word, context);
+  }
 
   const Template& special_template() const { return template_; }
   int64_t model_max_length() const { return model_max_length_; }
@@ -99,12 +115,43 @@ class Tokenizer {
   // Adds the template around already-tokenized ids, truncating as `options` asks; no padding.
   Encoding build(std::vector<int64_t> first, std::optional<std::vector<int64_t>> second,
                  const EncodeOptions& options) const;
-  // Pads `encoding` to `length` on the template's padding side (no-op when already that long).
+  // Pads `encoding` to `length` on the template's padding side (no-op when already that long); a word
+  // encoding's word_ids get -1 for the padding.
   void pad(Encoding& encoding, int64_t length) const;
+
+  // Every word's piece ids (tokenize_word), for callers that cut long sentences into windows of whole
+  // words and call build_words on each. A word with no piece gets {unk_id()}: XTREME's taggers do this
+  // so that every word has a first token to predict its tag from. This deliberately differs from
+  // transformers, which gives such a word no token (its tag is then never predicted). InputError naming
+  // `context` when `words` is empty (transformers rejects an empty list too) or a word is not UTF-8.
+  std::vector<std::vector<int64_t>> tokenize_words(const std::vector<std::string>& words,
+                                                   std::string_view context = "words") const;
+  // The template around the words' pieces in order, truncated as `options` asks (a single sequence:
+  // tokens are cut from the end, the last word kept may lose some of its pieces); no padding.
+  // word_ids index `word_pieces`. InputError when a word has no piece (use tokenize_words, which gives
+  // it the unknown token) or there are no words.
+  Encoding build_words(const std::vector<std::vector<int64_t>>& word_pieces, const EncodeOptions& options,
+                       std::string_view context = "words") const;
+  // tokenize_words + build_words, padded as `encode` pads (Padding::kMaxLength only: a single row).
+  Encoding encode_words(const std::vector<std::string>& words, const EncodeOptions& options,
+                        std::string_view context = "words") const;
+  // A batch of sentences given as words, as encode_batch: Padding::kLongest pads every row to the
+  // longest. Errors name the sentence as "<context> <1-based index>".
+  std::vector<Encoding> encode_words_batch(const std::vector<std::vector<std::string>>& sentences,
+                                           const EncodeOptions& options, std::string_view context = "sentence") const;
 
  protected:
   Template template_;
   int64_t model_max_length_ = 512;
+
+ private:
+  // build's work; with `first_word_ids` (one word index per id of `first`) it also fills word_ids.
+  Encoding assemble(std::vector<int64_t> first, std::optional<std::vector<int64_t>> second,
+                    const EncodeOptions& options, const std::vector<int64_t>* first_word_ids) const;
+  // The padding `encode` applies to one row: Padding::kMaxLength to max_length (or model_max_length).
+  void pad_row(Encoding& encoding, const EncodeOptions& options) const;
+  // The padding a batch gets on top: Padding::kLongest pads every row to the longest.
+  void pad_batch(std::vector<Encoding>& encodings, const EncodeOptions& options) const;
 };
 
 }  // namespace stilts::text

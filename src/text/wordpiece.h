@@ -63,6 +63,7 @@ class WordPieceTokenizer : public Tokenizer {
   std::string id_to_token(int64_t id) const override;
   std::optional<int64_t> token_to_id(std::string_view token) const override;
   int64_t vocab_size() const override { return static_cast<int64_t>(vocab_.size()); }
+  int64_t unk_id() const override { return unk_id_; }
 
   // The piece strings before the id look-up (transformers' `tokenize`); a piece missing from the
   // vocabulary (only possible for never_split words) maps to unk in `tokenize`.

@@ -166,6 +166,96 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, CliTokenizeFixture,
                            return n;
                          });
 
+// --words: every word_cases.jsonl sentence through the CLI, whole and truncated to 24 tokens.
+class CliTokenizeWordsFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CliTokenizeWordsFixture, MatchesTransformersIsSplitIntoWords) {
+  STILTS_REQUIRE_SHARED("tokenize/" + GetParam() + "/word_cases.jsonl");
+  const auto dir = testing::fixtures_dir() / "tokenize" / GetParam();
+  std::ifstream cases(dir / "word_cases.jsonl");
+  std::string stdin_text;
+  std::vector<nlohmann::json> expected;
+  std::string line;
+  while (std::getline(cases, line)) {
+    auto c = nlohmann::json::parse(line);
+    stdin_text += nlohmann::json({{"words", c["words"]}}).dump() + "\n";
+    expected.push_back(c);
+  }
+  ASSERT_EQ(expected.size(), 150u);
+  const auto whole = run_stilts({"tokenize", dir.string(), "--words"}, stdin_text);
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const auto cut =
+      run_stilts({"tokenize", dir.string(), "--words", "--truncation", "longest_first", "--max-length", "24"}, stdin_text);
+  ASSERT_EQ(cut.exit_code, 0) << cut.err;
+  std::istringstream whole_out(whole.out), cut_out(cut.out);
+  size_t i = 0;
+  while (std::getline(whole_out, line)) {
+    ASSERT_LT(i, expected.size());
+    const auto& c = expected[i];
+    const auto got = nlohmann::json::parse(line);
+    EXPECT_EQ(got["input_ids"], c["input_ids"]) << c["id"];
+    EXPECT_EQ(got["tokens"], c["tokens"]) << c["id"];
+    // The non-null word_ids are the fixture's words, one per piece; null is a special token.
+    nlohmann::json words = nlohmann::json::array(), expected_words = nlohmann::json::array();
+    for (const auto& w : got["word_ids"]) {
+      if (!w.is_null()) words.push_back(w);
+    }
+    for (size_t w = 0; w < c["word_tokens"].size(); ++w) {
+      for (size_t k = 0; k < c["word_tokens"][w].size(); ++k) expected_words.push_back(w);
+    }
+    EXPECT_EQ(words, expected_words) << c["id"];
+    EXPECT_EQ(got["word_ids"].size(), c["input_ids"].size()) << c["id"];
+    std::getline(cut_out, line);
+    EXPECT_EQ(nlohmann::json::parse(line)["input_ids"], c["input_ids_max24"]) << c["id"];
+    ++i;
+  }
+  EXPECT_EQ(i, expected.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CliTokenizeWordsFixture,
+                         ::testing::Values("wordpiece-cased", "wordpiece-uncased", "roberta-bpe", "xlmr-spm",
+                                           "xlnet-spm"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n) if (c == '-') c = '_';
+                           return n;
+                         });
+
+TEST(CliTokenize, WordsOnAVocabularyTheTestWrites) {
+  const auto dir = testing::make_temp_dir();
+  write(dir / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\nworld\n##s\n,\n");
+  // "" has no sub-token: it gets [UNK] (transformers would give it nothing).
+  const auto r = run_stilts({"tokenize", dir.string(), "--words", "--padding", "longest"},
+                            "{\"words\": [\"Hello\", \"worlds\", \"\"]}\n{\"words\": [\"world\"]}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  auto a = nlohmann::json::parse(line);
+  EXPECT_EQ(a["input_ids"], nlohmann::json({2, 5, 6, 7, 1, 3}));
+  EXPECT_EQ(a["word_ids"], nlohmann::json({nullptr, 0, 1, 1, 2, nullptr}));
+  EXPECT_EQ(a["tokens"], nlohmann::json({"[CLS]", "hello", "world", "##s", "[UNK]", "[SEP]"}));
+  std::getline(lines, line);
+  auto b = nlohmann::json::parse(line);
+  EXPECT_EQ(b["input_ids"], nlohmann::json({2, 6, 3, 0, 0, 0}));
+  EXPECT_EQ(b["attention_mask"], nlohmann::json({1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(b["word_ids"], nlohmann::json({nullptr, 0, nullptr, nullptr, nullptr, nullptr}));
+}
+
+TEST(CliBadInput, WordsLines) {
+  const auto dir = testing::make_temp_dir();
+  write(dir / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n");
+  const std::string ok = "{\"words\": [\"hello\"]}\n";
+  auto words = [&](const std::string& in) { return run_stilts({"tokenize", dir.string(), "--words"}, in); };
+  expect_clean_error(words(ok + "\n" + ok), {"stdin line 2", "empty line"});
+  expect_clean_error(words(ok + "{\"words\": [\"a\"], \"tags\": [\"X\"]}\n"), {"stdin line 2", "unknown field 'tags'"});
+  expect_clean_error(words("{\"words\": [\"a\", 3]}\n"), {"stdin line 1", "words[1]", "string"});
+  expect_clean_error(words("{\"words\": \"a b\"}\n"), {"stdin line 1", "array"});
+  expect_clean_error(words("{\"text\": \"a b\"}\n"), {"stdin line 1", "unknown field 'text'"});
+  expect_clean_error(words(ok + ok + "{\"words\": []}\n"), {"stdin line 3", "no words"});
+  expect_clean_error(words(""), {"no input"});
+}
+
 // ---- bad input ----
 
 // A copy of the bert fixture to break.

@@ -23,6 +23,7 @@ class ByteTokenizer : public Tokenizer {
   }
   std::optional<int64_t> token_to_id(std::string_view) const override { return std::nullopt; }
   int64_t vocab_size() const override { return 256; }
+  int64_t unk_id() const override { return 3; }
 };
 
 Template bert_template() {
