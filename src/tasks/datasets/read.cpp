@@ -31,6 +31,9 @@ const std::vector<std::pair<std::string, Reader>>& readers() {
       {"glue-stsb", detail::read_glue_stsb},
       {"mrpc", detail::read_mrpc},
       {"imdb", detail::read_imdb},
+      {"conllu", detail::read_conllu},
+      {"xtreme-tagging", detail::read_xtreme_tagging},
+      {"panx", detail::read_panx},
       {"tsv", detail::read_generic_tsv},
       {"csv", detail::read_generic_csv},
       {"jsonl", detail::read_generic_jsonl},
@@ -236,6 +239,19 @@ bool RowReader::next_quoted(Row& row) {
   }
 }
 
+bool LineReader::next(int64_t& line, std::string_view& text) {
+  const std::string& bytes = file_.bytes;
+  if (pos_ >= bytes.size()) return false;
+  size_t end = bytes.find('\n', pos_);
+  if (end == std::string::npos) end = bytes.size();
+  size_t stop = end;
+  if (stop > pos_ && bytes[stop - 1] == '\r') --stop;
+  text = std::string_view(bytes).substr(pos_, stop - pos_);
+  line = ++line_;
+  pos_ = end + 1;
+  return true;
+}
+
 std::vector<std::string> first_line_fields(const TextFile& file, char delimiter) {
   std::string_view text = file.bytes;
   const size_t begin = text.find_first_not_of("\r\n");
@@ -319,6 +335,17 @@ void no_labels_error(const TextFile& file, std::string_view detail) {
 }
 
 void no_rows_error(const TextFile& file) { input_error(file.name, ": no data rows (only a header)"); }
+
+Example tagged_example(const TextFile& file, int64_t line, std::string language, std::vector<std::string> words,
+                       std::vector<int64_t> word_labels) {
+  Example example;
+  example.id = row_id(file, line);
+  example.text_a = join(words, " ");
+  example.language = std::move(language);
+  example.words = std::move(words);
+  example.word_labels = std::move(word_labels);
+  return example;
+}
 
 // ---- reports ----
 
