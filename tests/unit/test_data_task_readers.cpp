@@ -1,5 +1,5 @@
-// Token-tagging (conllu, xtreme-tagging, panx) readers on small files the tests write: every rule and
-// every error, expected values written by hand.
+// Token-tagging (conllu, xtreme-tagging, panx) and multiple-choice (xcopa, copa, siqa) readers on small
+// files the tests write: every rule and every error, expected values written by hand.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -299,6 +299,201 @@ TEST(DataTaskReaders, PanxRawErrors) {
   EXPECT_THAT(read_error(write(dir / "e", "en:Oslo\tB-LOC\nde:ist\tO\n"), "panx"),
               HasSubstr("e:2: language 'de' inside a sentence in 'en' (it starts on line 1"));
   EXPECT_THAT(read_error(write(dir / "f", "en:Oslo\tB-LOC\nen: \tO\n"), "panx"), HasSubstr("f:2: empty token after 'en:'"));
+}
+
+// ---- xcopa / copa ----
+
+const char* kXcopaRows =
+    R"({"premise": "Ese oli mullikilesse mässitud.", "choice1": "See oli õrn.", "choice2": "See oli väike.", "question": "cause", "label": 0, "idx": 1, "changed": false})"
+    "\n"
+    "\n"
+    R"({"premise": "Ma tühjendasin oma taskud.", "choice1": "Ma leidsin pileti.", "choice2": "Ma leidsin relva.", "question": "effect", "label": 1, "idx": 2, "changed": true, "extra": [1]})"
+    "\r\n";
+
+TEST(DataTaskReaders, XcopaPremiseAndQuestionPairedWithEachChoice) {
+  const auto dir = testing::make_temp_dir();
+  const auto path = write(dir / "data" / "et" / "val.et.jsonl", kXcopaRows);
+  const Dataset d = read_dataset(path, "xcopa");
+  EXPECT_EQ(d.format, "xcopa");
+  EXPECT_TRUE(d.multiple_choice);
+  EXPECT_TRUE(d.labelled);
+  EXPECT_FALSE(d.tagging);
+  EXPECT_FALSE(d.pairs);
+  EXPECT_THAT(d.label_names, ElementsAre("0", "1"));
+  EXPECT_EQ(d.report.rows, 2);
+  EXPECT_EQ(d.report.kept, 2);
+  ASSERT_EQ(d.examples.size(), 2u);
+  const Example& a = d.examples[0];
+  EXPECT_EQ(a.id, "val.et.jsonl:1");
+  EXPECT_EQ(a.text_a, "Ese oli mullikilesse mässitud. What was the cause?");
+  EXPECT_THAT(a.choices, ElementsAre("See oli õrn.", "See oli väike."));
+  EXPECT_EQ(a.label, 0);
+  EXPECT_EQ(a.language, "et");
+  EXPECT_FALSE(a.text_b.has_value());
+  const Example& b = d.examples[1];
+  EXPECT_EQ(b.id, "val.et.jsonl:3");
+  EXPECT_EQ(b.text_a, "Ma tühjendasin oma taskud. What was the effect?");
+  EXPECT_THAT(b.choices, ElementsAre("Ma leidsin pileti.", "Ma leidsin relva."));
+  EXPECT_EQ(b.label, 1);
+  // The same rows as copa, and the language option.
+  const Dataset copa = read_dataset(path, "copa", with_language("xx"));
+  EXPECT_EQ(copa.examples[1].text_a, b.text_a);
+  EXPECT_EQ(copa.examples[1].language, "xx");
+}
+
+TEST(DataTaskReaders, CopaLanguagesFromFileNames) {
+  const auto dir = testing::make_temp_dir();
+  const std::string row =
+      R"({"premise": "The man fell.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 1, "idx": 0})"
+      "\n";
+  EXPECT_EQ(read_dataset(write(dir / "train-en.jsonl", row), "copa").examples[0].language, "en");
+  EXPECT_EQ(read_dataset(write(dir / "test.zh.jsonl", row), "xcopa").examples[0].language, "zh");
+  EXPECT_EQ(read_dataset(write(dir / "val-qu.jsonl", row), "xcopa").examples[0].language, "qu");
+  // SuperGLUE's names carry no language: COPA is English, XCOPA needs one.
+  const auto superglue = write(dir / "COPA" / "val.jsonl", row);
+  EXPECT_EQ(read_dataset(superglue, "copa").examples[0].language, "en");
+  EXPECT_THAT(read_error(superglue, "xcopa"), HasSubstr("val.jsonl: cannot tell the language from the file name"));
+  EXPECT_EQ(read_dataset(superglue, "xcopa", with_language("ht")).examples[0].language, "ht");
+}
+
+TEST(DataTaskReaders, CopaUnlabelledFiles) {
+  const auto dir = testing::make_temp_dir();
+  const std::string a = R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "effect", "idx": 0)";
+  // SuperGLUE's test.jsonl: no label key.
+  const Dataset test = read_dataset(write(dir / "COPA" / "test.jsonl", a + "}\n" + a + "}\n"), "copa");
+  EXPECT_FALSE(test.labelled);
+  EXPECT_EQ(test.examples[0].label, -1);
+  EXPECT_EQ(test.examples[1].label, -1);
+  EXPECT_THAT(test.report.notes, IsEmpty());
+  EXPECT_THAT(read_error(write(dir / "mixed.jsonl", a + ", \"label\": 0}\n" + a + "}\n"), "copa"),
+              HasSubstr("mixed.jsonl:2: a row without 'label', but line 1 has one"));
+  EXPECT_THAT(read_error(write(dir / "mixed2.jsonl", a + "}\n" + a + ", \"label\": 0}\n"), "copa"),
+              HasSubstr("mixed2.jsonl:2: a row with a 'label', but line 1 has none"));
+  // XTREME's test-<lang>.jsonl: every label set to 0. Read as unlabelled, with a note.
+  const std::string zeros = a + ", \"label\": 0}\n" + a + ", \"label\": 0}\n";
+  const Dataset xtreme = read_dataset(write(dir / "test-et.jsonl", zeros), "xcopa");
+  EXPECT_FALSE(xtreme.labelled);
+  EXPECT_EQ(xtreme.examples[0].label, -1);
+  ASSERT_EQ(xtreme.report.notes.size(), 1u);
+  EXPECT_THAT(xtreme.report.notes[0], HasSubstr("test-et.jsonl: every label is 0, as XTREME's utils_preprocess.py"));
+  // Not XTREME's test naming, or not all zeros: the labels are real.
+  EXPECT_TRUE(read_dataset(write(dir / "test.et.jsonl", zeros), "xcopa").labelled);
+  EXPECT_TRUE(read_dataset(write(dir / "val-et.jsonl", zeros), "xcopa").labelled);
+  const Dataset real = read_dataset(write(dir / "test-id.jsonl", a + ", \"label\": 0}\n" + a + ", \"label\": 1}\n"), "xcopa");
+  EXPECT_TRUE(real.labelled);
+  EXPECT_EQ(real.examples[1].label, 1);
+}
+
+TEST(DataTaskReaders, CopaErrorsNameFileAndLine) {
+  const auto dir = testing::make_temp_dir();
+  const std::string good = R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 0})";
+  auto error = [&](const std::string& name, const std::string& second) {
+    return read_error(write(dir / (name + "-en.jsonl"), good + "\n" + second + "\n"), "copa");
+  };
+  EXPECT_THAT(error("train", R"({"choice1": "A.", "choice2": "B.", "question": "cause", "label": 0})"),
+              HasSubstr("train-en.jsonl:2: no key 'premise' in the JSON object"));
+  EXPECT_THAT(error("val", R"({"premise": "P.", "choice1": 1, "choice2": "B.", "question": "cause", "label": 0})"),
+              HasSubstr("val-en.jsonl:2: key 'choice1' is number, expected a string"));
+  EXPECT_THAT(error("test", R"({"premise": " ", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 0})"),
+              HasSubstr("test-en.jsonl:2: key 'premise' is empty"));
+  EXPECT_THAT(error("dev", R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "why", "label": 0})"),
+              HasSubstr("dev-en.jsonl:2: question 'why' is neither 'cause' nor 'effect'"));
+  EXPECT_THAT(error("a", R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 2})"),
+              HasSubstr("a-en.jsonl:2: label 2 is not 0 or 1"));
+  EXPECT_THAT(error("b", R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": "1"})"),
+              HasSubstr("b-en.jsonl:2: label \"1\" is not 0 or 1"));
+  EXPECT_THAT(error("c", R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 0, "idx": "7"})"),
+              HasSubstr("c-en.jsonl:2: key 'idx' is string, expected an integer"));
+  EXPECT_THAT(error("d", R"({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 0, "changed": 0})"),
+              HasSubstr("d-en.jsonl:2: key 'changed' is number, expected a boolean"));
+  EXPECT_THAT(error("e", R"({"premise": "P.")"), HasSubstr("e-en.jsonl:2: not valid JSON"));
+  EXPECT_THAT(error("f", R"(["P."])"), HasSubstr("f-en.jsonl:2: expected a JSON object, found array"));
+  EXPECT_THAT(read_error(write(dir / "g-en.jsonl", "\n \n"), "copa"), HasSubstr("g-en.jsonl: file is empty"));
+}
+
+// ---- siqa ----
+
+const char* kSiqaRows =
+    R"({"context": "Tracy didn't go home that evening.", "question": "What does Tracy need to do before this?", "answerA": "make a new plan", "answerB": "Go home and see Riley", "answerC": "Find somewhere to go", "correct": "C"})"
+    "\n"
+    R"({"context": "Sydney felt bad afterwards.", "question": "How would you describe Sydney?", "answerA": "sympathetic", "answerB": "like a person who was unable to help", "answerC": "incredulous", "correct": "A"})"
+    "\n";
+
+TEST(DataTaskReaders, SiqaContextAndQuestionPairedWithEachAnswer) {
+  const auto dir = testing::make_temp_dir();
+  const auto path = write(dir / "socialIQa_v1.4_dev.jsonl", kSiqaRows);
+  const Dataset d = read_dataset(path, "siqa");
+  EXPECT_TRUE(d.multiple_choice);
+  EXPECT_TRUE(d.labelled);
+  EXPECT_THAT(d.label_names, ElementsAre("A", "B", "C"));
+  EXPECT_EQ(d.report.rows, 2);
+  ASSERT_EQ(d.examples.size(), 2u);
+  const Example& a = d.examples[0];
+  EXPECT_EQ(a.id, "socialIQa_v1.4_dev.jsonl:1");
+  EXPECT_EQ(a.text_a, "Tracy didn't go home that evening. What does Tracy need to do before this?");
+  EXPECT_THAT(a.choices, ElementsAre("make a new plan", "Go home and see Riley", "Find somewhere to go"));
+  EXPECT_EQ(a.label, 2);
+  EXPECT_EQ(a.language, "en");
+  EXPECT_EQ(d.examples[1].label, 0);
+}
+
+TEST(DataTaskReaders, SiqaSeparateLabelsFile) {
+  const auto dir = testing::make_temp_dir();
+  const std::string row =
+      R"({"context": "C.", "question": "Q?", "answerA": "a", "answerB": "b", "answerC": "c"})"
+      "\n";
+  const auto path = write(dir / "dev.jsonl", row + row + row);
+  const Dataset unlabelled = read_dataset(path, "siqa");
+  EXPECT_FALSE(unlabelled.labelled);
+  EXPECT_EQ(unlabelled.examples[0].label, -1);
+  EXPECT_EQ(unlabelled.examples[0].text_a, "C. Q?");
+  ReadOptions options;
+  options.labels_file = write(dir / "dev-labels.lst", "2\n3\r\n1\n").string();
+  const Dataset d = read_dataset(path, "siqa", options);
+  EXPECT_TRUE(d.labelled);
+  ASSERT_EQ(d.examples.size(), 3u);
+  EXPECT_EQ(d.examples[0].label, 1);
+  EXPECT_EQ(d.examples[1].label, 2);
+  EXPECT_EQ(d.examples[2].label, 0);
+  options.labels_file = write(dir / "short.lst", "2\n3\n").string();
+  EXPECT_THAT(read_error(path, "siqa", options), HasSubstr("short.lst: 2 labels for the 3 rows of"));
+  options.labels_file = write(dir / "letters.lst", "2\nB\n1\n").string();
+  EXPECT_THAT(read_error(path, "siqa", options), HasSubstr("letters.lst:2: label 'B' is not 1, 2 or 3"));
+  options.labels_file = write(dir / "zero.lst", "0\n1\n1\n").string();
+  EXPECT_THAT(read_error(path, "siqa", options), HasSubstr("zero.lst:1: label '0' is not 1, 2 or 3"));
+  // Inline labels and a labels file must agree.
+  const auto inline_path = write(dir / "inline.jsonl", kSiqaRows);
+  options.labels_file = write(dir / "agree.lst", "3\n1\n").string();
+  EXPECT_EQ(read_dataset(inline_path, "siqa", options).examples[0].label, 2);
+  options.labels_file = write(dir / "disagree.lst", "3\n2\n").string();
+  EXPECT_THAT(read_error(inline_path, "siqa", options),
+              HasSubstr("disagree.lst:2: label 2 (B) disagrees with 'correct' A on "));
+}
+
+TEST(DataTaskReaders, SiqaErrors) {
+  const auto dir = testing::make_temp_dir();
+  const std::string good =
+      R"({"context": "C.", "question": "Q?", "answerA": "a", "answerB": "b", "answerC": "c", "correct": "A"})";
+  EXPECT_THAT(read_error(write(dir / "a.jsonl", good + "\n" +
+                                                    R"({"context": "C.", "question": "Q?", "answerA": "a", "answerB": "b"})"
+                                                    "\n"),
+                         "siqa"),
+              HasSubstr("a.jsonl:2: no key 'answerC'"));
+  EXPECT_THAT(read_error(write(dir / "b.jsonl", good + "\n" +
+                                                    R"({"context": "C.", "question": "Q?", "answerA": "a", "answerB": "b", "answerC": "c", "correct": "D"})"
+                                                    "\n"),
+                         "siqa"),
+              HasSubstr("b.jsonl:2: label 'D' is not one of {A, B, C}"));
+  EXPECT_THAT(read_error(write(dir / "c.jsonl", good + "\n" +
+                                                    R"({"context": "C.", "question": "Q?", "answerA": "a", "answerB": "b", "answerC": "c", "correct": 1})"
+                                                    "\n"),
+                         "siqa"),
+              HasSubstr("c.jsonl:2: key 'correct' is number, expected a string"));
+  EXPECT_THAT(read_error(write(dir / "d.jsonl", good + "\n" +
+                                                    R"({"context": "C.", "question": "Q?", "answerA": "a", "answerB": "b", "answerC": "c"})"
+                                                    "\n"),
+                         "siqa"),
+              HasSubstr("d.jsonl:2: a row without 'correct', but line 1 has it"));
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ struct ReadOptions {
   // Generic: the label set in id order; empty = the distinct labels sorted (as numbers when all are
   // integers, else bytewise). xtreme-tagging: the tag set in id order (empty = inferred, see below).
   std::vector<std::string> label_names;
+  // siqa: AI2's separate labels file (`dev-labels.lst`), one 1-based label ("1", "2", "3") a line, row
+  // for row with the data file; "" = the labels are inline (`correct`) or absent.
+  std::string labels_file;
 };
 
 // The 17 Universal Dependencies UPOS tags in XTREME's UD-POS label order (its labels.txt: the tags

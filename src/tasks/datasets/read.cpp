@@ -7,6 +7,8 @@
 #include <functional>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "common/files.h"
 #include "tasks/datasets/readers.h"
@@ -34,6 +36,9 @@ const std::vector<std::pair<std::string, Reader>>& readers() {
       {"conllu", detail::read_conllu},
       {"xtreme-tagging", detail::read_xtreme_tagging},
       {"panx", detail::read_panx},
+      {"xcopa", detail::read_xcopa},
+      {"copa", detail::read_copa},
+      {"siqa", detail::read_siqa},
       {"tsv", detail::read_generic_tsv},
       {"csv", detail::read_generic_csv},
       {"jsonl", detail::read_generic_jsonl},
@@ -250,6 +255,26 @@ bool LineReader::next(int64_t& line, std::string_view& text) {
   line = ++line_;
   pos_ = end + 1;
   return true;
+}
+
+nlohmann::json parse_json_object(const TextFile& file, const Row& row) {
+  nlohmann::json object;
+  try {
+    object = nlohmann::json::parse(row.fields.at(0));
+  } catch (const nlohmann::json::parse_error& e) {
+    input_error(file.name, ":", row.line, ": not valid JSON (column ", e.byte, ")");
+  }
+  if (!object.is_object()) input_error(file.name, ":", row.line, ": expected a JSON object, found ", object.type_name());
+  return object;
+}
+
+std::string json_text_field(const TextFile& file, int64_t line, const nlohmann::json& object, std::string_view key) {
+  const auto it = object.find(key);
+  if (it == object.end()) input_error(file.name, ":", line, ": no key '", key, "' in the JSON object");
+  if (!it->is_string()) input_error(file.name, ":", line, ": key '", key, "' is ", it->type_name(), ", expected a string");
+  std::string text = it->get<std::string>();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) input_error(file.name, ":", line, ": key '", key, "' is empty");
+  return text;
 }
 
 std::vector<std::string> first_line_fields(const TextFile& file, char delimiter) {

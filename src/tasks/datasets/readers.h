@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "tasks/datasets/dataset.h"
 
 namespace stilts::tasks::detail {
@@ -28,6 +30,9 @@ Dataset read_generic_jsonl(const std::filesystem::path& path, const ReadOptions&
 Dataset read_conllu(const std::filesystem::path& path, const ReadOptions& options);
 Dataset read_xtreme_tagging(const std::filesystem::path& path, const ReadOptions& options);
 Dataset read_panx(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_xcopa(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_copa(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_siqa(const std::filesystem::path& path, const ReadOptions& options);
 
 // ---- files ----
 
@@ -89,6 +94,12 @@ class LineReader {
   size_t pos_ = 0;
   int64_t line_ = 0;
 };
+
+// The object on a JSON Lines row; InputError "<file>:<line>: not valid JSON" or "expected a JSON object".
+nlohmann::json parse_json_object(const TextFile& file, const Row& row);
+// The text at `key`, verbatim; InputError naming the file, line and key when the key is missing, is not
+// a string, or holds only whitespace.
+std::string json_text_field(const TextFile& file, int64_t line, const nlohmann::json& object, std::string_view key);
 
 // The fields of the file's first line, split on `delimiter` with no quote handling (layout sniffing).
 std::vector<std::string> first_line_fields(const TextFile& file, char delimiter);
