@@ -39,7 +39,8 @@ std::string read_error(const fs::path& path, const std::string& format, const Re
 
 TEST(DataReaders, FormatsListed) {
   EXPECT_THAT(dataset_formats(), ElementsAre("pawsx", "xnli", "glue-mnli", "glue-qqp", "glue-sst2", "glue-stsb",
-                                             "mrpc", "imdb", "tsv", "csv", "jsonl"));
+                                             "mrpc", "imdb", "conllu", "xtreme-tagging", "panx", "xcopa", "copa",
+                                             "siqa", "tsv", "csv", "jsonl"));
 }
 
 TEST(DataReaders, UnknownFormatListsKnownOnes) {
@@ -47,7 +48,8 @@ TEST(DataReaders, UnknownFormatListsKnownOnes) {
   const auto path = write(dir / "a.tsv", "sentence1\tlabel\nx\t0\n");
   const std::string message = read_error(path, "paws");
   EXPECT_THAT(message, HasSubstr("unknown dataset format 'paws'"));
-  EXPECT_THAT(message, HasSubstr("pawsx, xnli, glue-mnli, glue-qqp, glue-sst2, glue-stsb, mrpc, imdb, tsv, csv, jsonl"));
+  EXPECT_THAT(message, HasSubstr("pawsx, xnli, glue-mnli, glue-qqp, glue-sst2, glue-stsb, mrpc, imdb, conllu, "
+                                  "xtreme-tagging, panx, xcopa, copa, siqa, tsv, csv, jsonl"));
 }
 
 // ---- PAWS-X ----

@@ -63,9 +63,22 @@ struct ReadOptions {
   bool header = true;
   bool regression = false;
   // Generic: the label set in id order; empty = the distinct labels sorted (as numbers when all are
-  // integers, else bytewise).
+  // integers, else bytewise). xtreme-tagging: the tag set in id order (empty = inferred, see below).
   std::vector<std::string> label_names;
+  // siqa: AI2's separate labels file (`dev-labels.lst`), one 1-based label ("1", "2", "3") a line, row
+  // for row with the data file; "" = the labels are inline (`correct`) or absent.
+  std::string labels_file;
 };
+
+// The 17 Universal Dependencies UPOS tags in XTREME's UD-POS label order (its labels.txt: the tags
+// sorted bytewise; XTREME's get_labels also puts a placeholder "O" first for unlabelled test words,
+// which stilts has no need for, so XTREME's ids are these plus one). Every UD-POS reader maps tags
+// through this list, so train, dev and test files of any language share ids.
+const std::vector<std::string>& upos_tags();
+
+// WikiANN/PAN-X's 7 IOB2 tags in XTREME's order (its labels.txt: sorted bytewise):
+// B-LOC, B-ORG, B-PER, I-LOC, I-ORG, I-PER, O.
+const std::vector<std::string>& panx_tags();
 
 // Supported format names, as `stilts train --format` takes them.
 std::vector<std::string> dataset_formats();

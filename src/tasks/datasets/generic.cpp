@@ -180,13 +180,7 @@ Dataset read_generic_jsonl(const fs::path& path, const ReadOptions& options) {
   while (reader.next(row)) {
     const std::string_view text = row.fields[0];
     if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
-    nlohmann::json object;
-    try {
-      object = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      input_error(file.name, ":", row.line, ": not valid JSON (column ", e.byte, ")");
-    }
-    if (!object.is_object()) input_error(file.name, ":", row.line, ": expected a JSON object, found ", object.type_name());
+    const nlohmann::json object = parse_json_object(file, row);
     Pending pending;
     pending.line = row.line;
     pending.label = json_text(file, row.line, object, options.label_column, /*scalar_ok=*/true);

@@ -7,6 +7,8 @@
 #include <functional>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.h"
 #include "common/files.h"
 #include "tasks/datasets/readers.h"
@@ -31,6 +33,12 @@ const std::vector<std::pair<std::string, Reader>>& readers() {
       {"glue-stsb", detail::read_glue_stsb},
       {"mrpc", detail::read_mrpc},
       {"imdb", detail::read_imdb},
+      {"conllu", detail::read_conllu},
+      {"xtreme-tagging", detail::read_xtreme_tagging},
+      {"panx", detail::read_panx},
+      {"xcopa", detail::read_xcopa},
+      {"copa", detail::read_copa},
+      {"siqa", detail::read_siqa},
       {"tsv", detail::read_generic_tsv},
       {"csv", detail::read_generic_csv},
       {"jsonl", detail::read_generic_jsonl},
@@ -236,6 +244,39 @@ bool RowReader::next_quoted(Row& row) {
   }
 }
 
+bool LineReader::next(int64_t& line, std::string_view& text) {
+  const std::string& bytes = file_.bytes;
+  if (pos_ >= bytes.size()) return false;
+  size_t end = bytes.find('\n', pos_);
+  if (end == std::string::npos) end = bytes.size();
+  size_t stop = end;
+  if (stop > pos_ && bytes[stop - 1] == '\r') --stop;
+  text = std::string_view(bytes).substr(pos_, stop - pos_);
+  line = ++line_;
+  pos_ = end + 1;
+  return true;
+}
+
+nlohmann::json parse_json_object(const TextFile& file, const Row& row) {
+  nlohmann::json object;
+  try {
+    object = nlohmann::json::parse(row.fields.at(0));
+  } catch (const nlohmann::json::parse_error& e) {
+    input_error(file.name, ":", row.line, ": not valid JSON (column ", e.byte, ")");
+  }
+  if (!object.is_object()) input_error(file.name, ":", row.line, ": expected a JSON object, found ", object.type_name());
+  return object;
+}
+
+std::string json_text_field(const TextFile& file, int64_t line, const nlohmann::json& object, std::string_view key) {
+  const auto it = object.find(key);
+  if (it == object.end()) input_error(file.name, ":", line, ": no key '", key, "' in the JSON object");
+  if (!it->is_string()) input_error(file.name, ":", line, ": key '", key, "' is ", it->type_name(), ", expected a string");
+  std::string text = it->get<std::string>();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) input_error(file.name, ":", line, ": key '", key, "' is empty");
+  return text;
+}
+
 std::vector<std::string> first_line_fields(const TextFile& file, char delimiter) {
   std::string_view text = file.bytes;
   const size_t begin = text.find_first_not_of("\r\n");
@@ -319,6 +360,17 @@ void no_labels_error(const TextFile& file, std::string_view detail) {
 }
 
 void no_rows_error(const TextFile& file) { input_error(file.name, ": no data rows (only a header)"); }
+
+Example tagged_example(const TextFile& file, int64_t line, std::string language, std::vector<std::string> words,
+                       std::vector<int64_t> word_labels) {
+  Example example;
+  example.id = row_id(file, line);
+  example.text_a = join(words, " ");
+  example.language = std::move(language);
+  example.words = std::move(words);
+  example.word_labels = std::move(word_labels);
+  return example;
+}
 
 // ---- reports ----
 

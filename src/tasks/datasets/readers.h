@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "tasks/datasets/dataset.h"
 
 namespace stilts::tasks::detail {
@@ -25,6 +27,12 @@ Dataset read_imdb(const std::filesystem::path& path, const ReadOptions& options)
 Dataset read_generic_tsv(const std::filesystem::path& path, const ReadOptions& options);
 Dataset read_generic_csv(const std::filesystem::path& path, const ReadOptions& options);
 Dataset read_generic_jsonl(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_conllu(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_xtreme_tagging(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_panx(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_xcopa(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_copa(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_siqa(const std::filesystem::path& path, const ReadOptions& options);
 
 // ---- files ----
 
@@ -74,6 +82,25 @@ class RowReader {
   std::deque<std::string> unescaped_;  // quoted fields that contained "" (deque: views stay valid)
 };
 
+// Every line of a file, blank ones included: the tagging formats end a sentence with a blank line,
+// which RowReader skips. Lines end in "\n" or "\r\n".
+class LineReader {
+ public:
+  explicit LineReader(const TextFile& file) : file_(file) {}
+  bool next(int64_t& line, std::string_view& text);  // false at the end of the file; line is 1-based
+
+ private:
+  const TextFile& file_;
+  size_t pos_ = 0;
+  int64_t line_ = 0;
+};
+
+// The object on a JSON Lines row; InputError "<file>:<line>: not valid JSON" or "expected a JSON object".
+nlohmann::json parse_json_object(const TextFile& file, const Row& row);
+// The text at `key`, verbatim; InputError naming the file, line and key when the key is missing, is not
+// a string, or holds only whitespace.
+std::string json_text_field(const TextFile& file, int64_t line, const nlohmann::json& object, std::string_view key);
+
 // The fields of the file's first line, split on `delimiter` with no quote handling (layout sniffing).
 std::vector<std::string> first_line_fields(const TextFile& file, char delimiter);
 
@@ -109,6 +136,11 @@ double parse_score(const TextFile& file, int64_t line, std::string_view column, 
 [[noreturn]] void no_labels_error(const TextFile& file, std::string_view detail);
 // InputError when a file has a header but no data rows.
 [[noreturn]] void no_rows_error(const TextFile& file);
+
+// A token-tagging example: id "<file>:<line of its first word>", text_a the words joined by spaces
+// (for display; the words are the input).
+Example tagged_example(const TextFile& file, int64_t line, std::string language, std::vector<std::string> words,
+                       std::vector<int64_t> word_labels);
 
 // ---- reports ----
 
