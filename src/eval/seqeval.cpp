@@ -74,7 +74,7 @@ std::vector<Entity> chunk(const std::vector<std::string_view>& sequence) {
 }
 
 void require_tag(const std::string& tag, size_t sentence, size_t token) {
-  if (tag.empty()) input_error("tag sequence: sentence ", sentence, " token ", token, ": empty tag");
+  if (tag.empty()) input_error("tag sequences: sentence index ", sentence, ", tag index ", token, ": empty tag");
 }
 
 void require_same_shape(const TagSentences& predictions, const TagSentences& gold) {
@@ -84,7 +84,7 @@ void require_same_shape(const TagSentences& predictions, const TagSentences& gol
   }
   for (size_t i = 0; i < gold.size(); ++i) {
     if (predictions[i].size() != gold[i].size()) {
-      input_error("tag sequences: sentence ", i, ": ", predictions[i].size(), " predicted tags but ",
+      input_error("tag sequences: sentence index ", i, ": ", predictions[i].size(), " predicted tags but ",
                   gold[i].size(), " gold tags");
     }
   }

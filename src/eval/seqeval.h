@@ -19,7 +19,8 @@
 //
 // Conventions, as in eval/metrics.h: predictions first, then gold. Both must have the same number of
 // sentences and each sentence the same number of tags, or InputError names the first sentence that
-// differs and both lengths. An empty tag is an InputError too (seqeval would fail on it).
+// differs (0-based index) and both lengths. An empty tag is an InputError too (seqeval would fail on
+// it).
 #pragma once
 
 #include <cstdint>

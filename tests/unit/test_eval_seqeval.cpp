@@ -161,9 +161,15 @@ TEST(SeqevalScores, MismatchedShapesAndEmptyTagsAreInputErrors) {
     seqeval_accuracy(TagSentences{{"O"}, {"O", "O"}}, TagSentences{{"O"}, {"O", "O", "O"}});
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("sentence 1: 2 predicted tags but 3 gold tags"));
+    EXPECT_THAT(e.what(), HasSubstr("sentence index 1: 2 predicted tags but 3 gold tags"));
   }
   EXPECT_THROW(get_entities(TagSentence{"B-PER", ""}), InputError);
+  try {
+    entity_scores(TagSentences{{"O"}, {"B-PER", ""}}, TagSentences{{"O"}, {"B-PER", "O"}});
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("sentence index 1, tag index 1: empty tag"));
+  }
   EXPECT_THROW(seqeval_accuracy(TagSentences{{}}, TagSentences{{}}), InputError);  // no tags
 }
 
