@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   stilts::cli::add_pretrain_command(app);
   stilts::cli::add_bench_command(app);
   stilts::cli::add_demo_command(app);
+  stilts::cli::add_score_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
