@@ -348,6 +348,15 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
 
 void check_kind(const Dataset& dataset, TaskKind kind) {
   const std::string source = dataset.source.empty() ? std::string("dataset") : dataset.source;
+  // Tagged sentences and choice sets have no single label per text: training them needs the tagging
+  // and multiple-choice task kinds, which these features do not build yet.
+  if (dataset.tagging || dataset.multiple_choice) {
+    input_error(source, ": the '", dataset.format, "' data holds ", dataset.tagging ? "tagged words" : "choices",
+                ", which task kind '", task_kind_name(kind), "' cannot train on (", 
+                dataset.tagging ? "token tagging" : "multiple choice",
+                " can be read and scored with `stilts score`, not yet trained)");
+  }
+  if (!dataset.labelled) input_error(source, ": the file has no gold labels, which training and evaluation need");
   switch (kind) {
     case TaskKind::kPairClassification:
     case TaskKind::kClassification:
