@@ -17,8 +17,8 @@ struct Line {
   std::optional<std::string> text_pair;
 };
 
-Line parse_line(const std::string& raw, size_t number) {
-  const std::string where = "stdin line " + std::to_string(number);
+// One stdin line as a JSON object; `shape` describes the expected object in errors.
+nlohmann::json parse_object(const std::string& raw, const std::string& where, const char* shape) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(raw);
@@ -26,7 +26,13 @@ Line parse_line(const std::string& raw, size_t number) {
     const std::string what = e.what();
     input_error(where, ": not valid JSON: ", what.substr(what.find(':') + 2));
   }
-  if (!j.is_object()) input_error(where, ": expected an object {\"text\": ..., \"text_pair\": ...}");
+  if (!j.is_object()) input_error(where, ": expected an object ", shape);
+  return j;
+}
+
+Line parse_line(const std::string& raw, size_t number) {
+  const std::string where = "stdin line " + std::to_string(number);
+  const nlohmann::json j = parse_object(raw, where, "{\"text\": ..., \"text_pair\": ...}");
   if (!j.contains("text")) input_error(where, ": field 'text' is missing");
   if (!j.at("text").is_string()) input_error(where, ": field 'text' must be a string");
   Line line{j.at("text").get<std::string>(), std::nullopt};
@@ -47,14 +53,7 @@ std::vector<std::string> parse_words_line(const std::string& raw, size_t number)
   if (raw.find_first_not_of(" \t\r") == std::string::npos) {
     input_error(where, ": empty line (expected {\"words\": [...]} on every line)");
   }
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(raw);
-  } catch (const nlohmann::json::parse_error& e) {
-    const std::string what = e.what();
-    input_error(where, ": not valid JSON: ", what.substr(what.find(':') + 2));
-  }
-  if (!j.is_object()) input_error(where, ": expected an object {\"words\": [...]}");
+  const nlohmann::json j = parse_object(raw, where, "{\"words\": [...]}");
   for (const auto& [key, _] : j.items()) {
     if (key != "words") input_error(where, ": unknown field '", key, "' (expected words)");
   }
