@@ -273,6 +273,20 @@ Labels to_labels(const Scores& values, std::string_view what) {
   return labels;
 }
 
+const MetricInfo& metric_info(std::string_view name) {
+  static const MetricInfo kMetrics[] = {
+      {"accuracy", true, true},  {"macro_f1", true, true}, {"f1", true, true},       {"precision", true, true},
+      {"recall", true, true},    {"exact_match", true, true}, {"pearson", true, false}, {"spearman", true, false},
+      {"mse", false, false},     {"loss", false, false},  {"perplexity", false, false},
+  };
+  std::string known;
+  for (const MetricInfo& m : kMetrics) {
+    if (m.name == name) return m;
+    known += (known.empty() ? "" : ", ") + std::string(m.name);
+  }
+  input_error("unknown metric '", name, "'; known: ", known);
+}
+
 Metric metric_by_name(std::string_view name) {
   if (name == "accuracy") {
     return [](const Scores& p, const Scores& g) {

@@ -51,6 +51,17 @@ std::vector<double> average_ranks(const Scores& values);
 
 // ---- named metrics and task kinds ----
 
+// What a metric means when it is compared and shown: declared here once for every metric stilts
+// reports, never guessed from its name elsewhere.
+struct MetricInfo {
+  std::string_view name;
+  bool higher_is_better = true;
+  bool fraction = false;  // a value in [0, 1], shown as a percentage (differences in percentage points)
+};
+// accuracy, macro_f1, f1, precision, recall, exact_match (fractions, higher is better); pearson,
+// spearman (higher is better); mse, loss, perplexity (lower is better). An unknown name throws InputError listing them.
+const MetricInfo& metric_info(std::string_view name);
+
 enum class TaskKind { kClassification, kRegression };
 
 // A metric on score vectors. Classification metrics read the vectors as label ids and throw

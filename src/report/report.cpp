@@ -44,9 +44,7 @@ const char* const kColors[] = {"#4C72B0", "#DD8452", "#55A868", "#C44E52", "#817
 const char* color(size_t i) { return kColors[i % (sizeof kColors / sizeof kColors[0])]; }
 
 // Metrics in [0, 1] shown as percentages; differences in percentage points.
-bool is_fraction_metric(const std::string& m) {
-  return m == "accuracy" || m == "f1" || m == "macro_f1" || m == "exact_match";
-}
+bool is_fraction_metric(const std::string& m) { return eval::metric_info(m).fraction; }
 std::string show_value(const std::string& metric, double v) {
   return is_fraction_metric(metric) ? percent(v, 1) : fixed(v, 3);
 }

@@ -118,7 +118,7 @@ void save_model_dir(models::EncoderModel& model, const fs::path& dir, const Labe
   write_file_atomic(dir / "config.json", config_with_labels(model.config_json(), labels).dump(2) + "\n");
 }
 
-bool higher_is_better(const std::string& metric) { return metric != "mse"; }
+bool higher_is_better(const std::string& metric) { return eval::metric_info(metric).higher_is_better; }
 
 std::string format_metric(double v) {
   if (!eval::is_defined(v)) return "n/a";
