@@ -52,6 +52,7 @@
 #include "tasks/batch.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
 #include "text/auto.h"
 #include "train/evaluate.h"
 #include "train/optimizer.h"
@@ -292,10 +293,13 @@ Plan plan_batches(const Args& a, const stilts::tasks::Features& f) {
   return plan;
 }
 
+// PAWS-X's kind: the collation and loss stilts train uses for it.
+const stilts::tasks::TaskKind& pair_kind() { return stilts::tasks::task_kind("pair-classification"); }
+
 // collate(), then (mode padded) every row padded to `length` as a tokenizer's padding="max_length" does.
 stilts::tasks::Batch make_batch(const stilts::tasks::Features& f, const std::vector<size_t>& rows, bool pad,
                                 int64_t length) {
-  stilts::tasks::Batch b = stilts::tasks::collate(f, rows, torch::kCPU);
+  stilts::tasks::Batch b = pair_kind().collate(f, rows, torch::kCPU);
   if (!pad) return b;
   const int64_t extra = length - b.inputs.input_ids.size(1);
   if (extra > 0) {
@@ -352,7 +356,7 @@ struct Trainer {
     optimizer.zero_grad();
     const stilts::tasks::Batch batch = make_batch(f, rows, pad, length);
     const auto logits = model.logits(batch.inputs);  // [B, C], as stilts train computes them
-    const auto loss = stilts::train::task_loss(logits, batch.labels, /*regression=*/false);
+    const auto loss = pair_kind().loss(logits, batch);
     last_loss = loss.item<double>();
     (loss / 1.0).backward();
     torch::nn::utils::clip_grad_norm_(params, /*max_norm=*/1.0);
@@ -449,8 +453,7 @@ int main(int argc, char** argv) {
     const auto dataset = read_pawsx(a);
     const auto tokenizer = stilts::text::load_tokenizer(a.tokenizer);
     const auto features =
-        stilts::tasks::load_or_featurize(dataset, *tokenizer, a.tokenizer, a.max_length,
-                                         stilts::tasks::TaskKind::kPairClassification, a.cache);
+        stilts::tasks::load_or_featurize(dataset, pair_kind(), *tokenizer, a.tokenizer, a.max_length, a.cache);
     const Plan plan = plan_batches(a, features);
     if (!a.write_batches.empty()) write_batches(a, features, plan);
 
@@ -463,7 +466,7 @@ int main(int argc, char** argv) {
         torch::NoGradGuard no_grad;
         model->eval();
         const auto b = make_batch(features, plan.timed.at(0), /*pad=*/false, a.max_length);
-        const auto loss = stilts::train::task_loss(model->logits(b.inputs), b.labels, false);
+        const auto loss = pair_kind().loss(model->logits(b.inputs), b);
         description["check"] = {{"batch", "dynamic.timed.0"}, {"eval_loss", loss.item<double>()}};
       }
       std::cout << description.dump() << std::endl;

@@ -237,7 +237,8 @@ Workload grid_workload(const models::EncoderModel& model, int64_t batch_size, in
   return w;
 }
 
-std::vector<Workload> data_workloads(const tasks::Features& features, int64_t batch_size, bool pooled, uint64_t seed) {
+std::vector<Workload> data_workloads(const tasks::TaskKind& kind, const tasks::Features& features, int64_t batch_size,
+                                     bool pooled, uint64_t seed) {
   if (batch_size < 1) input_error("batch size must be >= 1, got ", batch_size);
   if (features.size() == 0) input_error("the data has no examples to benchmark");
   std::vector<std::string> languages;
@@ -256,23 +257,8 @@ std::vector<Workload> data_workloads(const tasks::Features& features, int64_t ba
   std::vector<Workload> out;
   for (const auto& lang : languages) {
     const auto& rows = groups[lang];
-    tasks::Features sub;
-    sub.regression = features.regression;
-    sub.pad_id = features.pad_id;
-    sub.pad_type_id = features.pad_type_id;
-    sub.left_padding = features.left_padding;
-    sub.label_names = features.label_names;
-    int64_t tokens = 0;
-    for (size_t i : rows) {
-      sub.input_ids.push_back(features.input_ids[i]);
-      if (!features.token_type_ids.empty()) sub.token_type_ids.push_back(features.token_type_ids[i]);
-      if (features.regression) {
-        sub.scores.push_back(i < features.scores.size() ? features.scores[i] : 0.0f);
-      } else {
-        sub.labels.push_back(i < features.labels.size() ? features.labels[i] : 0);
-      }
-      tokens += static_cast<int64_t>(features.input_ids[i].size());
-    }
+    const tasks::Features sub = tasks::select_features(features, rows);
+    const int64_t tokens = sub.num_tokens();
     Workload w;
     w.batch_size = batch_size;
     w.seq_len = 0;
@@ -280,7 +266,7 @@ std::vector<Workload> data_workloads(const tasks::Features& features, int64_t ba
     w.examples = static_cast<int64_t>(rows.size());
     w.tokens_per_example = static_cast<double>(tokens) / static_cast<double>(rows.size());
     for (const auto& indices : tasks::bucketed_batches(sub, batch_size, seed, /*epoch=*/0, /*shuffle=*/true)) {
-      auto batch = tasks::collate(sub, indices, torch::kCPU);
+      auto batch = kind.collate(sub, indices, torch::kCPU);
       w.batches.push_back(batch.inputs);
       w.real_tokens.push_back(batch.real_tokens);
     }

@@ -26,6 +26,7 @@
 #include "bench/params.h"
 #include "models/model.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
 
 namespace stilts::bench {
 
@@ -45,9 +46,10 @@ Workload grid_workload(const models::EncoderModel& model, int64_t batch_size, in
 
 // One workload per language of `features` (in order of first appearance; a single "" workload when no
 // example has a language), plus one "" workload pooling every language when there are several and
-// `pooled` is set. Batches come from tasks::bucketed_batches(shuffle=true, seed) within each group.
-std::vector<Workload> data_workloads(const tasks::Features& features, int64_t batch_size, bool pooled = false,
-                                     uint64_t seed = 0);
+// `pooled` is set. Batches come from tasks::bucketed_batches(shuffle=true, seed) within each group,
+// collated by `kind`.
+std::vector<Workload> data_workloads(const tasks::TaskKind& kind, const tasks::Features& features, int64_t batch_size,
+                                     bool pooled = false, uint64_t seed = 0);
 
 struct MeasureOptions {
   Mode mode = Mode::kFp32;

@@ -132,6 +132,16 @@ LoadReport load_weights(EncoderModel& model, const std::map<std::string, torch::
       missing.push_back(name);
     }
   }
+  if (!model.has_pooler()) {
+    // A pooler the model is built without (token classification, QA, ...): transformers ignores it
+    // (those heads' _keys_to_ignore_on_load_unexpected = [r"pooler"]).
+    std::vector<std::string> kept;
+    for (const auto& n : unexpected) {
+      const bool pooler = starts_with(n, "pooler.") || n.find(".pooler.") != std::string::npos;
+      (pooler ? report.ignored : kept).push_back(n);
+    }
+    unexpected = kept;
+  }
   if (mode == LoadMode::kEncoderOnly) {
     // Weights outside the base model (an old classifier, an LM or NSP head) are left behind.
     std::vector<std::string> kept;

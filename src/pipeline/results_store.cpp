@@ -15,7 +15,7 @@ namespace stilts::pipeline {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 30000;
 
 const char* const kSchema = R"sql(
@@ -71,11 +71,12 @@ CREATE TABLE IF NOT EXISTS predictions(
   seed       INTEGER NOT NULL,
   stage      TEXT NOT NULL,
   task       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
   language   TEXT NOT NULL,
   split      TEXT NOT NULL,
   example    INTEGER NOT NULL,
-  gold       REAL,
-  prediction REAL,
+  gold       TEXT NOT NULL,
+  prediction TEXT NOT NULL,
   PRIMARY KEY(arm, seed, stage, task, language, split, example)
 );
 CREATE TABLE IF NOT EXISTS efficiency(
@@ -243,11 +244,11 @@ class SqliteResultsStore final : public ResultsStore {
         ins.run();
       }
       Statement pred(db_, file_,
-                     "INSERT INTO predictions(arm, seed, stage, task, language, split, example, gold, prediction) "
-                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                     "INSERT INTO predictions(arm, seed, stage, task, kind, language, split, example, gold, "
+                     "prediction) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
       for (const auto& p : predictions) {
-        pred.bind(1, p.arm).bind(2, p.seed).bind(3, p.stage).bind(4, p.task).bind(5, p.language).bind(6, p.split);
-        pred.bind(7, p.example).bind(8, p.gold).bind(9, p.prediction);
+        pred.bind(1, p.arm).bind(2, p.seed).bind(3, p.stage).bind(4, p.task).bind(5, p.kind).bind(6, p.language);
+        pred.bind(7, p.split).bind(8, p.example).bind(9, p.gold).bind(10, p.prediction);
         pred.run();
       }
     });
@@ -377,12 +378,12 @@ class SqliteResultsStore final : public ResultsStore {
   std::vector<PredictionRow> predictions() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     Statement s(db_, file_,
-                "SELECT arm, seed, stage, task, language, split, example, gold, prediction FROM predictions "
+                "SELECT arm, seed, stage, task, kind, language, split, example, gold, prediction FROM predictions "
                 "ORDER BY arm, seed, stage, task, language, split, example");
     std::vector<PredictionRow> out;
     while (s.step()) {
-      out.push_back({s.text(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.integer(6), s.real(7),
-                     s.real(8)});
+      out.push_back({s.text(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7),
+                     s.text(8), s.text(9)});
     }
     return out;
   }

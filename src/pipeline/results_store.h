@@ -1,7 +1,7 @@
 // results.sqlite in a run directory: the study's figures, one row per figure, written in
 // transactions so a killed run never leaves a half-written stage. Users query it with sqlite3.
 //
-// Tables (schema version 2; the README documents them for sqlite3 users):
+// Tables (schema version 3; the README documents them for sqlite3 users):
 //   results(arm, seed, stage, task, language, split, metric, value)   split: "dev" | "test"
 //   stages(hash, name, arm, seed, status, wall_s, cpu_s, examples, tokens, flops, steps)
 //                                        one row per distinct stage run; a shared stage appears once,
@@ -11,8 +11,10 @@
 //   arm_stages(arm, seed, position, stage, hash, language)             each arm's chain per seed (and
 //                                                                      language, for per-language chains)
 //   curves(hash, step, epoch, split, language, metric, value)         every evaluation during training
-//   predictions(arm, seed, stage, task, language, split, example, gold, prediction)
-//                                        the per-example outputs behind `results` (paired bootstrap)
+//   predictions(arm, seed, stage, task, kind, language, split, example, gold, prediction)
+//                                        the per-example outputs behind `results` (paired bootstrap): gold
+//                                        and prediction as JSON text of what the task kind predicts (a
+//                                        label id or score: 2; a tag per word: ["NOUN","VERB"])
 //   efficiency(arm, seed, model, mode, threads, batch_size, seq_len, language, metric, value)
 //   latency_samples(arm, seed, model, mode, threads, batch_size, seq_len, language, rep, ms)
 //   meta(key, value)                     schema_version, experiment (resolved config), fingerprint, ...
@@ -74,10 +76,12 @@ struct CurveRow {
 struct PredictionRow {
   std::string arm;
   int64_t seed = 0;
-  std::string stage, task, language, split;
-  int64_t example = 0;  // position in the evaluated file's examples
-  double gold = 0.0;
-  double prediction = 0.0;
+  std::string stage, task;
+  std::string kind;  // the task kind (tasks::task_kind), which reads and scores gold and prediction
+  std::string language, split;
+  int64_t example = 0;     // position in the evaluated file's examples
+  std::string gold;        // JSON: the kind's tasks::Value ("null" without gold)
+  std::string prediction;  // JSON
 };
 
 // One figure of the efficiency table. Model-level figures (params_*, disk_mb, load_s,

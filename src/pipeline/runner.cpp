@@ -17,12 +17,14 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "eval/xtreme_score.h"
 #include "io/hf_config.h"
 #include "models/pretrained.h"
 #include "pipeline/results_store.h"
 #include "pipeline/study_bench.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
 #include "text/auto.h"
 #include "train/checkpoint.h"
 #include "train/cost.h"
@@ -60,65 +62,68 @@ double value_of(const nlohmann::json& v) {
   return v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
 }
 
+// The extension of a task's submission files: XTREME's for its task names, else the kind's.
+std::string submission_extension(const std::string& task, const tasks::TaskKind& kind) {
+  for (const auto& t : eval::xtreme_tasks()) {
+    if (t.name == task) return t.extension;
+  }
+  return kind.submission_extension();
+}
+
 // Evaluates the model in `model_dir` on every language's dev and test files of the stage's task:
-// {"dev": {"de": {"accuracy": ..}, ..}, "test": {..}, "examples": {"dev": {"de": n}, ..}}.
+// {"dev": {"de": {"accuracy": ..}, ..}, "test": {..}, "examples": {"dev": {"de": n}, ..},
+//  "kind": "tagging", "predictions": {"dev": {"de": {"gold": [..], "prediction": [..]}}, ..},
+//  "submission": {"extension": "tsv", "files": {"de": "<XTREME's submission text>"}}} (test files).
 nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& node, const fs::path& model_dir,
                               std::ostream& log) {
   const train::TrainConfig& c = node.config;
   const TaskSpec& task = config.tasks.at(node.task);
-  const bool regression = c.task == "regression";
-  const tasks::TaskKind kind = tasks::parse_task_kind(c.task);
+  const tasks::TaskKind& kind = tasks::task_kind(c.task);
   const train::Precision precision = train::parse_precision(c.precision);
   at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(precision)));
-
-  const train::LabelSpace head =
-      train::label_space_of_config(io::read_config_json(model_dir), (model_dir / "config.json").string());
-  models::LoadOptions load;
-  load.head = models::HeadPolicy::kWith;
-  auto loaded = models::load_pretrained(model_dir, load);
-  const auto tokenizer = text::load_tokenizer(model_dir);
+  train::EvalModel model = train::load_eval_model(model_dir);
 
   nlohmann::json out = {{"dev", nlohmann::json::object()},
                         {"test", nlohmann::json::object()},
+                        {"kind", kind.name()},
                         {"examples", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}},
-                        {"predictions", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}}};
+                        {"predictions", {{"dev", nlohmann::json::object()}, {"test", nlohmann::json::object()}}},
+                        {"submission", {{"extension", submission_extension(node.task, kind)},
+                                        {"files", nlohmann::json::object()}}}};
   for (const std::string split : {"dev", "test"}) {
     for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
-      tasks::ReadOptions read = train::read_options(c);
-      if (!language.empty()) read.language = language;
-      if (!regression) read.label_names = head.label_names;
-      const tasks::Dataset data = tasks::read_dataset(file, c.format, read);
-      if (data.examples.empty()) input_error(file, ": no examples");
-      tasks::Features features =
-          tasks::load_or_featurize(data, *tokenizer, model_dir, std::min(c.max_length, loaded.model->max_positions()),
-                                   kind, c.resolved_cache_dir());
-      if (!regression) {  // gold ids into the head's label space, by name
-        std::vector<int64_t> to_head(data.label_names.size());
-        for (size_t i = 0; i < data.label_names.size(); ++i) {
-          const auto it = std::find(head.label_names.begin(), head.label_names.end(), data.label_names[i]);
-          if (it == head.label_names.end()) {
-            input_error(file, ": label '", data.label_names[i], "' is not one the model predicts (", head.describe(),
-                        ")");
-          }
-          to_head[i] = it - head.label_names.begin();
-        }
-        for (auto& l : features.labels) l = to_head[static_cast<size_t>(l)];
-      }
-      const train::Predictions p = train::predict(*loaded.model, features, c.eval_batch_size, precision);
-      const train::GroupMetrics groups = train::metrics_by_language(regression, p, features.languages);
-      const nlohmann::json metrics = train::metrics_json(groups);
+      train::DataFile data_file;
+      data_file.path = file;
+      data_file.format = c.format;
+      data_file.read = train::read_options(c);
+      if (!language.empty()) data_file.read.language = language;
+      data_file.max_length = c.max_length;
+      data_file.cache_dir = c.resolved_cache_dir();
+      const train::FileEvaluation e = train::evaluate_file(model, kind, data_file, c.eval_batch_size, precision);
+      const tasks::Dataset& data = e.prepared.data;
+      const tasks::Predictions& p = e.predictions;
+      if (!data.labelled) input_error(file, ": the ", split, " file has no gold labels to score");
+      const nlohmann::json metrics = train::metrics_json(e.metrics);
       // Per-example outputs by language (the file's, or each example's own), for paired bootstraps.
       auto& predictions = out["predictions"][split];
       for (size_t i = 0; i < p.predicted.size(); ++i) {
-        const std::string group = !language.empty() ? language : features.languages[i];
+        const std::string group = !language.empty() ? language : data.examples[i].language;
         auto& entry = predictions[group];
         if (entry.is_null()) entry = {{"gold", nlohmann::json::array()}, {"prediction", nlohmann::json::array()}};
         entry["gold"].push_back(p.gold[i]);
         entry["prediction"].push_back(p.predicted[i]);
       }
+      if (split == "test") {
+        // Named by the file's language: the pattern's, else the one its examples share ("all" for a mix).
+        std::string name = language;
+        for (const tasks::Example& ex : data.examples) {
+          if (language.empty()) name = name.empty() || name == ex.language ? ex.language : "all";
+        }
+        out["submission"]["files"][name.empty() ? "all" : name] = kind.submission(data, p);
+      }
       if (!language.empty()) {
         out[split][language] = metrics.at("all");
-        out["examples"][split][language] = features.size();
+        out["examples"][split][language] = data.examples.size();
       } else {
         for (const auto& [group, values] : metrics.items()) {
           if (group == "all" && metrics.size() > 1) continue;
@@ -132,7 +137,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
         s << std::fixed << value_of(v);
         line += " " + name + " " + s.str();
       }
-      log << line << " (" << features.size() << " examples)\n";
+      log << line << " (" << data.examples.size() << " examples)\n";
     }
   }
   return out;
@@ -141,17 +146,32 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
 std::vector<PredictionRow> prediction_rows(const Chain& chain, const StageNode& node, const nlohmann::json& eval) {
   std::vector<PredictionRow> rows;
   if (!eval.contains("predictions")) return rows;
+  const std::string kind = eval.at("kind").get<std::string>();
   for (const std::string split : {"dev", "test"}) {
     for (const auto& [language, entry] : eval.at("predictions").at(split).items()) {
       const auto& gold = entry.at("gold");
       const auto& predicted = entry.at("prediction");
       for (size_t i = 0; i < gold.size(); ++i) {
-        rows.push_back({chain.arm, chain.seed, node.name, node.task, language, split, static_cast<int64_t>(i),
-                        value_of(gold[i]), value_of(predicted[i])});
+        rows.push_back({chain.arm, chain.seed, node.name, node.task, kind, language, split, static_cast<int64_t>(i),
+                        gold[i].dump(), predicted[i].dump()});
       }
     }
   }
   return rows;
+}
+
+// The target's test predictions in XTREME's submission layout:
+// RUN_DIR/submissions/<arm>/seed-<seed>/<task>/test-<language>.<extension>.
+void write_submission(const fs::path& run_dir, const Chain& chain, const StageNode& node, const nlohmann::json& eval) {
+  if (!eval.contains("submission")) return;
+  const auto& submission = eval.at("submission");
+  const fs::path dir = run_dir / "submissions" / chain.arm / ("seed-" + std::to_string(chain.seed)) / node.task;
+  for (const auto& [language, text] : submission.at("files").items()) {
+    if (!chain.language.empty() && language != chain.language) continue;
+    fs::create_directories(dir);
+    write_file_atomic(dir / ("test-" + language + "." + submission.at("extension").get<std::string>()),
+                      text.get<std::string>());
+  }
 }
 
 // Every evaluation in a stage's metrics.json as curve rows: the train loss, and each dev metric per
@@ -341,6 +361,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
       std::vector<std::string> scope;
       if (!chain.language.empty()) scope.push_back(chain.language);
       store->replace_results(chain.arm, chain.seed, node.name, rows, prediction_rows(chain, node, eval), scope);
+      write_submission(run_dir, chain, node, eval);
       summary.result_rows += rows.size();
     }
   };

@@ -16,7 +16,9 @@
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
 #include "text/auto.h"
+#include "tasks/kind.h"
 #include "train/cost.h"
+#include "train/evaluate.h"
 #include "train/read_options.h"
 
 namespace stilts::pipeline {
@@ -28,39 +30,28 @@ namespace {
 constexpr int kBenchMarkerVersion = 1;
 
 // The first `max_examples` examples of every evaluated language's test file (dev when the task has
-// no test file), tokenized for `model_dir`, each example tagged with its language.
-tasks::Features bench_features(const ExperimentConfig& config, const StageNode& node, const fs::path& model_dir,
-                               int64_t max_positions) {
+// no test file), prepared for `model` as its evaluation sees them, each example tagged with its language.
+tasks::Features bench_features(const ExperimentConfig& config, const StageNode& node, const train::EvalModel& model) {
   const TaskSpec& task = config.tasks.at(node.task);
   const train::TrainConfig& c = node.config;
   auto files = config.eval_files(task, "test", node.language);
   if (files.empty()) files = config.eval_files(task, "dev", node.language);
   if (files.empty()) input_error(config.source.string(), ": [tasks.", node.task, "] has no dev or test file to benchmark on");
-  const auto tokenizer = text::load_tokenizer(model_dir);
-  const tasks::TaskKind kind = tasks::parse_task_kind(c.task);
+  const tasks::TaskKind& kind = tasks::task_kind(c.task);
   tasks::Features all;
-  bool first = true;
+  int64_t examples = 0;
   for (const auto& [language, file] : files) {
-    tasks::ReadOptions read = train::read_options(c);
-    if (!language.empty()) read.language = language;
-    tasks::Dataset data = tasks::read_dataset(file, c.format, read);
-    if (static_cast<int64_t>(data.examples.size()) > config.bench.max_examples) {
-      data.examples.resize(static_cast<size_t>(config.bench.max_examples));
-    }
-    if (data.examples.empty()) input_error(file, ": no examples to benchmark on");
-    tasks::Features f = tasks::load_or_featurize(data, *tokenizer, model_dir, std::min(c.max_length, max_positions),
-                                                 kind, c.resolved_cache_dir());
-    if (!language.empty()) std::fill(f.languages.begin(), f.languages.end(), language);
-    if (first) {
-      all = std::move(f);
-      first = false;
-      continue;
-    }
-    all.input_ids.insert(all.input_ids.end(), f.input_ids.begin(), f.input_ids.end());
-    all.token_type_ids.insert(all.token_type_ids.end(), f.token_type_ids.begin(), f.token_type_ids.end());
-    all.labels.insert(all.labels.end(), f.labels.begin(), f.labels.end());
-    all.scores.insert(all.scores.end(), f.scores.begin(), f.scores.end());
-    all.languages.insert(all.languages.end(), f.languages.begin(), f.languages.end());
+    train::DataFile data_file;
+    data_file.path = file;
+    data_file.format = c.format;
+    data_file.read = train::read_options(c);
+    if (!language.empty()) data_file.read.language = language;
+    data_file.max_length = c.max_length;
+    data_file.max_examples = config.bench.max_examples;
+    data_file.cache_dir = c.resolved_cache_dir();
+    const train::PreparedData prepared = train::prepare_data(model, kind, data_file);
+    tasks::append_features(all, prepared.features, examples);
+    examples += static_cast<int64_t>(prepared.data.examples.size());
   }
   return all;
 }
@@ -131,9 +122,10 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
     for (const auto& f : finals) {
       const fs::path dir = stage_dir(run_dir, f.node->key);
       bench::BenchModel m = bench::load_bench_model(dir, f.node->key);
-      const tasks::Features features = bench_features(config, *f.node, dir, m.model->max_positions());
+      const tasks::Features features = bench_features(config, *f.node, train::load_eval_model(dir, m.model));
+      const tasks::TaskKind& kind = tasks::task_kind(f.node->config.task);
       for (const int64_t b : spec.batch_sizes) {
-        auto w = bench::data_workloads(features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
+        auto w = bench::data_workloads(kind, features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
         m.workloads.insert(m.workloads.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
       }
       mean_tokens.push_back(static_cast<double>(features.num_tokens()) / static_cast<double>(features.size()));

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "eval/metrics.h"
+#include "tasks/kind.h"
 
 namespace stilts::pipeline {
 
@@ -151,66 +152,75 @@ std::vector<SummaryRow> summarize(const std::vector<ResultRow>& rows, const Stat
 
 namespace {
 
-// (arm, stage, task, language, split) -> seed -> (gold, prediction) in example order.
+// (arm, stage, task, language, split) -> seed -> the predictions in example order.
 using PredictionKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
-using SeedPredictions = std::map<int64_t, std::pair<eval::Scores, eval::Scores>>;
+struct SystemPredictions {
+  std::string kind;
+  std::vector<std::string> gold_text;  // as stored: compared to tell whether two systems saw the same examples
+  tasks::Predictions values;
+};
+using SeedPredictions = std::map<int64_t, SystemPredictions>;
+
+tasks::Value parse_value(const std::string& text, const PredictionRow& p) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    input_error("results: prediction of arm '", p.arm, "', seed ", p.seed, ", ", p.language, " ", p.split,
+                " example ", p.example, " is not JSON: ", text);
+  }
+}
 
 std::map<PredictionKey, SeedPredictions> index_predictions(const std::vector<PredictionRow>& predictions) {
   std::map<PredictionKey, SeedPredictions> out;
   for (const auto& p : predictions) {
-    auto& [gold, predicted] = out[PredictionKey{p.arm, p.stage, p.task, p.language, p.split}][p.seed];
-    if (p.example != static_cast<int64_t>(gold.size())) {
+    SystemPredictions& system = out[PredictionKey{p.arm, p.stage, p.task, p.language, p.split}][p.seed];
+    if (p.example != static_cast<int64_t>(system.gold_text.size())) {
       input_error("results: predictions of arm '", p.arm, "', seed ", p.seed, ", ", p.language, " ", p.split,
-                  " are not numbered 0, 1, ... (example ", p.example, " after ", gold.size(), ")");
+                  " are not numbered 0, 1, ... (example ", p.example, " after ", system.gold_text.size(), ")");
     }
-    gold.push_back(p.gold);
-    predicted.push_back(p.prediction);
+    if (system.gold_text.empty()) system.kind = p.kind;
+    if (p.kind != system.kind) {
+      input_error("results: predictions of arm '", p.arm, "', seed ", p.seed, ", ", p.language, " ", p.split,
+                  " mix task kinds '", system.kind, "' and '", p.kind, "'");
+    }
+    system.gold_text.push_back(p.gold);
+    system.values.gold.push_back(parse_value(p.gold, p));
+    system.values.predicted.push_back(parse_value(p.prediction, p));
   }
   return out;
 }
 
 // The paired bootstrap over examples and seeds for one figure, or nothing when the predictions don't
-// allow it (missing, different examples, a metric not computed from predictions).
+// allow it (missing, different examples, a metric the kind does not compute from predictions).
 std::optional<DifferenceRow> bootstrap_difference(const SeedPredictions& a, const SeedPredictions& b,
                                                   const std::string& metric_name, const StatsOptions& options,
                                                   uint64_t figure_seed) {
-  eval::Metric metric;
-  try {
-    metric = eval::metric_by_name(metric_name);
-  } catch (const InputError&) {
-    return std::nullopt;
-  }
-  std::vector<const std::pair<eval::Scores, eval::Scores>*> pa, pb;
-  const eval::Scores* gold = nullptr;
-  for (const auto& [seed, values] : a) {
+  std::vector<eval::IndexedMetric> ma, mb;
+  const std::vector<std::string>* gold = nullptr;
+  for (const auto& [seed, system] : a) {
     const auto it = b.find(seed);
     if (it == b.end()) continue;
-    if (gold == nullptr) gold = &values.first;
-    if (values.first != *gold || it->second.first != *gold) return std::nullopt;  // not the same examples
-    pa.push_back(&values);
-    pb.push_back(&it->second);
+    if (gold == nullptr) gold = &system.gold_text;
+    if (system.gold_text != *gold || it->second.gold_text != *gold) return std::nullopt;  // not the same examples
+    if (system.kind != it->second.kind) return std::nullopt;
+    const tasks::TaskKind& kind = tasks::task_kind(system.kind);
+    const auto& metrics = kind.metrics();
+    if (std::find(metrics.begin(), metrics.end(), metric_name) == metrics.end()) return std::nullopt;
+    ma.push_back(kind.scorer(metric_name, system.values.predicted, system.values.gold));
+    mb.push_back(kind.scorer(metric_name, it->second.values.predicted, it->second.values.gold));
   }
-  if (pa.empty() || gold->empty()) return std::nullopt;
-  eval::Scores gathered_gold, gathered_pred;
-  auto on = [&](const std::vector<const std::pair<eval::Scores, eval::Scores>*>& systems) {
-    return [&, systems](std::size_t s, const std::vector<std::size_t>& idx) {
-      gathered_gold.resize(idx.size());
-      gathered_pred.resize(idx.size());
-      for (size_t i = 0; i < idx.size(); ++i) {
-        gathered_gold[i] = systems[s]->first[idx[i]];
-        gathered_pred[i] = systems[s]->second[idx[i]];
-      }
-      return metric(gathered_pred, gathered_gold);
-    };
+  if (ma.empty() || gold->empty()) return std::nullopt;
+  auto on = [](const std::vector<eval::IndexedMetric>& systems) {
+    return [&systems](std::size_t s, const std::vector<std::size_t>& idx) { return systems[s](idx); };
   };
   eval::BootstrapOptions bootstrap;
   bootstrap.level = options.level;
   bootstrap.resamples = options.resamples;
   bootstrap.seed = options.seed ^ figure_seed;
-  const eval::PairedInterval p = eval::paired_bootstrap_over_seeds(pa.size(), gold->size(), on(pa), on(pb), bootstrap);
+  const eval::PairedInterval p = eval::paired_bootstrap_over_seeds(ma.size(), gold->size(), on(ma), on(mb), bootstrap);
   DifferenceRow d;
   d.method = "paired-bootstrap";
-  d.n = static_cast<int>(pa.size());
+  d.n = static_cast<int>(ma.size());
   d.mean_a = p.value_a;
   d.mean_b = p.value_b;
   d.difference = p.difference;

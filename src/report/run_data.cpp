@@ -122,11 +122,11 @@ RunData load_run_data(const std::filesystem::path& db_file) {
   }
   if (db.has_table("predictions")) {
     db.query(
-        "SELECT arm, seed, stage, task, language, split, example, gold, prediction FROM predictions "
+        "SELECT arm, seed, stage, task, kind, language, split, example, gold, prediction FROM predictions "
         "ORDER BY arm, seed, stage, task, language, split, example",
         [&](sqlite3_stmt* s) {
           data.predictions.push_back({text(s, 0), integer(s, 1), text(s, 2), text(s, 3), text(s, 4), text(s, 5),
-                                      integer(s, 6), real(s, 7), real(s, 8)});
+                                      text(s, 6), integer(s, 7), text(s, 8), text(s, 9)});
         });
   }
   db.query(

@@ -81,7 +81,7 @@ struct RunData {
 };
 
 // The schema version this reader understands (meta "schema_version").
-constexpr int kReportSchemaVersion = 2;
+constexpr int kReportSchemaVersion = 3;
 
 // Reads `db_file`. A missing file, a file that is not SQLite, a database without the stilts meta table
 // or with another schema version is an InputError naming the file.

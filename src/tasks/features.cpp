@@ -2,10 +2,13 @@
 //
 // Cache file (native byte order; a byte-order mark makes a foreign file a miss, not garbage):
 //   "STLTFEAT" u32 version u32 0x01020304  key[64]  (hex SHA-256 of the inputs)
-//   u64 examples  u64 tokens  u8 regression  u8 has_types  u8 left_padding  u8 0
+//   u64 features  u64 rows  u64 tokens  i64 rows_per_feature
+//   u8 has_types  u8 left_padding  u8 has_labels  u8 has_scores  u8 has_words  u8 0 u8 0 u8 0
 //   i64 pad_id  i64 pad_type_id  i64 truncated  u64 labels, each a string
-//   u64 offsets[examples + 1]  i32 ids[tokens]  i8 types[tokens] (has_types)
-//   i64 labels[examples] | f32 scores[examples] (regression)  strings languages[examples]
+//   u64 offsets[rows + 1]  i32 ids[tokens]  i8 types[tokens] (has_types)
+//   i32 word_ids[tokens] i32 token_labels[tokens] (has_words)
+//   i64 example[features]  i64 labels[features] (has_labels)  f32 scores[features] (has_scores)
+//   strings languages[features]
 //   u64 checksum of everything before it
 // A string is u64 length + bytes.
 #include "tasks/features.h"
@@ -20,6 +23,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "tasks/kind.h"
 #include "text/auto.h"
 
 namespace stilts::tasks {
@@ -29,7 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump when featurize() output or the file layout changes: old entries then become misses.
-constexpr uint32_t kCacheVersion = 1;
+constexpr uint32_t kCacheVersion = 2;
 constexpr char kMagic[8] = {'S', 'T', 'L', 'T', 'F', 'E', 'A', 'T'};
 constexpr uint32_t kByteOrderMark = 0x01020304;
 // Examples per length-sorted chunk, in batches (see bucketed_batches).
@@ -132,8 +136,8 @@ class KeyHasher {
   Sha256 sha_;
 };
 
-std::string cache_key(const Dataset& dataset, const text::Tokenizer& tokenizer, const fs::path& tokenizer_dir,
-                      int64_t max_length, TaskKind kind) {
+std::string cache_key(const Dataset& dataset, const TaskKind& kind, const text::Tokenizer& tokenizer,
+                      const fs::path& tokenizer_dir, int64_t max_length) {
   KeyHasher key;
   key.str("stilts-features");
   key.u64(kCacheVersion);
@@ -150,10 +154,13 @@ std::string cache_key(const Dataset& dataset, const text::Tokenizer& tokenizer, 
     }
   }
   key.u64(static_cast<uint64_t>(max_length));
-  key.str(task_kind_name(kind));
+  key.str(kind.name());
   key.str(dataset.format);
   key.u64(dataset.pairs);
   key.u64(dataset.regression);
+  key.u64(dataset.tagging);
+  key.u64(dataset.multiple_choice);
+  key.u64(dataset.labelled);
   key.u64(dataset.label_names.size());
   for (const auto& name : dataset.label_names) key.str(name);
   // The examples rather than the file bytes: see the header.
@@ -167,6 +174,12 @@ std::string cache_key(const Dataset& dataset, const text::Tokenizer& tokenizer, 
     std::memcpy(&score_bits, &ex.score, sizeof(score_bits));
     key.u64(score_bits);
     key.str(ex.language);
+    key.u64(ex.words.size());
+    for (const auto& word : ex.words) key.str(word);
+    key.u64(ex.word_labels.size());
+    for (int64_t tag : ex.word_labels) key.u64(static_cast<uint64_t>(tag));
+    key.u64(ex.choices.size());
+    for (const auto& choice : ex.choices) key.str(choice);
   }
   return key.finish();
 }
@@ -210,6 +223,11 @@ class Writer {
   std::string out_;
 };
 
+// A per-token int32 field (word_ids, token_labels) laid out like the ids.
+void put_token_field(Writer& w, const std::vector<std::vector<int32_t>>& field) {
+  for (const auto& row : field) w.put_array(row.data(), row.size());
+}
+
 std::string serialize(const Features& f, const std::string& key) {
   Writer w;
   w.put_array(kMagic, sizeof(kMagic));
@@ -218,18 +236,22 @@ std::string serialize(const Features& f, const std::string& key) {
   w.put_array(key.data(), key.size());
   const auto tokens = static_cast<uint64_t>(f.num_tokens());
   const bool has_types = !f.token_type_ids.empty();
+  const bool has_labels = !f.labels.empty();
+  const bool has_scores = !f.scores.empty();
+  const bool has_words = !f.word_ids.empty();
   w.put<uint64_t>(f.size());
+  w.put<uint64_t>(f.input_ids.size());
   w.put(tokens);
-  w.put<uint8_t>(f.regression);
-  w.put<uint8_t>(has_types);
-  w.put<uint8_t>(f.left_padding);
-  w.put<uint8_t>(0);
+  w.put(f.rows_per_feature);
+  for (const bool flag : {has_types, f.left_padding, has_labels, has_scores, has_words, false, false, false}) {
+    w.put<uint8_t>(flag);
+  }
   w.put(f.pad_id);
   w.put(f.pad_type_id);
   w.put(f.truncated);
   w.put<uint64_t>(f.label_names.size());
   for (const auto& name : f.label_names) w.put_string(name);
-  w.bytes().reserve(w.bytes().size() + (f.size() + 1) * 8 + tokens * 5 + f.size() * 16);
+  w.bytes().reserve(w.bytes().size() + (f.input_ids.size() + 1) * 8 + tokens * 13 + f.size() * 32);
   uint64_t offset = 0;
   w.put(offset);
   for (const auto& ids : f.input_ids) w.put(offset += ids.size());
@@ -237,11 +259,13 @@ std::string serialize(const Features& f, const std::string& key) {
   if (has_types) {
     for (const auto& types : f.token_type_ids) w.put_array(types.data(), types.size());
   }
-  if (f.regression) {
-    w.put_array(f.scores.data(), f.scores.size());
-  } else {
-    w.put_array(f.labels.data(), f.labels.size());
+  if (has_words) {
+    put_token_field(w, f.word_ids);
+    put_token_field(w, f.token_labels);
   }
+  w.put_array(f.example.data(), f.example.size());
+  if (has_labels) w.put_array(f.labels.data(), f.labels.size());
+  if (has_scores) w.put_array(f.scores.data(), f.scores.size());
   for (const auto& language : f.languages) w.put_string(language);
   w.put(checksum(w.bytes().data(), w.bytes().size()));
   return std::move(w.bytes());
@@ -262,6 +286,13 @@ class Reader {
     pos_ += count * sizeof(T);
     return true;
   }
+  // `count` values of T into `out`, checked against what is left before anything is allocated.
+  template <typename T>
+  bool get_vector(std::vector<T>& out, uint64_t count) {
+    if (count > remaining() / sizeof(T)) return false;
+    out.resize(count);
+    return get_array(out.data(), count);
+  }
   bool get_string(std::string& s) {
     uint64_t length = 0;
     if (!get(length) || length > size_ - pos_) return false;
@@ -277,7 +308,17 @@ class Reader {
   size_t pos_ = 0;
 };
 
-std::optional<Features> deserialize(const std::string& bytes, const std::string& key, size_t expected_examples) {
+// Rows of a per-token field with the row lengths `offsets` gives.
+template <typename T>
+bool get_rows(Reader& r, const std::vector<uint64_t>& offsets, std::vector<std::vector<T>>& rows) {
+  rows.resize(offsets.size() - 1);
+  for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+    if (!r.get_vector(rows[i], offsets[i + 1] - offsets[i])) return false;
+  }
+  return true;
+}
+
+std::optional<Features> deserialize(const std::string& bytes, const std::string& key, size_t num_examples) {
   if (bytes.size() < sizeof(kMagic) + 16) return std::nullopt;
   const size_t body = bytes.size() - sizeof(uint64_t);
   uint64_t stored_checksum = 0;
@@ -293,97 +334,42 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
   if (!r.get_array(stored_key.data(), stored_key.size()) || stored_key != key) return std::nullopt;
 
   Features f;
-  uint64_t examples = 0, tokens = 0, labels = 0;
-  uint8_t regression = 0, has_types = 0, left_padding = 0, reserved = 0;
-  if (!r.get(examples) || examples != expected_examples || !r.get(tokens)) return std::nullopt;
-  if (!r.get(regression) || !r.get(has_types) || !r.get(left_padding) || !r.get(reserved)) return std::nullopt;
+  uint64_t features = 0, rows = 0, tokens = 0, labels = 0;
+  uint8_t flags[8] = {};
+  if (!r.get(features) || !r.get(rows) || !r.get(tokens) || !r.get(f.rows_per_feature)) return std::nullopt;
+  if (f.rows_per_feature < 1 || rows != features * static_cast<uint64_t>(f.rows_per_feature)) return std::nullopt;
+  if (!r.get_array(flags, 8)) return std::nullopt;
+  const bool has_types = flags[0] != 0, has_labels = flags[2] != 0, has_scores = flags[3] != 0;
+  const bool has_words = flags[4] != 0;
+  f.left_padding = flags[1] != 0;
   if (!r.get(f.pad_id) || !r.get(f.pad_type_id) || !r.get(f.truncated) || !r.get(labels)) return std::nullopt;
-  f.regression = regression != 0;
-  f.left_padding = left_padding != 0;
   if (labels > r.remaining()) return std::nullopt;
   f.label_names.resize(labels);
   for (auto& name : f.label_names) {
     if (!r.get_string(name)) return std::nullopt;
   }
-  // Sizes are checked against what is left before anything that large is allocated.
-  if (examples >= r.remaining() / sizeof(uint64_t) || tokens > r.remaining() / sizeof(int32_t)) return std::nullopt;
-  std::vector<uint64_t> offsets(examples + 1);
-  if (!r.get_array(offsets.data(), offsets.size()) || offsets.front() != 0 || offsets.back() != tokens) {
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < examples; ++i) {
+  std::vector<uint64_t> offsets;
+  if (rows >= r.remaining() / sizeof(uint64_t) || !r.get_vector(offsets, rows + 1)) return std::nullopt;
+  if (offsets.front() != 0 || offsets.back() != tokens) return std::nullopt;
+  for (size_t i = 0; i < rows; ++i) {
     if (offsets[i + 1] < offsets[i]) return std::nullopt;
   }
-  f.input_ids.resize(examples);
-  for (size_t i = 0; i < examples; ++i) {
-    f.input_ids[i].resize(offsets[i + 1] - offsets[i]);
-    if (!r.get_array(f.input_ids[i].data(), f.input_ids[i].size())) return std::nullopt;
+  if (!get_rows(r, offsets, f.input_ids)) return std::nullopt;
+  if (has_types && !get_rows(r, offsets, f.token_type_ids)) return std::nullopt;
+  if (has_words && (!get_rows(r, offsets, f.word_ids) || !get_rows(r, offsets, f.token_labels))) return std::nullopt;
+  if (!r.get_vector(f.example, features)) return std::nullopt;
+  for (int64_t e : f.example) {
+    if (e < 0 || static_cast<uint64_t>(e) >= num_examples) return std::nullopt;
   }
-  if (has_types) {
-    f.token_type_ids.resize(examples);
-    for (size_t i = 0; i < examples; ++i) {
-      f.token_type_ids[i].resize(offsets[i + 1] - offsets[i]);
-      if (!r.get_array(f.token_type_ids[i].data(), f.token_type_ids[i].size())) return std::nullopt;
-    }
-  }
-  if (f.regression) {
-    if (examples > r.remaining() / sizeof(float)) return std::nullopt;
-    f.scores.resize(examples);
-    if (!r.get_array(f.scores.data(), examples)) return std::nullopt;
-  } else {
-    if (examples > r.remaining() / sizeof(int64_t)) return std::nullopt;
-    f.labels.resize(examples);
-    if (!r.get_array(f.labels.data(), examples)) return std::nullopt;
-  }
-  if (examples > r.remaining() / sizeof(uint64_t)) return std::nullopt;
-  f.languages.resize(examples);
+  if (has_labels && !r.get_vector(f.labels, features)) return std::nullopt;
+  if (has_scores && !r.get_vector(f.scores, features)) return std::nullopt;
+  if (features > r.remaining() / sizeof(uint64_t)) return std::nullopt;
+  f.languages.resize(features);
   for (auto& language : f.languages) {
     if (!r.get_string(language)) return std::nullopt;
   }
   if (r.remaining() != 0) return std::nullopt;
   return f;
-}
-
-// ---- featurize ----
-
-void check_kind(const Dataset& dataset, TaskKind kind) {
-  const std::string source = dataset.source.empty() ? std::string("dataset") : dataset.source;
-  // Tagged sentences and choice sets have no single label per text: training them needs the tagging
-  // and multiple-choice task kinds, which these features do not build yet.
-  if (dataset.tagging || dataset.multiple_choice) {
-    input_error(source, ": the '", dataset.format, "' data holds ", dataset.tagging ? "tagged words" : "choices",
-                ", which task kind '", task_kind_name(kind), "' cannot train on (", 
-                dataset.tagging ? "token tagging" : "multiple choice",
-                " can be read and scored with `stilts score`, not yet trained)");
-  }
-  if (!dataset.labelled) input_error(source, ": the file has no gold labels, which training and evaluation need");
-  switch (kind) {
-    case TaskKind::kPairClassification:
-    case TaskKind::kClassification:
-      if (dataset.regression) {
-        input_error(source, ": the dataset has regression targets but the task kind is '", task_kind_name(kind),
-                    "'; use task kind 'regression'");
-      }
-      if (dataset.label_names.empty()) {
-        input_error(source, ": the dataset has no label set, which task kind '", task_kind_name(kind), "' needs");
-      }
-      if (kind == TaskKind::kPairClassification && !dataset.pairs) {
-        input_error(source, ": the dataset has single sentences but the task kind is 'pair-classification'; ",
-                    "use 'classification' (or read the second sentence column, e.g. text_b_column)");
-      }
-      if (kind == TaskKind::kClassification && dataset.pairs) {
-        input_error(source, ": the dataset has sentence pairs but the task kind is 'classification' (single ",
-                    "sentences); use 'pair-classification'");
-      }
-      break;
-    case TaskKind::kRegression:
-      if (!dataset.regression) {
-        input_error(source, ": task kind 'regression' needs a dataset read with regression targets, but this one ",
-                    "has class labels {", dataset.label_names.size(), " classes}; use '",
-                    dataset.pairs ? "pair-classification" : "classification", "' or read it as a regression");
-      }
-      break;
-  }
 }
 
 std::mt19937_64 epoch_rng(uint64_t seed, int64_t epoch) {
@@ -417,113 +403,74 @@ void shuffle_in_place(std::vector<T>& items, std::mt19937_64& rng) {
 
 }  // namespace
 
-TaskKind parse_task_kind(const std::string& name) {
-  if (name == "pair-classification") return TaskKind::kPairClassification;
-  if (name == "classification") return TaskKind::kClassification;
-  if (name == "regression") return TaskKind::kRegression;
-  input_error("task kind '", name, "': expected pair-classification, classification or regression");
-}
-
-const char* task_kind_name(TaskKind kind) {
-  switch (kind) {
-    case TaskKind::kPairClassification:
-      return "pair-classification";
-    case TaskKind::kClassification:
-      return "classification";
-    case TaskKind::kRegression:
-      return "regression";
-  }
-  return "?";
-}
-
 int64_t Features::num_tokens() const {
   int64_t total = 0;
   for (const auto& ids : input_ids) total += static_cast<int64_t>(ids.size());
   return total;
 }
 
-Features featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, int64_t max_length, TaskKind kind) {
-  check_kind(dataset, kind);
-  const std::string source = dataset.source.empty() ? std::string("dataset") : dataset.source;
-  const text::Template& tmpl = tokenizer.special_template();
-  const bool pair = dataset.pairs;
-  const int64_t specials = tmpl.num_special_tokens(pair);
-  if (max_length <= specials) {
-    input_error(source, ": max_length ", max_length, " leaves no room for text (the ", tokenizer.kind(),
-                " template adds ", specials, " special tokens to each ", pair ? "pair" : "sentence", ")");
-  }
-
-  Features f;
-  f.regression = dataset.regression;
-  f.label_names = dataset.label_names;
-  f.pad_id = tmpl.pad_id;
-  f.pad_type_id = tmpl.pad_type_id;
-  f.left_padding = tmpl.padding_side == text::Side::kLeft;
-  const size_t n = dataset.examples.size();
-  f.input_ids.reserve(n);
-  if (tmpl.returns_token_type_ids) f.token_type_ids.reserve(n);
-  if (f.regression) {
-    f.scores.reserve(n);
-  } else {
-    f.labels.reserve(n);
-  }
-  f.languages.reserve(n);
-
-  text::EncodeOptions options;
-  options.truncation = text::Truncation::kLongestFirst;
-  options.max_length = max_length;
-  const auto num_labels = static_cast<int64_t>(dataset.label_names.size());
-  for (const Example& ex : dataset.examples) {
-    const std::string context = source + " (example " + ex.id + ")";
-    std::vector<int64_t> first = tokenizer.tokenize(ex.text_a, context);
-    std::optional<std::vector<int64_t>> second;
-    if (pair) {
-      if (!ex.text_b) input_error(context, ": the dataset has sentence pairs but this example has no second sentence");
-      second = tokenizer.tokenize(*ex.text_b, context);
-    }
-    const auto untruncated = static_cast<int64_t>(first.size() + (second ? second->size() : 0)) + specials;
-    text::Encoding enc = tokenizer.build(std::move(first), std::move(second), options);
-    if (static_cast<int64_t>(enc.input_ids.size()) < untruncated) ++f.truncated;
-
-    auto& ids = f.input_ids.emplace_back(enc.input_ids.size());
-    for (size_t t = 0; t < ids.size(); ++t) {
-      STILTS_CHECK(enc.input_ids[t] >= 0 && enc.input_ids[t] <= std::numeric_limits<int32_t>::max(),
-                   "token id ", enc.input_ids[t], " does not fit int32");
-      ids[t] = static_cast<int32_t>(enc.input_ids[t]);
-    }
-    if (tmpl.returns_token_type_ids) {
-      STILTS_CHECK(enc.token_type_ids.size() == ids.size(), "token types ", enc.token_type_ids.size(), " vs ids ",
-                   ids.size());
-      auto& types = f.token_type_ids.emplace_back(enc.token_type_ids.size());
-      for (size_t t = 0; t < types.size(); ++t) {
-        STILTS_CHECK(enc.token_type_ids[t] >= 0 && enc.token_type_ids[t] <= 127, "token type ",
-                     enc.token_type_ids[t], " does not fit int8");
-        types[t] = static_cast<int8_t>(enc.token_type_ids[t]);
-      }
-    }
-    if (f.regression) {
-      f.scores.push_back(static_cast<float>(ex.score));
-    } else {
-      if (ex.label < 0 || ex.label >= num_labels) {
-        input_error(context, ": label id ", ex.label, " is outside the label set of ", num_labels, " classes");
-      }
-      f.labels.push_back(ex.label);
-    }
-    f.languages.push_back(ex.language);
-  }
-  return f;
+size_t Features::length(size_t feature) const {
+  size_t longest = 0;
+  const auto per = static_cast<size_t>(rows_per_feature);
+  for (size_t row = feature * per; row < (feature + 1) * per; ++row) longest = std::max(longest, input_ids[row].size());
+  return longest;
 }
 
-fs::path features_cache_path(const Dataset& dataset, const text::Tokenizer& tokenizer, const fs::path& tokenizer_dir,
-                             int64_t max_length, TaskKind kind, const fs::path& cache_dir) {
-  return cache_dir / (cache_key(dataset, tokenizer, tokenizer_dir, max_length, kind) + ".features");
+Features select_features(const Features& features, const std::vector<size_t>& which) {
+  Features out;
+  out.rows_per_feature = features.rows_per_feature;
+  out.label_names = features.label_names;
+  out.pad_id = features.pad_id;
+  out.pad_type_id = features.pad_type_id;
+  out.left_padding = features.left_padding;
+  const auto per = static_cast<size_t>(features.rows_per_feature);
+  for (size_t f : which) {
+    STILTS_CHECK(f < features.size(), "feature ", f, " of ", features.size());
+    for (size_t row = f * per; row < (f + 1) * per; ++row) {
+      out.input_ids.push_back(features.input_ids[row]);
+      if (!features.token_type_ids.empty()) out.token_type_ids.push_back(features.token_type_ids[row]);
+      if (!features.word_ids.empty()) out.word_ids.push_back(features.word_ids[row]);
+      if (!features.token_labels.empty()) out.token_labels.push_back(features.token_labels[row]);
+    }
+    out.example.push_back(features.example[f]);
+    if (!features.labels.empty()) out.labels.push_back(features.labels[f]);
+    if (!features.scores.empty()) out.scores.push_back(features.scores[f]);
+    out.languages.push_back(features.languages[f]);
+  }
+  return out;
 }
 
-Features load_or_featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, const fs::path& tokenizer_dir,
-                           int64_t max_length, TaskKind kind, const fs::path& cache_dir, bool* cache_hit) {
+void append_features(Features& into, const Features& more, int64_t example_offset) {
+  if (into.size() == 0 && into.input_ids.empty()) {
+    into = more;
+    for (int64_t& e : into.example) e += example_offset;
+    return;
+  }
+  STILTS_CHECK(into.rows_per_feature == more.rows_per_feature, "appending features of ", more.rows_per_feature,
+               " rows each to features of ", into.rows_per_feature);
+  auto append = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
+  append(into.input_ids, more.input_ids);
+  append(into.token_type_ids, more.token_type_ids);
+  append(into.word_ids, more.word_ids);
+  append(into.token_labels, more.token_labels);
+  for (int64_t e : more.example) into.example.push_back(e + example_offset);
+  append(into.labels, more.labels);
+  append(into.scores, more.scores);
+  append(into.languages, more.languages);
+  into.truncated += more.truncated;
+}
+
+fs::path features_cache_path(const Dataset& dataset, const TaskKind& kind, const text::Tokenizer& tokenizer,
+                             const fs::path& tokenizer_dir, int64_t max_length, const fs::path& cache_dir) {
+  return cache_dir / (cache_key(dataset, kind, tokenizer, tokenizer_dir, max_length) + ".features");
+}
+
+Features load_or_featurize(const Dataset& dataset, const TaskKind& kind, const text::Tokenizer& tokenizer,
+                           const fs::path& tokenizer_dir, int64_t max_length, const fs::path& cache_dir,
+                           bool* cache_hit) {
   // Errors of the inputs come first, so a cache entry can never hide them.
-  check_kind(dataset, kind);
-  const std::string key = cache_key(dataset, tokenizer, tokenizer_dir, max_length, kind);
+  kind.check(dataset, dataset.labelled);
+  const std::string key = cache_key(dataset, kind, tokenizer, tokenizer_dir, max_length);
   const fs::path path = cache_dir / (key + ".features");
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
@@ -539,7 +486,7 @@ Features load_or_featurize(const Dataset& dataset, const text::Tokenizer& tokeni
     }
   }
   if (cache_hit) *cache_hit = false;
-  Features f = featurize(dataset, tokenizer, max_length, kind);
+  Features f = kind.featurize(dataset, tokenizer, max_length);
   fs::create_directories(cache_dir, ec);
   if (ec) input_error(cache_dir.string(), ": cannot create the features cache folder (", ec.message(), ")");
   write_file_atomic(path, serialize(f, key));
@@ -554,7 +501,7 @@ std::vector<std::vector<size_t>> bucketed_batches(const Features& features, int6
   std::vector<size_t> order(n);
   for (size_t i = 0; i < n; ++i) order[i] = i;
   // Longer first; stable_sort makes ties keep their order, so the result is the same on every library.
-  auto longer = [&](size_t a, size_t b) { return features.input_ids[a].size() > features.input_ids[b].size(); };
+  auto longer = [&](size_t a, size_t b) { return features.length(a) > features.length(b); };
 
   std::vector<std::vector<size_t>> batches;
   batches.reserve((n + batch - 1) / batch);

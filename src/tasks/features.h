@@ -1,6 +1,6 @@
 // Tokenized features of a dataset, their on-disk cache, length-bucketed batching and collation.
 //
-// Features hold every example unpadded; batches are padded to their own longest row (dynamic
+// Features hold every row unpadded; batches are padded to their own longest row (dynamic
 // padding), never to max_length. The batch order is a pure function of (seed, epoch).
 #pragma once
 
@@ -15,50 +15,60 @@
 
 namespace stilts::tasks {
 
-enum class TaskKind { kPairClassification, kClassification, kRegression };
-// "pair-classification" | "classification" | "regression" (InputError listing them otherwise).
-TaskKind parse_task_kind(const std::string& name);
-const char* task_kind_name(TaskKind kind);
+class TaskKind;  // kind.h
 
+// A dataset's examples as token rows. A feature is what one model row (multiple choice: one row per
+// choice) sees; an example may become several features (tagging: a long sentence split into windows of
+// whole words). Which fields a kind fills is its own (kind.h); the rest stay empty.
 struct Features {
-  std::vector<std::vector<int32_t>> input_ids;     // per example, with special tokens, unpadded
-  std::vector<std::vector<int8_t>> token_type_ids;  // per example; empty when the family returns none
-  std::vector<int64_t> labels;                     // classification: class index per example
-  std::vector<float> scores;                       // regression: target per example
-  std::vector<std::string> languages;              // per example ("" when unknown)
-  std::vector<std::string> label_names;            // classification label set (index = label)
-  bool regression = false;
+  // Rows with special tokens, unpadded; feature f is rows [f·rows_per_feature, (f+1)·rows_per_feature).
+  std::vector<std::vector<int32_t>> input_ids;
+  std::vector<std::vector<int8_t>> token_type_ids;  // per row; empty when the family returns none
+  int64_t rows_per_feature = 1;                     // multiple choice: the number of choices
+  std::vector<int64_t> example;                     // per feature: its example's index in the dataset
+  std::vector<int64_t> labels;                      // per feature: class or choice index (-1: no gold)
+  std::vector<float> scores;                        // per feature: regression target
+  // Tagging, per row token: the index of the word whose first sub-token it is (-1 for the other
+  // sub-tokens and the specials), and that word's tag id (-100, the loss's ignore index, elsewhere and
+  // where the data has no tags).
+  std::vector<std::vector<int32_t>> word_ids;
+  std::vector<std::vector<int32_t>> token_labels;
+  std::vector<std::string> languages;               // per feature ("" when unknown)
+  std::vector<std::string> label_names;             // the label (tag) set, index = id
   int64_t pad_id = 0;
   int64_t pad_type_id = 0;
   bool left_padding = false;
-  int64_t truncated = 0;  // examples that lost tokens to max_length
+  int64_t truncated = 0;  // examples that lost tokens to max_length (kinds that split into windows: 0)
 
-  size_t size() const { return input_ids.size(); }
-  int64_t num_tokens() const;  // non-pad tokens over all examples
+  size_t size() const { return example.size(); }  // features
+  int64_t num_tokens() const;                       // non-pad tokens over all rows
+  size_t length(size_t feature) const;              // tokens of the feature's longest row
 };
 
-// Tokenizes `dataset` (pairs as text pairs) with longest_first truncation to `max_length`.
-// Errors name the data by `dataset.source` and the example id. A dataset whose kind disagrees with `kind` (regression
-// vs classification, single vs pair) is an InputError.
-Features featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, int64_t max_length, TaskKind kind);
+// The features `which` (indices) of `features`, every field copied (the benchmark's per-language subsets).
+Features select_features(const Features& features, const std::vector<size_t>& which);
+// Appends `more` (features of the same kind and tokenizer) to `into`; its example indices are shifted by
+// `example_offset` (the examples of `into`).
+void append_features(Features& into, const Features& more, int64_t example_offset);
 
-// featurize() with an on-disk cache `<cache_dir>/<key>.features`, the key a SHA-256 over the cache
+// kind.featurize with an on-disk cache `<cache_dir>/<key>.features`, the key a SHA-256 over the cache
 // format version, the tokenizer (kind and the bytes of its files in `tokenizer_dir`), the data, max_length
-// and kind. The data is hashed as the examples read (texts, labels, scores, languages) plus format and
-// label set rather than as the bytes of `dataset.source`: that covers the file content and also the
-// read options (columns, language filter) that pick the examples, at the cost of no extra file I/O.
-// Written atomically; a corrupt, truncated or foreign entry is recomputed and overwritten, never an error.
-// `cache_hit` (optional) is set to whether the features came from the cache.
-Features load_or_featurize(const Dataset& dataset, const text::Tokenizer& tokenizer,
-                           const std::filesystem::path& tokenizer_dir, int64_t max_length, TaskKind kind,
+// and the task kind. The data is hashed as the examples read (texts, words, choices, labels, scores,
+// languages) plus format and label set rather than as the bytes of `dataset.source`: that covers the file
+// content and also the read options (columns, language filter) that pick the examples, at the cost of no
+// extra file I/O. Written atomically; a corrupt, truncated or foreign entry is recomputed and
+// overwritten, never an error. `cache_hit` (optional) is set to whether the features came from the cache.
+Features load_or_featurize(const Dataset& dataset, const TaskKind& kind, const text::Tokenizer& tokenizer,
+                           const std::filesystem::path& tokenizer_dir, int64_t max_length,
                            const std::filesystem::path& cache_dir, bool* cache_hit = nullptr);
 
 // The cache file load_or_featurize() uses for these inputs (for logs and tests).
-std::filesystem::path features_cache_path(const Dataset& dataset, const text::Tokenizer& tokenizer,
+std::filesystem::path features_cache_path(const Dataset& dataset, const TaskKind& kind,
+                                          const text::Tokenizer& tokenizer,
                                           const std::filesystem::path& tokenizer_dir, int64_t max_length,
-                                          TaskKind kind, const std::filesystem::path& cache_dir);
+                                          const std::filesystem::path& cache_dir);
 
-// Example indices grouped into batches of up to `batch_size`: examples are shuffled with (seed,
+// Feature indices grouped into batches of up to `batch_size`: features are shuffled with (seed,
 // epoch), cut into chunks of 50 × batch_size, each chunk sorted by length and split into batches,
 // and the batches shuffled again, so rows in a batch have similar lengths while the order stays
 // random. shuffle=false gives length-sorted batches in a fixed order (evaluation).

@@ -1,5 +1,6 @@
 #include "train/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -9,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "tasks/kind.h"
 
 namespace stilts::train {
 
@@ -146,12 +148,16 @@ const Key* find_key(const std::string& name) {
 }
 
 template <typename T>
-void require(bool ok, const char* key, const T& value, const char* what) {
+void require(bool ok, const char* key, const T& value, const std::string& what) {
   if (!ok) {
     std::ostringstream v;
     v << value;
     input_error("config: '", key, "' = ", v.str(), ": ", what);
   }
+}
+
+bool one_of(const std::string& value, const std::vector<std::string>& allowed) {
+  return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
 }
 
 bool one_of(const std::string& value, std::initializer_list<const char*> allowed) {
@@ -227,8 +233,12 @@ void TrainConfig::validate() const {
   if (model.empty()) input_error("config: 'model' (--model) is required");
   if (train.empty()) input_error("config: 'train' (--train) is required");
   if (out.empty()) input_error("config: 'out' (--out) is required");
-  require(one_of(task, {"pair-classification", "classification", "regression", "mlm"}), "task", task,
-          "expected pair-classification, classification, regression or mlm");
+  if (task != "mlm") {
+    std::vector<std::string> kinds = tasks::task_kind_names();
+    std::string expected;
+    for (const auto& k : kinds) expected += k + ", ";
+    require(one_of(task, kinds), "task", task, "expected " + expected + "or mlm");
+  }
   require(!format.empty(), "format", format, "must not be empty");
   require(one_of(head, {"auto", "reinit", "reuse"}), "head", head, "expected auto, reinit or reuse");
   require(max_length >= 4, "max_length", max_length, "must be at least 4");
@@ -270,13 +280,10 @@ void TrainConfig::validate() const {
   }
   require(format != "text", "format", format, "plain text is for task mlm");
   require(init == "auto", "init", init, "only task mlm trains from scratch; fine-tuning starts from the weights");
-  if (task == "regression") {
-    require(one_of(metric, {"pearson", "spearman", "mse"}), "metric_for_best", metric,
-            "a regression task is selected by pearson, spearman or mse");
-  } else {
-    require(one_of(metric, {"accuracy", "macro_f1"}), "metric_for_best", metric,
-            "a classification task is selected by accuracy or macro_f1");
-  }
+  const std::vector<std::string> metrics = tasks::task_kind(task).metrics();
+  std::string allowed;
+  for (const auto& m : metrics) allowed += (allowed.empty() ? "" : ", ") + m;
+  require(one_of(metric, metrics), "metric_for_best", metric, "a " + task + " task is selected by " + allowed);
   if (dev.empty()) {
     require(final_model == "last", "final_model", final_model,
             "'best' needs a dev set (--dev); set final_model = \"last\" to train without one");
@@ -288,7 +295,7 @@ void TrainConfig::validate() const {
 std::string TrainConfig::resolved_metric_for_best() const {
   if (!metric_for_best.empty()) return metric_for_best;
   if (task == "mlm") return "loss";
-  return task == "regression" ? "pearson" : "accuracy";
+  return tasks::task_kind(task).metrics().front();
 }
 
 std::string TrainConfig::resolved_text_b_column() const {

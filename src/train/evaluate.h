@@ -3,7 +3,10 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,7 +14,15 @@
 
 #include "eval/metrics.h"
 #include "models/model.h"
+#include "models/pretrained.h"
+#include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
+#include "train/head.h"
+
+namespace stilts::text {
+class Tokenizer;
+}
 
 namespace stilts::train {
 
@@ -37,27 +48,62 @@ class AutocastScope {
 // own pool (more torch threads oversubscribe), bf16 ones in oneDNN, which scales with torch threads.
 int default_threads(Precision precision);
 
-// Hugging Face's losses: cross-entropy over [B, C] logits and int64 labels; MSE between the [B, 1]
-// outputs and float targets (num_labels == 1). Computed in fp32 whatever the logits' dtype.
-torch::Tensor task_loss(const torch::Tensor& logits, const torch::Tensor& labels, bool regression);
-
-struct Predictions {
-  std::vector<double> predicted;                // label id (argmax) or score, per example in feature order
-  std::vector<double> gold;                     // label id or target score
-  std::vector<std::vector<float>> probabilities;  // classification, when asked for: softmax per example
-};
-
-// Inference over every example (length-sorted batches of `batch_size`, dynamic padding). Restores the
-// model's training mode afterwards.
-Predictions predict(models::EncoderModel& model, const tasks::Features& features, int64_t batch_size,
-                    Precision precision, bool keep_probabilities = false);
-
 using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each language -> metrics
 
-// compute_metrics_by_group over the examples' languages when any is known, else just "all".
-// Regression adds "mse" to pearson and spearman.
-GroupMetrics metrics_by_language(bool regression, const Predictions& predictions,
-                                 const std::vector<std::string>& languages);
+// Inference over every feature (length-sorted batches of `batch_size`, dynamic padding), decoded by
+// `kind` into one prediction per example of `dataset`. Restores the model's training mode afterwards.
+tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
+                           const tasks::Features& features, int64_t batch_size, Precision precision,
+                           bool keep_probabilities = false);
+
+// The kind's metrics over every example ("all") and, when any example's language is known, per
+// language ("unknown" for the others).
+GroupMetrics metrics_by_language(const tasks::TaskKind& kind, const tasks::Predictions& predictions,
+                                 const tasks::Dataset& dataset);
+
+// The longest row a model can embed: `requested` clamped to its position table (the one place this is
+// decided; a note goes to `log` when it clamps).
+int64_t effective_max_length(const models::EncoderModel& model, int64_t requested, std::ostream* log = nullptr);
+
+// ---- evaluating a model on a data file: `stilts eval`, the study runner and the benchmark ----
+
+// A model directory loaded with its head for inference, its tokenizer and what the head predicts.
+struct EvalModel {
+  std::filesystem::path dir;
+  models::LoadedModel loaded;
+  std::shared_ptr<text::Tokenizer> tokenizer;
+  LabelSpace head;
+};
+// InputError naming `dir` when it holds no task head. `loaded`: the directory's model already in memory
+// (the benchmark's), used instead of loading it again.
+EvalModel load_eval_model(const std::filesystem::path& dir, std::shared_ptr<models::EncoderModel> loaded = nullptr);
+
+// Where and how a data file is read and tokenized for a model.
+struct DataFile {
+  std::filesystem::path path;
+  std::string format;
+  tasks::ReadOptions read;
+  int64_t max_length = 128;        // clamped to the model's positions
+  int64_t max_examples = 0;        // > 0: the first this many examples only (the benchmark)
+  std::filesystem::path cache_dir;  // features cache; "" = none
+};
+
+// The file read and tokenized as the model sees it: gold labels (classes, tags) mapped into the head's
+// label space by name (by position when the head's names are transformers' LABEL_0.. defaults).
+// InputError naming the file for data the kind or the head cannot take.
+struct PreparedData {
+  tasks::Dataset data;
+  tasks::Features features;
+};
+PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file);
+
+struct FileEvaluation {
+  PreparedData prepared;
+  tasks::Predictions predictions;
+  GroupMetrics metrics;  // empty when the file has no gold
+};
+FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
+                             Precision precision, bool keep_probabilities = false);
 
 // {"all": {"accuracy": 0.9, ...}, "en": {...}}, undefined values (NaN) as null.
 nlohmann::json metrics_json(const GroupMetrics& metrics);

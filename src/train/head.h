@@ -1,5 +1,7 @@
-// Task heads between stages: a new head (reinit) or the checkpoint's own (reuse), with the check that
-// a reused head predicts the task's label space.
+// Task heads between stages: a new head (reinit) or the checkpoint's own (reuse). Transfer follows head
+// kinds: a head is reused when its kind and shape agree with the task's (a classification or tagging
+// head: the same labels; a multiple-choice or QA head: always, whatever the number of choices, so
+// Social IQa's 3 choices → XCOPA's 2), reinitialised otherwise, and a reuse that cannot work is an error.
 #pragma once
 
 #include <filesystem>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/pretrained.h"
+#include "tasks/kind.h"
 
 namespace stilts::train {
 
@@ -20,20 +23,30 @@ enum class HeadTransfer {
 // "auto" | "reinit" | "reuse".
 HeadTransfer parse_head_transfer(const std::string& name);
 
-// What a head predicts: a regression score, or one of `label_names` (index = label id).
+// What a head predicts: a regression score, or one of `label_names` (classes, or tags per token; index =
+// label id). Multiple-choice and QA heads predict no labels (label_names empty).
 struct LabelSpace {
   bool regression = false;
   std::vector<std::string> label_names;
-  int64_t num_labels() const { return regression ? 1 : static_cast<int64_t>(label_names.size()); }
-  std::string describe() const;  // "regression" | "3 labels (entailment, neutral, contradiction)"
+  models::HeadKind head = models::HeadKind::kSequenceClassification;
+  // The head's outputs: 1 for regression, multiple choice and question answering.
+  int64_t num_labels() const;
+  // "regression" | "3 labels (entailment, neutral, contradiction)" | "multiple-choice", with the head
+  // kind when it is not sequence classification ("token-classification, 7 labels (...)").
+  std::string describe() const;
 };
 
-// The label space a config.json's head predicts (id2label, problem_type; num_labels 1 without a
-// problem_type is regression, as transformers infers). `source` names the file in errors.
+// The label space a task of `kind` trains on `data` needs.
+LabelSpace task_label_space(const tasks::TaskKind& kind, const tasks::Dataset& data);
+
+// The label space a config.json's head predicts: the head its "architectures" names, id2label,
+// problem_type (num_labels 1 without a problem_type is regression, as transformers infers). `source`
+// names the file in errors.
 LabelSpace label_space_of_config(const nlohmann::json& config, const std::string& source);
 
-// Whether a head predicting `head` can serve a task over `task`: the same kind and number of labels,
-// and the same names in the same order unless the head's names are transformers' defaults (LABEL_0..).
+// Whether a head predicting `head` can serve a task over `task`: the same head kind; for heads with
+// labels the same number, and the same names in the same order unless the head's names are
+// transformers' defaults (LABEL_0..).
 // On false, `why` says what differs.
 bool label_spaces_match(const LabelSpace& head, const LabelSpace& task, std::string* why = nullptr);
 
@@ -44,8 +57,8 @@ bool label_spaces_match(const LabelSpace& head, const LabelSpace& task, std::str
 HeadTransfer attach_head(models::EncoderModel& model, HeadTransfer policy, const LabelSpace& labels,
                          const std::string& source);
 
-// Whether the weights of model directory `dir` hold a classification head.
-bool has_classification_head(const std::filesystem::path& dir);
+// Whether the weights of model directory `dir` hold a task head (classification, tagging, choice, span).
+bool has_task_head(const std::filesystem::path& dir);
 
 struct TaskModel {
   models::LoadedModel loaded;

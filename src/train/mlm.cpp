@@ -1,7 +1,8 @@
 // Masked-LM training. Letters: B batch rows, T the batch's longest row, M masked positions.
 #include "train/mlm.h"
 
-#include <time.h>
+#include "train/loop.h"
+
 
 #include <torch/torch.h>
 
@@ -33,7 +34,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kStateVersion = 1;
 constexpr uint64_t kDevSeed = 0;
 constexpr int64_t kDevEpoch = 0;
 
@@ -53,47 +53,6 @@ class Stream {
 
  private:
   uint64_t state_;
-};
-
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// Where training stands: everything a checkpoint holds besides model, optimizer and generator.
-struct RunState {
-  int64_t step = 0, epoch = 0, batch = 0;
-  double loss_sum = 0;
-  int64_t loss_count = 0;
-  nlohmann::json history = nlohmann::json::array();
-  TrainingCost cost;  // up to this state (wall and CPU: of the segments before, plus this one so far)
-
-  nlohmann::json to_json(uint64_t seed, int64_t total_steps) const {
-    return {{"version", kStateVersion}, {"kind", "mlm"},          {"seed", seed},
-            {"total_steps", total_steps}, {"step", step},         {"epoch", epoch},
-            {"batch", batch},             {"loss_sum", loss_sum}, {"loss_count", loss_count},
-            {"history", history},         {"cost", cost.to_json()}};
-  }
-
-  static RunState from_json(const nlohmann::json& j, const std::string& source) {
-    try {
-      if (j.at("version").get<int>() != kStateVersion || j.value("kind", "") != "mlm") {
-        input_error(source, ": not a stilts masked-LM trainer state of version ", kStateVersion);
-      }
-      RunState s;
-      s.step = j.at("step").get<int64_t>();
-      s.epoch = j.at("epoch").get<int64_t>();
-      s.batch = j.at("batch").get<int64_t>();
-      s.loss_sum = j.at("loss_sum").get<double>();
-      s.loss_count = j.at("loss_count").get<int64_t>();
-      s.history = j.at("history");
-      s.cost = TrainingCost::from_json(j.at("cost"));
-      return s;
-    } catch (const nlohmann::json::exception& e) {
-      input_error(source, ": not a stilts masked-LM trainer state (", e.what(), ")");
-    }
-  }
 };
 
 std::string format_number(double v) {
@@ -256,8 +215,6 @@ TextCorpus read_text_corpus(const fs::path& path, const text::Tokenizer& tokeniz
 // ---- training ----
 
 TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  const double cpu_start = cpu_seconds();
   std::ostream& log = *options.log;
   TrainConfig config = config_in;
   if (config.task != "mlm") input_error("config: task '", config.task, "' is not mlm");
@@ -271,8 +228,6 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   TrainOutcome outcome;
   outcome.out = run.out;
   const fs::path& out = run.out;
-  const fs::path& checkpoints = run.checkpoints;
-  const fs::path& metrics_path = run.metrics;
 
   const Precision precision = parse_precision(config.precision);
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
@@ -285,12 +240,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
 
   // ---- data ----
   const auto tokenizer = text::load_tokenizer(config.model);
-  int64_t max_length = config.max_length;
-  if (max_length > model.max_positions()) {
-    log << "note: max_length " << max_length << " is more than the model's " << model.max_positions()
-        << " positions; using " << model.max_positions() << "\n";
-    max_length = model.max_positions();
-  }
+  const int64_t max_length = effective_max_length(model, config.max_length, &log);
   const MaskingSpec spec = masking_spec(*tokenizer, model.vocab_size(), config.mlm_probability, config.model);
   const TextCorpus train_corpus = read_text_corpus(config.train, *tokenizer, max_length);
   std::vector<TextCorpus> dev_corpora;
@@ -299,9 +249,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
 
   tasks::Features order_features;  // lengths only: the batch order (bucketed_batches) looks at nothing else
   order_features.input_ids = train_corpus.input_ids;
-  const auto batches_of = [&](int64_t epoch) {
-    return tasks::bucketed_batches(order_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
-  };
+  order_features.example.resize(train_corpus.input_ids.size());
 
   AdamWSettings adam;
   adam.lr = config.lr;
@@ -311,58 +259,19 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   adam.epsilon = config.adam_epsilon;
   const auto optimizer = make_adamw(model, adam);
 
-  const int64_t batches_per_epoch = static_cast<int64_t>(batches_of(0).size());
-  const int64_t steps_per_epoch = (batches_per_epoch + config.grad_accum_steps - 1) / config.grad_accum_steps;
-  const int64_t total_steps = config.max_steps > 0 ? config.max_steps : config.epochs * steps_per_epoch;
-  const int64_t warmup = resolve_warmup_steps(config.warmup_steps, config.warmup_ratio, total_steps);
-  const LrSchedule schedule = parse_lr_schedule(config.lr_schedule);
-
-  // ---- resume ----
-  RunState state;
-  TrainingCost cost_before;  // of the segments before this one
-  if (options.resume) {
-    if (const auto last = latest_checkpoint(checkpoints, "last")) {
-      const nlohmann::json saved = read_training_state(last->dir, model, *optimizer);
-      const std::string source = (last->dir / "trainer_state.json").string();
-      state = RunState::from_json(saved, source);
-      if (saved.value("seed", uint64_t{0}) != config.seed || saved.value("total_steps", int64_t{-1}) != total_steps) {
-        input_error(source, ": the checkpoint was made with seed ", saved.value("seed", uint64_t{0}), " and ",
-                    saved.value("total_steps", int64_t{-1}), " steps; this run has seed ", config.seed, " and ",
-                    total_steps, " steps");
-      }
-      cost_before = state.cost;
-      log << "resuming from " << last->dir.string() << " (step " << state.step << "/" << total_steps << ", epoch "
-          << state.epoch << ", batch " << state.batch << ")\n";
-    } else {
-      log << "no checkpoint in " << checkpoints.string() << ": starting from the beginning\n";
-    }
-  }
-  auto update_cost = [&]() {
-    state.cost.wall_s =
-        cost_before.wall_s + std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    state.cost.cpu_s = cost_before.cpu_s + (cpu_seconds() - cpu_start);
+  // ---- the objective on the one training loop ----
+  Objective objective;
+  objective.state_kind = "mlm";
+  objective.batches = [&](int64_t epoch) {
+    return tasks::bucketed_batches(order_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
   };
-
-  log << "mlm: model " << loaded.describe() << "\n";
-  log << "train: " << train_corpus.input_ids.size() << " lines, " << train_corpus.tokens() << " tokens from "
-      << config.train << " (" << batches_per_epoch << " batches of " << config.batch_size << " per epoch), "
-      << total_steps << " steps, warm-up " << warmup << "; masking " << config.mlm_probability << " (mask id "
-      << spec.mask_token_id << "); " << config.precision << ", " << at::get_num_threads() << " thread(s)\n";
-  if (train_corpus.truncated > 0) {
-    log << "note: " << train_corpus.truncated << " training lines truncated to " << max_length << " tokens\n";
-  }
-
-  // ---- evaluation and checkpoints ----
-  auto evaluate = [&]() -> nlohmann::json {
-    nlohmann::json entry = {
-        {"step", state.step},
-        {"epoch", static_cast<double>(state.step) / static_cast<double>(steps_per_epoch)},
-        {"lr", config.lr * lr_factor(schedule, std::max<int64_t>(0, state.step - 1), warmup, total_steps)}};
-    entry["train_loss"] = state.loss_count > 0 ? nlohmann::json(state.loss_sum / static_cast<double>(state.loss_count))
-                                               : nlohmann::json();
-    state.loss_sum = 0;
-    state.loss_count = 0;
-    if (dev_corpora.empty()) return entry;
+  objective.loss = [&](const std::vector<size_t>& rows, int64_t epoch) {
+    const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, epoch, pad_id);
+    return MicroBatch{model.masked_lm_loss(batch.inputs, batch.labels), static_cast<int64_t>(rows.size()),
+                      batch.inputs.input_ids.size(1), batch.real_tokens};
+  };
+  objective.evaluate = [&](nlohmann::json& entry) {
+    if (dev_corpora.empty()) return;
     nlohmann::json dev = nlohmann::json::object();
     double loss_sum = 0;
     model.eval();
@@ -370,6 +279,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
     for (size_t i = 0; i < dev_corpora.size(); ++i) {
       tasks::Features lengths;
       lengths.input_ids = dev_corpora[i].input_ids;
+      lengths.example.resize(lengths.input_ids.size());
       double sum = 0;
       int64_t count = 0;
       for (const auto& rows : tasks::bucketed_batches(lengths, config.eval_batch_size, 0, 0, /*shuffle=*/false)) {
@@ -391,11 +301,18 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
     entry["dev"] = dev;
     entry["dev_loss"] = std::isfinite(mean) ? nlohmann::json(mean) : nlohmann::json();
     entry["dev_perplexity"] = std::isfinite(mean) ? nlohmann::json(std::exp(mean)) : nlohmann::json();
-    return entry;
   };
-
-  auto write_metrics = [&](bool finished, const nlohmann::json& extra) {
-    update_cost();
+  objective.describe = [](const nlohmann::json& entry, const LoopState&) {
+    std::string line;
+    if (!entry["train_loss"].is_null()) line += " train loss " + format_number(entry["train_loss"].get<double>());
+    if (entry.contains("dev_loss") && !entry["dev_loss"].is_null()) {
+      line += ", dev loss " + format_number(entry["dev_loss"].get<double>()) + ", perplexity " +
+              format_number(entry["dev_perplexity"].get<double>());
+    }
+    return line;
+  };
+  int64_t total_steps = 0;
+  objective.write_metrics = [&](const LoopState& state, bool finished, const nlohmann::json& extra) {
     nlohmann::json m = {{"task", "mlm"},
                         {"init", loaded.origin},
                         {"steps", state.step},
@@ -404,111 +321,30 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
                         {"cost", state.cost.to_json()},
                         {"finished", finished}};
     for (const auto& [k, v] : extra.items()) m[k] = v;
-    write_file_atomic(metrics_path, m.dump(2) + "\n");
+    write_file_atomic(run.metrics, m.dump(2) + "\n");
     return m;
   };
+  TrainingLoop loop(config, options, run, model, *optimizer, std::move(objective));
+  total_steps = loop.total_steps();
 
-  auto checkpoint = [&]() {
-    update_cost();
-    commit_checkpoint(checkpoints, "last", state.step, [&](const fs::path& dir) {
-      write_training_state(dir, model, *optimizer, state.to_json(config.seed, total_steps));
-    });
-    prune_checkpoints(checkpoints, "last", {state.step});
-  };
-
-  // ---- the loop ----
-  const bool tty = options.tty < 0 ? Progress::stderr_is_tty() : options.tty == 1;
-  Progress progress(log, tty, total_steps, state.step, config.log_every);
-  auto diverged = [&](const std::string& what, double value, int64_t step_number, int64_t batch, double lr) {
-    progress.finish();
-    throw diverged_error(what, value, step_number, state.epoch, batch, lr, checkpoints, precision == Precision::kBf16);
-  };
-
-  std::vector<std::vector<size_t>> order;
-  int64_t order_epoch = -1;
-  while (state.step < total_steps) {
-    if (order_epoch != state.epoch) {
-      order = batches_of(state.epoch);
-      order_epoch = state.epoch;
-    }
-    const int64_t nb = static_cast<int64_t>(order.size());
-    const int64_t group_end = std::min(nb, state.batch + config.grad_accum_steps);
-    const int64_t micro = group_end - state.batch;
-    const int64_t step_number = state.step + 1;
-    const double lr = config.lr * lr_factor(schedule, state.step, warmup, total_steps);
-
-    optimizer->zero_grad();
-    double step_loss = 0;
-    int64_t step_examples = 0, step_tokens = 0;
-    std::vector<std::pair<int64_t, int64_t>> step_shapes;  // (rows, padded length) per micro-batch
-    for (int64_t b = state.batch; b < group_end; ++b) {
-      const auto& rows = order[static_cast<size_t>(b)];
-      const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, state.epoch, pad_id);
-      torch::Tensor loss;
-      {
-        AutocastScope autocast(precision);
-        loss = model.masked_lm_loss(batch.inputs, batch.labels);
-      }
-      const double value = loss.item<double>();
-      if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);
-      (loss / static_cast<double>(micro)).backward();
-      step_loss += value;
-      step_examples += static_cast<int64_t>(rows.size());
-      step_tokens += batch.real_tokens;
-      step_shapes.emplace_back(static_cast<int64_t>(rows.size()), batch.inputs.input_ids.size(1));
-    }
-    if (config.max_grad_norm > 0) {
-      std::vector<torch::Tensor> params;
-      for (const auto& p : model.parameters()) params.push_back(p);
-      const double norm = torch::nn::utils::clip_grad_norm_(params, config.max_grad_norm);
-      if (!std::isfinite(norm)) diverged("the gradient norm", norm, step_number, state.batch, lr);
-    }
-    set_learning_rate(*optimizer, lr);
-    optimizer->step();
-
-    state.step = step_number;
-    state.loss_sum += step_loss;
-    state.loss_count += micro;
-    state.cost.examples += step_examples;
-    state.cost.tokens += step_tokens;
-    for (const auto& [rows, length] : step_shapes) state.cost.sequences_by_length[length] += rows;
-    state.batch = group_end;
-    bool epoch_completed = false;
-    if (state.batch >= nb) {
-      ++state.epoch;
-      state.batch = 0;
-      epoch_completed = true;
-    }
-    const double epoch_position =
-        static_cast<double>(state.epoch) + static_cast<double>(state.batch) / static_cast<double>(nb);
-    progress.step(state.step, epoch_position, step_loss / static_cast<double>(micro), lr, step_examples);
-
-    const bool final_step = state.step >= total_steps;
-    const bool eval_due = (config.eval_every > 0 ? state.step % config.eval_every == 0 : epoch_completed) || final_step;
-    if (eval_due) {
-      nlohmann::json entry = evaluate();
-      state.history.push_back(entry);
-      std::string line = "eval step " + std::to_string(state.step) + ":";
-      if (!entry["train_loss"].is_null()) line += " train loss " + format_number(entry["train_loss"].get<double>());
-      if (entry.contains("dev_loss") && !entry["dev_loss"].is_null()) {
-        line += ", dev loss " + format_number(entry["dev_loss"].get<double>()) + ", perplexity " +
-                format_number(entry["dev_perplexity"].get<double>());
-      }
-      progress.message(line);
-      write_metrics(false, nlohmann::json::object());
-    }
-    const bool checkpoint_due =
-        (config.checkpoint_every > 0 ? state.step % config.checkpoint_every == 0 : eval_due) || final_step;
-    if (checkpoint_due) checkpoint();
+  log << "mlm: model " << loaded.describe() << "\n";
+  log << "train: " << train_corpus.input_ids.size() << " lines, " << train_corpus.tokens() << " tokens from "
+      << config.train << " (" << loop.batches_per_epoch() << " batches of " << config.batch_size << " per epoch), "
+      << total_steps << " steps, warm-up " << loop.warmup_steps() << "; masking " << config.mlm_probability
+      << " (mask id " << spec.mask_token_id << "); " << config.precision << ", " << at::get_num_threads()
+      << " thread(s)\n";
+  if (train_corpus.truncated > 0) {
+    log << "note: " << train_corpus.truncated << " training lines truncated to " << max_length << " tokens\n";
   }
-  progress.finish();
+  loop.run();
+  const LoopState& state = loop.state();
 
   // ---- the final model ----
   models::save_pretrained(model, out);
   models::copy_tokenizer_files(config.model, out);
   nlohmann::json extra = {{"saved_model", "last"}, {"saved_step", state.step}};
   if (!state.history.empty()) extra["final"] = state.history.back();
-  outcome.metrics = write_metrics(true, extra);
+  outcome.metrics = loop.finish(extra);
   outcome.steps = state.step;
   log << "done: " << state.step << " steps (" << state.cost.examples << " examples, " << state.cost.tokens
       << " tokens, " << format_number(state.cost.wall_s) << " s); model in " << out.string() << "\n";

@@ -159,25 +159,6 @@ std::vector<std::string> run_args(const Study& s, const fs::path& out, std::vect
 }
 
 
-// The step of the last checkpoint of an unfinished stage that continues from another stage (a target
-// after the intermediate stage), or -1.
-int64_t downstream_checkpoint(const fs::path& run_dir) {
-  try {
-    if (!fs::exists(run_dir / "stages")) return -1;
-    for (const auto& entry : fs::directory_iterator(run_dir / "stages")) {
-      const fs::path dir = entry.path();
-      if (fs::exists(dir / "stage.json") || !fs::exists(dir / "config.resolved.json")) continue;
-      const auto config = read_json_file(dir / "config.resolved.json");
-      if (config.at("model").get<std::string>().find("/stages/") == std::string::npos) continue;
-      const auto last = train::latest_checkpoint(dir / "checkpoints", "last");
-      if (last) return last->step;
-    }
-  } catch (const std::exception&) {
-    // a file renamed while looking
-  }
-  return -1;
-}
-
 using Row = std::tuple<std::string, int64_t, std::string, std::string, std::string, std::string, std::string>;
 
 std::map<Row, double> results_of(const fs::path& run_dir) {
@@ -227,7 +208,7 @@ TEST(RunCli, KilledInTheTargetStageAndRerunMatchesAnUninterruptedRun) {
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) break;
-    const int64_t step = downstream_checkpoint(b);
+    const int64_t step = testing::downstream_checkpoint(b);
     if (step >= 4) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);

@@ -245,7 +245,7 @@ TEST(TrainCli, TomlConfigBf16ThenEvalPerLanguage) {
 
   const fs::path predictions = f.root / "predictions.jsonl";
   const auto e = run_stilts({"eval", "--model", out.string(), "--data", f.dev.string(), "--language-column", "lang",
-                             "--precision", "bf16", "--json", "--predictions", predictions.string()});
+                             "--precision", "bf16", "--json", "--outputs", predictions.string()});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const auto result = nlohmann::json::parse(e.out);
   EXPECT_EQ(result.at("examples"), 60);

@@ -87,18 +87,22 @@ stilts::tasks::Features toy_features() {
     f.input_ids.push_back(std::vector<int32_t>(static_cast<size_t>(n), 7));
     f.languages.push_back("en");
     f.labels.push_back(0);
+    f.example.push_back(static_cast<int64_t>(f.example.size()));
   }
   for (int i = 0; i < 2; ++i) {
     f.input_ids.push_back(std::vector<int32_t>(10, 8));
     f.languages.push_back("de");
     f.labels.push_back(1);
+    f.example.push_back(static_cast<int64_t>(f.example.size()));
   }
   f.label_names = {"0", "1"};
   return f;
 }
 
+const stilts::tasks::TaskKind& pairs() { return stilts::tasks::task_kind("pair-classification"); }
+
 TEST(BenchWorkload, DataSplitsPerLanguageWithDynamicPadding) {
-  const auto ws = data_workloads(toy_features(), /*batch_size=*/2);
+  const auto ws = data_workloads(pairs(), toy_features(), /*batch_size=*/2);
   ASSERT_EQ(ws.size(), 2u);
   EXPECT_EQ(ws[0].language, "en");
   EXPECT_EQ(ws[0].seq_len, 0);
@@ -113,11 +117,11 @@ TEST(BenchWorkload, DataSplitsPerLanguageWithDynamicPadding) {
   EXPECT_EQ(padded, 2 * 4 + 2 * 6);  // length-bucketed: (3,4) and (5,6), each padded to its longest
   EXPECT_EQ(ws[1].language, "de");
   EXPECT_DOUBLE_EQ(ws[1].tokens_per_example, 10.0);
-  const auto pooled = data_workloads(toy_features(), 2, /*pooled=*/true);
+  const auto pooled = data_workloads(pairs(), toy_features(), 2, /*pooled=*/true);
   ASSERT_EQ(pooled.size(), 3u);
   EXPECT_EQ(pooled[2].language, "");
   EXPECT_EQ(pooled[2].examples, 6);
-  EXPECT_THROW(data_workloads(stilts::tasks::Features{}, 2), stilts::InputError);
+  EXPECT_THROW(data_workloads(pairs(), stilts::tasks::Features{}, 2), stilts::InputError);
 }
 
 TEST(BenchMeasure, InterleavedModelsGiveRecordsSamplesAndComparisons) {

@@ -14,6 +14,7 @@
 #include "support/fixtures.h"
 #include "tasks/batch.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
 #include "text/auto.h"
 
 namespace stilts::tasks {
@@ -78,18 +79,23 @@ void expect_same(const Features& a, const Features& b) {
   EXPECT_EQ(a.scores, b.scores);
   EXPECT_EQ(a.languages, b.languages);
   EXPECT_EQ(a.label_names, b.label_names);
-  EXPECT_EQ(a.regression, b.regression);
+  EXPECT_EQ(a.example, b.example);
+  EXPECT_EQ(a.rows_per_feature, b.rows_per_feature);
+  EXPECT_EQ(a.word_ids, b.word_ids);
+  EXPECT_EQ(a.token_labels, b.token_labels);
   EXPECT_EQ(a.pad_id, b.pad_id);
   EXPECT_EQ(a.pad_type_id, b.pad_type_id);
   EXPECT_EQ(a.left_padding, b.left_padding);
   EXPECT_EQ(a.truncated, b.truncated);
 }
 
-TEST(TaskKind, ParsesAndNames) {
-  for (TaskKind kind : {TaskKind::kPairClassification, TaskKind::kClassification, TaskKind::kRegression}) {
-    EXPECT_EQ(parse_task_kind(task_kind_name(kind)), kind);
+TEST(TaskKind, EveryRegisteredNameFindsItsKind) {
+  const std::vector<std::string> names = task_kind_names();
+  for (const char* expected : {"pair-classification", "classification", "regression", "tagging", "multiple-choice"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
-  EXPECT_THAT(input_error_of([] { parse_task_kind("tagging"); }), HasSubstr("pair-classification, classification"));
+  for (const auto& name : names) EXPECT_EQ(task_kind(name).name(), name);
+  EXPECT_THAT(input_error_of([] { task_kind("qa"); }), HasSubstr("pair-classification, classification"));
 }
 
 TEST(Sha256, KnownAnswers) {
@@ -107,7 +113,7 @@ TEST(Featurize, MatchesEncodeAndCountsTruncation) {
   write_file_atomic(dir / "train.tsv", pair_tsv(200, 1));
   const Dataset dataset = read_pairs(dir / "train.tsv");
   const int64_t max_length = 24;
-  const Features f = featurize(dataset, *tokenizer, max_length, TaskKind::kPairClassification);
+  const Features f = task_kind("pair-classification").featurize(dataset, *tokenizer, max_length);
   ASSERT_EQ(f.size(), 200u);
   ASSERT_EQ(f.token_type_ids.size(), 200u);
   EXPECT_EQ(f.pad_id, 0);
@@ -143,7 +149,7 @@ TEST(Featurize, SingleSentencesAndRegression) {
   const auto tokenizer = text::load_tokenizer(write_tokenizer(dir / "tok"));
   write_file_atomic(dir / "single.tsv", "sentence1\tlabel\nthe cat sat\tpos\na dog ran\tneg\n");
   const Dataset single = read_dataset(dir / "single.tsv", "tsv");
-  const Features f = featurize(single, *tokenizer, 16, TaskKind::kClassification);
+  const Features f = task_kind("classification").featurize(single, *tokenizer, 16);
   EXPECT_EQ(f.input_ids[0], (std::vector<int32_t>{2, 5, 7, 9, 3}));
   EXPECT_EQ(f.token_type_ids[0], (std::vector<int8_t>{0, 0, 0, 0, 0}));
   EXPECT_EQ(f.labels, (std::vector<int64_t>{1, 0}));  // labels sorted: neg, pos
@@ -154,8 +160,8 @@ TEST(Featurize, SingleSentencesAndRegression) {
   options.text_b_column = "sentence2";
   options.regression = true;
   const Dataset sts = read_dataset(dir / "sts.tsv", "tsv", options);
-  const Features r = featurize(sts, *tokenizer, 16, TaskKind::kRegression);
-  EXPECT_TRUE(r.regression);
+  const Features r = task_kind("regression").featurize(sts, *tokenizer, 16);
+  EXPECT_EQ(r.scores.size(), r.size());
   EXPECT_TRUE(r.labels.empty());
   EXPECT_EQ(r.scores, (std::vector<float>{4.5f, 0.25f}));
   EXPECT_EQ(r.input_ids[1], (std::vector<int32_t>{2, 5, 8, 3, 14, 3}));
@@ -173,19 +179,19 @@ TEST(Featurize, KindMismatchesAreInputErrors) {
   regression_options.regression = true;
   const Dataset scores = read_dataset(dir / "single.tsv", "tsv", regression_options);
 
-  std::string m = input_error_of([&] { featurize(pairs, *tokenizer, 32, TaskKind::kClassification); });
+  std::string m = input_error_of([&] { task_kind("classification").featurize(pairs, *tokenizer, 32); });
   EXPECT_THAT(m, HasSubstr("pairs.tsv"));
   EXPECT_THAT(m, HasSubstr("use 'pair-classification'"));
-  m = input_error_of([&] { featurize(single, *tokenizer, 32, TaskKind::kPairClassification); });
+  m = input_error_of([&] { task_kind("pair-classification").featurize(single, *tokenizer, 32); });
   EXPECT_THAT(m, HasSubstr("single sentences"));
-  m = input_error_of([&] { featurize(single, *tokenizer, 32, TaskKind::kRegression); });
+  m = input_error_of([&] { task_kind("regression").featurize(single, *tokenizer, 32); });
   EXPECT_THAT(m, HasSubstr("regression"));
-  m = input_error_of([&] { featurize(scores, *tokenizer, 32, TaskKind::kClassification); });
+  m = input_error_of([&] { task_kind("classification").featurize(scores, *tokenizer, 32); });
   EXPECT_THAT(m, HasSubstr("use task kind 'regression'"));
-  m = input_error_of([&] { featurize(pairs, *tokenizer, 3, TaskKind::kPairClassification); });
+  m = input_error_of([&] { task_kind("pair-classification").featurize(pairs, *tokenizer, 3); });
   EXPECT_THAT(m, HasSubstr("max_length 3"));
   // A pair-kind mismatch is reported before the cache is consulted.
-  EXPECT_THROW(load_or_featurize(pairs, *tokenizer, dir / "tok", 32, TaskKind::kClassification, dir / "cache"),
+  EXPECT_THROW(load_or_featurize(pairs, task_kind("classification"), *tokenizer, dir / "tok", 32, dir / "cache"),
                InputError);
 }
 
@@ -196,25 +202,25 @@ TEST(FeaturesCache, HitsAndMisses) {
   auto tokenizer = text::load_tokenizer(tok_dir);
   write_file_atomic(dir / "train.tsv", pair_tsv(300, 3));
   Dataset dataset = read_pairs(dir / "train.tsv");
-  const auto kind = TaskKind::kPairClassification;
+  const TaskKind& kind = task_kind("pair-classification");
 
   bool hit = true;
-  const Features first = load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+  const Features first = load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
   EXPECT_FALSE(hit);
-  const fs::path entry = features_cache_path(dataset, *tokenizer, tok_dir, 32, kind, cache);
+  const fs::path entry = features_cache_path(dataset, kind, *tokenizer, tok_dir, 32, cache);
   ASSERT_TRUE(fs::exists(entry));
   EXPECT_EQ(entry.extension(), ".features");
   EXPECT_EQ(entry.stem().string().size(), 64u);
-  expect_same(first, featurize(dataset, *tokenizer, 32, kind));
+  expect_same(first, kind.featurize(dataset, *tokenizer, 32));
 
-  const Features second = load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+  const Features second = load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
   EXPECT_TRUE(hit);
   expect_same(first, second);
 
   // Another max_length.
-  load_or_featurize(dataset, *tokenizer, tok_dir, 16, kind, cache, &hit);
+  load_or_featurize(dataset, kind, *tokenizer, tok_dir, 16, cache, &hit);
   EXPECT_FALSE(hit);
-  load_or_featurize(dataset, *tokenizer, tok_dir, 16, kind, cache, &hit);
+  load_or_featurize(dataset, kind, *tokenizer, tok_dir, 16, cache, &hit);
   EXPECT_TRUE(hit);
 
   // A changed data file (one word of one row).
@@ -224,21 +230,21 @@ TEST(FeaturesCache, HitsAndMisses) {
   text.replace(at, 3, "dog");
   write_file_atomic(dir / "train.tsv", text);
   const Dataset changed = read_pairs(dir / "train.tsv");
-  const Features changed_features = load_or_featurize(changed, *tokenizer, tok_dir, 32, kind, cache, &hit);
+  const Features changed_features = load_or_featurize(changed, kind, *tokenizer, tok_dir, 32, cache, &hit);
   EXPECT_FALSE(hit);
-  expect_same(changed_features, featurize(changed, *tokenizer, 32, kind));
+  expect_same(changed_features, kind.featurize(changed, *tokenizer, 32));
 
   // A changed tokenizer file (one more vocabulary entry).
   std::vector<std::string> vocab = kVocab;
   vocab.push_back("zebra");
   write_tokenizer(tok_dir, vocab);
   tokenizer = text::load_tokenizer(tok_dir);
-  const Features retokenized = load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+  const Features retokenized = load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
   EXPECT_FALSE(hit);
   EXPECT_NE(retokenized.input_ids, first.input_ids);
   // A tokenizer file added beside it.
   write_file_atomic(tok_dir / "tokenizer_config.json", R"({"do_lower_case": true})");
-  load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+  load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
   EXPECT_FALSE(hit);
 }
 
@@ -249,12 +255,12 @@ TEST(FeaturesCache, CorruptEntriesAreRecomputed) {
   const auto tokenizer = text::load_tokenizer(tok_dir);
   write_file_atomic(dir / "train.tsv", pair_tsv(100, 4));
   const Dataset dataset = read_pairs(dir / "train.tsv");
-  const auto kind = TaskKind::kPairClassification;
-  const Features fresh = featurize(dataset, *tokenizer, 32, kind);
+  const TaskKind& kind = task_kind("pair-classification");
+  const Features fresh = kind.featurize(dataset, *tokenizer, 32);
   bool hit = true;
-  load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+  load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
   ASSERT_FALSE(hit);
-  const fs::path entry = features_cache_path(dataset, *tokenizer, tok_dir, 32, kind, cache);
+  const fs::path entry = features_cache_path(dataset, kind, *tokenizer, tok_dir, 32, cache);
   const std::string good = read_file(entry);
 
   const std::vector<std::pair<std::string, std::string>> damages = {
@@ -269,11 +275,11 @@ TEST(FeaturesCache, CorruptEntriesAreRecomputed) {
   for (const auto& [what, bytes] : damages) {
     SCOPED_TRACE(what);
     write_file_atomic(entry, bytes);
-    const Features recomputed = load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+    const Features recomputed = load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
     EXPECT_FALSE(hit);
     expect_same(recomputed, fresh);
     EXPECT_EQ(read_file(entry), good);  // overwritten
-    load_or_featurize(dataset, *tokenizer, tok_dir, 32, kind, cache, &hit);
+    load_or_featurize(dataset, kind, *tokenizer, tok_dir, 32, cache, &hit);
     EXPECT_TRUE(hit);
   }
 }
@@ -287,6 +293,7 @@ Features with_lengths(const std::vector<size_t>& lengths) {
     f.input_ids.push_back(ids);
     f.token_type_ids.emplace_back(lengths[i], 0);
     f.labels.push_back(static_cast<int64_t>(i % 3));
+    f.example.push_back(static_cast<int64_t>(i));
     f.languages.emplace_back("en");
   }
   f.label_names = {"a", "b", "c"};
@@ -388,8 +395,9 @@ TEST(Collate, RightPaddingWithTokenTypes) {
   const fs::path dir = testing::make_temp_dir();
   const auto tokenizer = text::load_tokenizer(write_tokenizer(dir / "tok"));
   write_file_atomic(dir / "pairs.tsv", "sentence1\tsentence2\tlabel\nthe cat\tsat\t1\nbig red dog ran\ta mat .\t0\n");
-  const Features f = featurize(read_pairs(dir / "pairs.tsv"), *tokenizer, 64, TaskKind::kPairClassification);
-  const Batch batch = collate(f, {0, 1}, torch::kCPU);
+  const Features f = task_kind("pair-classification").featurize(read_pairs(dir / "pairs.tsv"), *tokenizer, 64);
+  const TaskKind& kind = task_kind("pair-classification");
+  const Batch batch = kind.collate(f, {0, 1}, torch::kCPU);
   const models::Inputs& in = batch.inputs;
   ASSERT_EQ(in.input_ids.sizes(), (std::vector<int64_t>{2, 10}));
   EXPECT_EQ(in.input_ids.dtype(), torch::kLong);
@@ -405,7 +413,7 @@ TEST(Collate, RightPaddingWithTokenTypes) {
   EXPECT_EQ(batch.real_tokens, 16);
   EXPECT_EQ(batch.indices, (std::vector<size_t>{0, 1}));
   // Rows in the order asked.
-  const Batch swapped = collate(f, {1, 0}, torch::kCPU);
+  const Batch swapped = kind.collate(f, {1, 0}, torch::kCPU);
   EXPECT_TRUE(torch::equal(swapped.inputs.input_ids[1], in.input_ids[0]));
 }
 
@@ -413,12 +421,13 @@ TEST(Collate, LeftPaddingRegressionWithoutTokenTypes) {
   Features f;
   f.input_ids = {{7, 8, 9}, {4}, {5, 6}};
   f.scores = {0.5f, -1.0f, 2.0f};
+  f.example = {0, 1, 2};
   f.languages = {"", "", ""};
-  f.regression = true;
   f.pad_id = 5;
   f.pad_type_id = 3;
   f.left_padding = true;
-  const Batch batch = collate(f, {1, 0, 2}, torch::kCPU);
+  const TaskKind& kind = task_kind("regression");
+  const Batch batch = kind.collate(f, {1, 0, 2}, torch::kCPU);
   const models::Inputs& in = batch.inputs;
   ASSERT_EQ(in.input_ids.sizes(), (std::vector<int64_t>{3, 3}));
   EXPECT_TRUE(torch::equal(in.input_ids, torch::tensor({5, 5, 4, 7, 8, 9, 5, 5, 6}, torch::kLong).view({3, 3})));
@@ -431,7 +440,7 @@ TEST(Collate, LeftPaddingRegressionWithoutTokenTypes) {
 
   // Left padding with token types pads them with pad_type_id.
   f.token_type_ids = {{0, 0, 2}, {2}, {1, 2}};
-  const Batch typed = collate(f, {1, 2}, torch::kCPU);
+  const Batch typed = kind.collate(f, {1, 2}, torch::kCPU);
   EXPECT_TRUE(torch::equal(typed.inputs.token_type_ids, torch::tensor({3, 2, 1, 2}, torch::kLong).view({2, 2})));
 }
 
@@ -439,11 +448,11 @@ TEST(Collate, BatchesOfAFeaturizedDataset) {
   const fs::path dir = testing::make_temp_dir();
   const auto tokenizer = text::load_tokenizer(write_tokenizer(dir / "tok"));
   write_file_atomic(dir / "train.tsv", pair_tsv(120, 8));
-  const Features f = featurize(read_pairs(dir / "train.tsv"), *tokenizer, 32, TaskKind::kPairClassification);
+  const Features f = task_kind("pair-classification").featurize(read_pairs(dir / "train.tsv"), *tokenizer, 32);
   int64_t real = 0;
   size_t rows = 0;
   for (const auto& indices : bucketed_batches(f, 16, 3, 2, true)) {
-    const Batch batch = collate(f, indices, torch::kCPU);
+    const Batch batch = task_kind("pair-classification").collate(f, indices, torch::kCPU);
     EXPECT_LE(batch.inputs.input_ids.size(1), 32);
     EXPECT_EQ(batch.inputs.attention_mask.sum().item<int64_t>(), batch.real_tokens);
     real += batch.real_tokens;

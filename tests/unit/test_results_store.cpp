@@ -251,8 +251,9 @@ TEST(ResultsStore, Version2TablesRoundTripAndReplaceByTheirKeys) {
   EXPECT_DOUBLE_EQ(curves[0].value, 0.8);
 
   // Per-language replacement keeps the other languages' rows (in-language chains write one language each).
-  const auto pred = [](const std::string& language, int64_t example, double p) {
-    return PredictionRow{"direct", 1, "target", "pawsx", language, "test", example, 1.0, p};
+  const auto pred = [](const std::string& language, int64_t example, int p) {
+    return PredictionRow{"direct", 1, "target", "pawsx", "pair-classification", language, "test", example, "1",
+                         std::to_string(p)};
   };
   store->replace_results("direct", 1, "target", {row("direct", 1, "target", "en", 0.5)}, {pred("en", 0, 1), pred("en", 1, 0)},
                          {"en"});

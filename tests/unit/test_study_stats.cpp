@@ -220,8 +220,9 @@ TEST(StudyStats, PredictionsGiveThePairedBootstrapOverExamplesAndSeeds) {
       // direct right on 60% + seed%, intermediate on 80%: a clear gain.
       const int right = arm == "direct" ? 120 + static_cast<int>(seed) : 160;
       for (int i = 0; i < n; ++i) {
-        const double gold = i % 2;
-        predictions.push_back({arm, seed, "target", "pawsx", "en", "test", i, gold, i < right ? gold : 1 - gold});
+        const int gold = i % 2;
+        predictions.push_back({arm, seed, "target", "pawsx", "pair-classification", "en", "test", i,
+                               std::to_string(gold), std::to_string(i < right ? gold : 1 - gold)});
       }
       rows.push_back(row(arm, seed, "en", static_cast<double>(right) / n));
       // a language with results but no predictions: paired t
@@ -245,10 +246,39 @@ TEST(StudyStats, PredictionsGiveThePairedBootstrapOverExamplesAndSeeds) {
 
   // Predictions of other examples in one arm (a different test file): no bootstrap, the t test instead.
   for (auto& p : predictions) {
-    if (p.arm == "direct" && p.example == 0) p.gold = 5;
+    if (p.arm == "direct" && p.example == 0) p.gold = "5";
   }
   const auto fallback = arm_differences(rows, "intermediate", "direct", {}, predictions);
   for (const auto& x : fallback) EXPECT_EQ(x.method, "paired-t") << x.language;
+}
+
+// Tagging predictions (a tag per word) bootstrap with seqeval's F1 over resampled sentences, through the
+// tagging kind's scorer: the observed difference is the per-seed F1 difference.
+TEST(StudyStats, TagSequencesBootstrapWithEntityF1) {
+  std::vector<ResultRow> rows;
+  std::vector<PredictionRow> predictions;
+  const int n = 60;
+  const std::string gold = R"(["B-PER","I-PER","O","B-LOC"])";
+  for (const int64_t seed : {1, 2}) {
+    for (const std::string arm : {"direct", "intermediate"}) {
+      // intermediate gets every sentence right; direct misses the location in half of them.
+      for (int i = 0; i < n; ++i) {
+        const std::string predicted = arm == "direct" && i % 2 == 0 ? R"(["B-PER","I-PER","O","O"])" : gold;
+        predictions.push_back({arm, seed, "target", "panx", "tagging", "en", "test", i, gold, predicted});
+      }
+      // direct: 2n gold entities, 1.5n predicted, all correct: p = 1, r = 0.75, f1 = 6/7.
+      ResultRow r = row(arm, seed, "en", arm == "direct" ? 6.0 / 7.0 : 1.0);
+      r.task = "panx";
+      r.metric = "f1";
+      rows.push_back(r);
+    }
+  }
+  const auto d = arm_differences(rows, "intermediate", "direct", {}, predictions);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].method, "paired-bootstrap");
+  EXPECT_NEAR(d[0].mean_b, 6.0 / 7.0, 1e-12);
+  EXPECT_NEAR(d[0].difference, 1.0 / 7.0, 1e-12);
+  EXPECT_GT(d[0].ci_lower, 0.0);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "tasks/batch.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
 #include "text/auto.h"
 #include "text/spm_runtime.h"
 #include "train/evaluate.h"
@@ -122,11 +123,11 @@ TEST(XLNetTraining, LeftPaddedBatchesMatchSingleExamplesAndTheLossGoesDown) {
   read.text_b_column = "sentence2";
   read.label_column = "label";
   const tasks::Dataset dev = tasks::read_dataset(root / "dev.tsv", "tsv", read);
-  const tasks::Features features =
-      tasks::featurize(dev, *tokenizer, 32, tasks::TaskKind::kPairClassification);
+  const tasks::TaskKind& kind = tasks::task_kind("pair-classification");
+  const tasks::Features features = kind.featurize(dev, *tokenizer, 32);
   ASSERT_TRUE(features.left_padding);
-  const auto batched = train::predict(*loaded.model, features, 16, train::Precision::kFp32, true);
-  const auto single = train::predict(*loaded.model, features, 1, train::Precision::kFp32, true);
+  const auto batched = train::predict(*loaded.model, kind, dev, features, 16, train::Precision::kFp32, true);
+  const auto single = train::predict(*loaded.model, kind, dev, features, 1, train::Precision::kFp32, true);
   double max_diff = 0;
   for (size_t i = 0; i < features.size(); ++i) {
     for (size_t k = 0; k < batched.probabilities[i].size(); ++k) {
@@ -138,7 +139,7 @@ TEST(XLNetTraining, LeftPaddedBatchesMatchSingleExamplesAndTheLossGoesDown) {
   // Padding is on the left with segment 3, the template's <cls> last.
   std::vector<size_t> rows(features.size());
   for (size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-  const tasks::Batch batch = tasks::collate(features, rows, torch::kCPU);
+  const tasks::Batch batch = kind.collate(features, rows, torch::kCPU);
   const auto lengths = batch.inputs.attention_mask.sum(1);
   const int64_t t = batch.inputs.input_ids.size(1);
   int64_t shortest = 0;

@@ -12,6 +12,8 @@
 #include "common/error.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
+#include "tasks/kind.h"
+#include "train/evaluate.h"
 #include "text/auto.h"
 
 namespace stilts::cli {
@@ -157,14 +159,13 @@ void add_bench_command(CLI::App& app) {
       read.language_column = args->language_column;
       read.language = args->language;
       const tasks::Dataset dataset = tasks::read_dataset(args->data, args->format, read);
-      const auto kind = dataset.regression ? tasks::TaskKind::kRegression
-                                           : (dataset.pairs ? tasks::TaskKind::kPairClassification
-                                                            : tasks::TaskKind::kClassification);
+      const tasks::TaskKind& kind = tasks::kind_for_data(dataset);
       for (size_t k = 0; k < models.size(); ++k) {
         const auto tokenizer = text::load_tokenizer(args->dirs[k]);
-        const tasks::Features features = tasks::featurize(dataset, *tokenizer, args->max_length, kind);
+        const int64_t max_length = train::effective_max_length(*models[k].model, args->max_length, &std::cerr);
+        const tasks::Features features = kind.featurize(dataset, *tokenizer, max_length);
         for (const int64_t b : batch_sizes) {
-          for (auto& w : bench::data_workloads(features, b, args->pooled)) {
+          for (auto& w : bench::data_workloads(kind, features, b, args->pooled)) {
             if (b == batch_sizes.front()) flop_lengths.push_back(w.tokens_per_example);
             models[k].workloads.push_back(std::move(w));
           }

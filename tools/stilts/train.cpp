@@ -5,15 +5,16 @@
 #include "tasks/datasets/dataset.h"
 #include "train/config.h"
 #include "train/trainer.h"
+#include "tasks/kind.h"
 #include "train_options.h"
 
 namespace stilts::cli {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
+std::string join(const std::vector<std::string>& items, const std::string& separator = "|") {
   std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : "|") + s;
+  for (const auto& s : items) out += (out.empty() ? "" : separator) + s;
   return out;
 }
 
@@ -33,7 +34,7 @@ void add_train_command(CLI::App& app) {
   using C = train::TrainConfig;
   auto options = TrainConfigOptions::attach(cmd);
   options->add("--model", &C::model, "Hugging Face model directory (weights, config.json, tokenizer)");
-  options->add("--task", &C::task, "pair-classification | classification | regression");
+  options->add("--task", &C::task, join(tasks::task_kind_names(), " | ") + " (default pair-classification)");
   options->add("--train", &C::train, "training data file");
   options->add("--dev", &C::dev, "dev data file (repeatable)");
   options->add("--format", &C::format, "data format: " + join(tasks::dataset_formats()) + " (default tsv)");

@@ -50,6 +50,23 @@ int64_t latest_last_step(const fs::path& out) {
   }
 }
 
+int64_t downstream_checkpoint(const fs::path& run_dir) {
+  try {
+    if (!fs::exists(run_dir / "stages")) return -1;
+    for (const auto& entry : fs::directory_iterator(run_dir / "stages")) {
+      const fs::path dir = entry.path();
+      if (fs::exists(dir / "stage.json") || !fs::exists(dir / "config.resolved.json")) continue;
+      const auto config = read_json_file(dir / "config.resolved.json");
+      if (config.at("model").get<std::string>().find("/stages/") == std::string::npos) continue;
+      const auto last = train::latest_checkpoint(dir / "checkpoints", "last");
+      if (last) return last->step;
+    }
+  } catch (const std::exception&) {
+    // a file renamed while looking
+  }
+  return -1;
+}
+
 int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -33,4 +33,8 @@ int64_t latest_last_step(const std::filesystem::path& out);
 // failure after 120 s without one.
 int64_t kill_after_checkpoint(pid_t pid, const std::filesystem::path& out, int64_t step);
 
+// In a study's run directory: the step of the last checkpoint of an unfinished stage that continues
+// from another stage (a target after the intermediate stage), or -1.
+int64_t downstream_checkpoint(const std::filesystem::path& run_dir);
+
 }  // namespace stilts::testing

@@ -1,0 +1,100 @@
+// Task kinds: each kind of task is one unit that owns its whole meaning, from a dataset's examples to
+// scored and written predictions (../shared/DESIGN.md, "Tasks and heads"):
+//
+//   examples → featurize (1..n features per example) → collate → [model] → loss
+//                                                          outputs → decode (one prediction per example) → metrics
+//
+// Kinds: classification, pair-classification, regression (kinds/classification.cpp), tagging
+// (kinds/tagging.cpp), multiple-choice (kinds/multiple_choice.cpp). Each kind's file defines its class and
+// kind.cpp lists it in one registry line. Callers (the trainer, `stilts eval`, the study runner, the
+// benchmark, the study statistics) go through this interface and never switch on the kind.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eval/metrics.h"
+#include "models/model.h"
+#include "tasks/features.h"
+
+namespace stilts::text {
+class Tokenizer;
+}
+
+namespace stilts::tasks {
+
+struct Batch;
+
+// One example's gold or prediction, as predictions files and results.sqlite hold it: a number (a class
+// or choice index, a regression score) or an array of label names (tagging: one tag per word).
+using Value = nlohmann::json;
+
+// One prediction per example, in the dataset's order.
+struct Predictions {
+  std::vector<Value> predicted;
+  std::vector<Value> gold;                        // null where the data has no gold
+  std::vector<std::vector<float>> probabilities;  // one-label kinds, when asked for: softmax per example
+};
+
+class TaskKind {
+ public:
+  virtual ~TaskKind() = default;
+  virtual std::string name() const = 0;
+  // The head the kind trains and predicts with.
+  virtual models::HeadKind head() const = 0;
+  // Outputs the head needs for `dataset` (classes, tags; 1 for regression and multiple choice).
+  virtual int64_t head_labels(const Dataset& dataset) const = 0;
+  // Whether `dataset` is data of this kind; InputError naming its source and what to use otherwise.
+  // Gold is required unless `need_gold` is false (a file read for prediction only).
+  virtual void check(const Dataset& dataset, bool need_gold) const = 0;
+
+  // Tokenized features (see features.h); InputError naming the source and example.
+  virtual Features featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, int64_t max_length) const = 0;
+  // Features `rows` (feature indices) as model inputs and training targets on `device`.
+  virtual Batch collate(const Features& features, const std::vector<size_t>& rows, torch::Device device) const = 0;
+  // Hugging Face's loss for the head's logits (as models::EncoderModel::logits gives them), in fp32.
+  virtual torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const = 0;
+  // What decode needs of each batch row, copied off the device (class logits, argmax tags, ...).
+  virtual std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const = 0;
+  // Per-feature outputs (indexed like `features`) into one prediction per example of `dataset`.
+  virtual Predictions decode(const Dataset& dataset, const Features& features,
+                             const std::vector<std::vector<float>>& outputs, bool keep_probabilities) const = 0;
+
+  // The metrics the kind reports, the headline (what "best" and the study's tables use) first. Their
+  // direction and display scale are eval::metric_info's.
+  virtual std::vector<std::string> metrics() const = 0;
+  // `metric` of the examples a resample draws (indices into predicted/gold, repeats allowed): the
+  // values are converted once, so the paired bootstrap is cheap. InputError for a metric the kind does
+  // not report or values of the wrong shape.
+  virtual eval::IndexedMetric scorer(const std::string& metric, const std::vector<Value>& predicted,
+                                     const std::vector<Value>& gold) const = 0;
+
+  // Predictions in XTREME's submission format (what evaluate.py reads for tasks of this kind), one
+  // example after another in dataset order.
+  // Label ids index dataset.label_names.
+  virtual std::string submission(const Dataset& dataset, const Predictions& predictions) const = 0;
+  // The submission file's extension when XTREME's task table names none ("tsv", "jsonl").
+  virtual std::string submission_extension() const = 0;
+};
+
+// The kind named `name`; InputError listing the kinds otherwise.
+const TaskKind& task_kind(std::string_view name);
+// The first kind (in registry order) whose check accepts `dataset` without gold: for callers that only
+// need inputs (the benchmark). InputError naming the source when no kind takes it.
+// With `head`, only kinds that train that head are considered.
+const TaskKind& kind_for_data(const Dataset& dataset, std::optional<models::HeadKind> head = std::nullopt);
+// Every kind's name, in registry order.
+std::vector<std::string> task_kind_names();
+
+// The metric name -> value on the examples `indices` (every example when empty) for each of kind.metrics().
+eval::MetricMap score_examples(const TaskKind& kind, const Predictions& predictions,
+                               const std::vector<size_t>& indices = {});
+
+}  // namespace stilts::tasks
