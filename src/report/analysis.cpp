@@ -72,7 +72,7 @@ std::string describe_comparison(const Comparison& c, const std::string& what, co
 }
 
 std::vector<ArmCost> arm_costs(const RunData& data, const std::vector<std::string>& arms) {
-  std::map<std::string, const StageInfo*> by_hash;
+  std::map<std::string, const pipeline::StageRow*> by_hash;
   for (const auto& s : data.stages) by_hash[s.hash] = &s;
   std::vector<ArmCost> out;
   for (const auto& arm : arms) {
@@ -105,7 +105,7 @@ std::vector<ArmCost> arm_costs(const RunData& data, const std::vector<std::strin
           cost.all_done = false;
           continue;
         }
-        const StageInfo& s = *it->second;
+        const pipeline::StageRow& s = *it->second;
         if (s.status != "done") cost.all_done = false;
         if (std::isfinite(s.wall_s)) w += s.wall_s, has_w = true;
         if (std::isfinite(s.cpu_s)) c += s.cpu_s, has_c = true;

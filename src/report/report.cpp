@@ -249,7 +249,7 @@ class Builder {
     return nullptr;
   }
 
-  static bool model_level(const EfficiencyRow& e) { return e.setting.batch_size == 0; }
+  static bool model_level(const pipeline::EfficiencyRow& e) { return e.batch_size == 0; }
 
   void choose_efficiency_setting() {
     // Families present per arm.
@@ -260,8 +260,8 @@ class Builder {
       families[{s.seq_len == 0 ? 0 : 1, s.language.empty() ? 0 : 1, -s.threads, s.mode, s.seq_len, s.language}].insert(
           arm);
     };
-    for (const auto& e : data_.efficiency) add(e.arm, e.setting);
-    for (const auto& l : data_.latency_samples) add(l.arm, l.setting);
+    for (const auto& e : data_.efficiency) add(e.arm, setting_of(e));
+    for (const auto& l : data_.latency_samples) add(l.arm, setting_of(l));
     size_t best = 0;
     for (const auto& [key, arms] : families) {
       if (arms.size() > best) {
@@ -274,10 +274,10 @@ class Builder {
     // Batch sizes measured for every arm of the family (or the baseline's, with one arm).
     std::map<int64_t, std::set<std::string>> batches;
     for (const auto& e : data_.efficiency) {
-      if (setting_.matches(e.setting) && e.setting.batch_size > 0) batches[e.setting.batch_size].insert(e.arm);
+      if (setting_.matches(setting_of(e)) && e.batch_size > 0) batches[e.batch_size].insert(e.arm);
     }
     for (const auto& l : data_.latency_samples) {
-      if (setting_.matches(l.setting) && l.setting.batch_size > 0) batches[l.setting.batch_size].insert(l.arm);
+      if (setting_.matches(setting_of(l)) && l.batch_size > 0) batches[l.batch_size].insert(l.arm);
     }
     for (const auto& [b, arms] : batches) {
       if (arms.size() == best) common_batches_.push_back(b);
@@ -287,7 +287,7 @@ class Builder {
   std::vector<double> latency_values(const std::string& arm, int64_t batch) const {
     std::vector<double> v;
     for (const auto& l : data_.latency_samples) {
-      if (l.arm == arm && setting_.matches(l.setting) && l.setting.batch_size == batch && std::isfinite(l.ms)) {
+      if (l.arm == arm && setting_.matches(setting_of(l)) && l.batch_size == batch && std::isfinite(l.ms)) {
         v.push_back(l.ms);
       }
     }
@@ -297,7 +297,7 @@ class Builder {
   std::vector<double> efficiency_values(const std::string& arm, int64_t batch, const std::string& metric) const {
     std::vector<double> v;
     for (const auto& e : data_.efficiency) {
-      if (e.arm == arm && e.metric == metric && setting_.matches(e.setting) && e.setting.batch_size == batch &&
+      if (e.arm == arm && e.metric == metric && setting_.matches(setting_of(e)) && e.batch_size == batch &&
           std::isfinite(e.value)) {
         v.push_back(e.value);
       }
@@ -677,12 +677,12 @@ class Builder {
     heading(2, "Learning curves", "curves");
     // Stage names in the order first met, each with its stage runs (hash -> row).
     std::vector<std::string> names;
-    std::map<std::string, std::vector<const StageInfo*>> runs;
+    std::map<std::string, std::vector<const pipeline::StageRow*>> runs;
     for (const auto& s : data_.stages) {
       if (!runs.count(s.name)) names.push_back(s.name);
       runs[s.name].push_back(&s);
     }
-    std::map<std::string, std::vector<const CurveRow*>> by_hash;
+    std::map<std::string, std::vector<const pipeline::CurveRow*>> by_hash;
     for (const auto& c : data_.curves) {
       if (c.split == "dev" && std::isfinite(c.value)) by_hash[c.hash].push_back(&c);
     }
@@ -797,9 +797,9 @@ class Builder {
     for (size_t a = 0; a < arms_.size(); ++a) {
       std::map<int64_t, std::vector<double>> at;
       for (const auto& e : data_.efficiency) {
-        if (e.arm == arms_[a] && e.metric == metric && setting_.matches(e.setting) && e.setting.batch_size > 0 &&
+        if (e.arm == arms_[a] && e.metric == metric && setting_.matches(setting_of(e)) && e.batch_size > 0 &&
             std::isfinite(e.value)) {
-          at[e.setting.batch_size].push_back(e.value);
+          at[e.batch_size].push_back(e.value);
         }
       }
       if (at.empty()) continue;
@@ -831,7 +831,7 @@ class Builder {
     // arm, setting -> metric -> values over seeds
     std::map<std::pair<std::string, BenchSetting>, std::map<std::string, std::vector<double>>> cells;
     for (const auto& e : data_.efficiency) {
-      if (!model_level(e) && std::isfinite(e.value)) cells[{e.arm, e.setting}][e.metric].push_back(e.value);
+      if (!model_level(e) && std::isfinite(e.value)) cells[{e.arm, setting_of(e)}][e.metric].push_back(e.value);
     }
     if (cells.empty()) {
       paragraph("", "No per-setting efficiency rows (efficiency table) to tabulate.");

@@ -1,5 +1,6 @@
-// stilts report on a run directory written with the schema SQL: the files it writes, --out and --no-png,
-// errors, and the HTML opened in headless Chromium (skipped when chromium is absent).
+// stilts report on a run directory with the store's schema and rows written with SQL: the files it
+// writes, --out and --no-png, errors, and the HTML opened in headless Chromium (skipped when chromium
+// is absent).
 #include <gtest/gtest.h>
 
 #include <fstream>
