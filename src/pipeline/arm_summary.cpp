@@ -74,32 +74,10 @@ std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const
   const std::vector<std::string> arms = arm_names(results);
   const std::string baseline = options.baseline.empty() ? default_baseline(arms) : options.baseline;
 
-  // Each arm's final stage name: the last of its chain.
-  std::map<std::string, std::string> final_stage;
-  std::map<std::string, int64_t> last_position;
-  for (const auto& c : chains) {
-    auto it = last_position.find(c.arm);
-    if (it == last_position.end() || c.position >= it->second) {
-      last_position[c.arm] = c.position;
-      final_stage[c.arm] = c.stage;
-    }
-  }
-  // The accuracy figure: test when present, the metric "accuracy" when present, else the first.
-  std::set<std::string> splits, metrics;
-  for (const auto& r : results) {
-    splits.insert(r.split);
-    metrics.insert(r.metric);
-  }
-  const std::string split = splits.count("test") ? "test" : (splits.empty() ? "" : *splits.begin());
-  std::string metric = metrics.count("accuracy") ? "accuracy" : (metrics.empty() ? "" : *metrics.begin());
-  if (!metrics.count("accuracy") && metrics.count("pearson")) metric = "pearson";
-
+  const Headline headline = choose_headline(results, chains, options.headline_metrics);
   std::map<std::string, std::map<int64_t, std::vector<double>>> accuracy;  // arm -> seed -> per-language values
   for (const auto& r : results) {
-    const auto fs = final_stage.find(r.arm);
-    if (r.split != split || r.metric != metric || std::isnan(r.value)) continue;
-    if (fs != final_stage.end() && r.stage != fs->second) continue;
-    accuracy[r.arm][r.seed].push_back(r.value);
+    if (headline.holds(r) && !std::isnan(r.value)) accuracy[r.arm][r.seed].push_back(r.value);
   }
 
   // Efficiency: smallest / largest batch size with latency figures.
@@ -137,14 +115,16 @@ std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const
     flops[c.arm][c.seed] += it->second->flops;
   }
 
+  const double scale = headline.fraction ? 100.0 : 1.0;
   std::vector<ArmLine> out;
   std::vector<std::string> order = arms;
   std::stable_partition(order.begin(), order.end(), [&](const std::string& a) { return a == baseline; });
   for (const auto& arm : order) {
     ArmLine line;
     line.arm = arm;
-    line.metric = metric;
-    line.split = split;
+    line.task = headline.task;
+    line.metric = headline.metric;
+    line.split = headline.split;
     const auto acc = per_seed_mean(accuracy[arm]);
     line.seeds = static_cast<int>(acc.size());
     line.accuracy = mean_over_seeds(acc);
@@ -161,13 +141,14 @@ std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const
     line.efficiency_measured = !p50[arm].empty();
     if (arm != baseline) {
       const auto base_acc = per_seed_mean(accuracy[baseline]);
-      line.accuracy_points = 100 * (line.accuracy - mean_over_seeds(base_acc));
+      line.accuracy_points = scale * (line.accuracy - mean_over_seeds(base_acc));
       line.latency = relative(per_seed_mean(p50[arm]), per_seed_mean(p50[baseline]), options.level, options.margin);
       line.throughput = relative(per_seed_mean(throughput[arm]), per_seed_mean(throughput[baseline]), options.level,
                                  options.margin);
       line.memory = relative(memory_peak[arm], memory_peak[baseline], options.level, options.margin);
+      const double gained = headline.higher_is_better ? line.accuracy_points : -line.accuracy_points;
       const double extra = line.train_wall_s - mean_over_seeds(wall[baseline]);
-      line.seconds_per_point = line.accuracy_points > 0 ? extra / line.accuracy_points : kNaN;
+      line.seconds_per_point = gained > 0 ? extra / gained : kNaN;
     }
     out.push_back(std::move(line));
   }

@@ -1,9 +1,9 @@
-// One line per arm: what the study answers at a glance. Accuracy (the arm's final stage on the test
-// split, or dev when there is no test, averaged over languages, then over seeds), inference
+// One line per arm: what the study answers at a glance. The headline figure (pipeline::choose_headline:
+// each arm's final stage, one task, split and metric; averaged over languages, then over seeds), inference
 // efficiency (latency p50/p99 at the smallest benchmarked batch size, throughput at the largest, peak
 // memory), parameters, and training cost (wall time and FLOPs summed over the arm's chain, a shared
 // stage counting in every arm that uses it), with each non-baseline arm's differences from the
-// baseline: accuracy in points and latency, throughput and memory as relative differences with a
+// baseline: the headline in points and latency, throughput and memory as relative differences with a
 // paired t interval over seeds, read as "equivalent" when the interval lies within ±margin, a finding
 // only when it excludes 0, and "no significant difference" otherwise. Cost per accuracy point: the
 // extra training time per point gained over the baseline.
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/headline.h"
 #include "pipeline/results_store.h"
 
 namespace stilts::pipeline {
@@ -25,10 +26,9 @@ struct Relative {
 
 struct ArmLine {
   std::string arm;
-  std::string metric;      // the accuracy figure's metric (accuracy, or the task's first metric)
-  std::string split;       // test | dev
+  std::string task, split, metric;  // the headline (the same in every line)
   int seeds = 0;
-  double accuracy = 0;     // mean over languages and seeds
+  double accuracy = 0;     // the headline figure: mean over languages and seeds
   double latency_p50_ms = 0, latency_p99_ms = 0;  // smallest batch size, mean over languages and seeds
   double throughput_seq_s = 0;                    // largest batch size
   double peak_rss_mb = 0;
@@ -36,9 +36,9 @@ struct ArmLine {
   double params_total = 0, params_differing = 0;
   double train_wall_s = 0, train_flops = 0;       // mean over seeds of the chain's sums
   // vs the baseline (empty verdicts for the baseline itself)
-  double accuracy_points = 0;                     // difference in points (x100)
+  double accuracy_points = 0;                     // difference in points (x100 for a fraction metric)
   Relative latency, throughput, memory;
-  double seconds_per_point = 0;                   // extra training seconds per accuracy point (NaN: no gain)
+  double seconds_per_point = 0;                   // extra training seconds per point gained (NaN: no gain)
   bool efficiency_measured = false;
 };
 
@@ -46,6 +46,7 @@ struct ArmSummaryOptions {
   std::string baseline;     // default: default_baseline(arms)
   double margin = 0.05;     // equivalence margin (relative)
   double level = 0.95;
+  HeadlineMetrics headline_metrics;  // task -> its declared headline metric
 };
 
 std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const std::vector<StageRow>& stages,

@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "eval/metrics.h"
+#include "pipeline/headline.h"
 #include "pipeline/study_stats.h"
 #include "report/analysis.h"
 #include "report/format.h"
@@ -118,13 +119,12 @@ class Builder {
     pipeline::StatsOptions stats;
     stats.level = options_.level;
     for (auto& s : pipeline::summarize(data_.results, stats)) {
-      if (s.stage == final_stage(s.arm)) summary_.push_back(std::move(s));
+      if (s.stage == headline_.final_stage(s.arm)) summary_.push_back(std::move(s));
     }
     for (const auto& arm : arms_) {
       if (arm == baseline_) continue;
       for (auto& d : pipeline::arm_differences(data_.results, arm, baseline_, stats, data_.predictions)) {
-        const std::string fa = final_stage(arm), fb = final_stage(baseline_);
-        if (d.stage == fa || d.stage == fa + "|" + fb) differences_.push_back(std::move(d));
+        if (headline_.at_final_stages(d)) differences_.push_back(std::move(d));
       }
     }
     choose_efficiency_setting();
@@ -180,71 +180,21 @@ class Builder {
     }
   }
 
-  // The stage whose results are the arm's answer: the last of its chain, else "target", else the stage
-  // evaluated in the most languages.
-  std::string final_stage(const std::string& arm) {
-    const auto cached = final_.find(arm);
-    if (cached != final_.end()) return cached->second;
-    std::map<std::string, std::set<std::string>> languages;  // stage -> languages
-    for (const auto& r : data_.results) {
-      if (r.arm == arm) languages[r.stage].insert(r.language);
-    }
-    std::string chosen;
-    int64_t position = -1, seed = 0;
-    for (const auto& s : data_.arm_stages) {
-      if (s.arm != arm) continue;
-      if (position < 0) seed = s.seed;
-      if (s.seed == seed && s.position > position) position = s.position, chosen = s.stage;
-    }
-    if (chosen.empty() || !languages.count(chosen)) {
-      chosen.clear();
-      if (languages.count("target")) {
-        chosen = "target";
-      } else {
-        size_t best = 0;
-        for (const auto& [stage, langs] : languages) {
-          if (langs.size() > best) best = langs.size(), chosen = stage;
-        }
-      }
-    }
-    return final_[arm] = chosen;
-  }
-
   void choose_headline() {
-    std::map<std::string, int> tasks;
-    std::set<std::string> splits, metrics;
-    for (const auto& r : data_.results) {
-      if (r.stage != final_stage(r.arm)) continue;
-      splits.insert(r.split);
-    }
-    split_ = splits.count("test") ? "test" : splits.count("dev") ? "dev" : (splits.empty() ? "" : *splits.begin());
-    for (const auto& r : data_.results) {
-      if (r.stage != final_stage(r.arm) || r.split != split_) continue;
-      metrics.insert(r.metric);
-      ++tasks[r.task];
-    }
-    metric_ = metrics.count("accuracy") ? "accuracy" : (metrics.empty() ? "" : *metrics.begin());
-    int best = 0;
-    for (const auto& [task, n] : tasks) {
-      if (n > best) best = n, task_ = task;
-    }
-  }
-
-  bool is_headline(const std::string& task, const std::string& split, const std::string& metric) const {
-    return task == task_ && split == split_ && metric == metric_;
+    headline_ = pipeline::choose_headline(data_.results, data_.arm_stages, options_.headline_metrics);
   }
 
   std::vector<std::string> headline_languages() const {
     std::set<std::string> langs;
     for (const auto& s : summary_) {
-      if (is_headline(s.task, s.split, s.metric)) langs.insert(s.language);
+      if (headline_.is_headline(s.task, s.split, s.metric)) langs.insert(s.language);
     }
     return {langs.begin(), langs.end()};
   }
 
   const SummaryRow* headline_summary(const std::string& arm, const std::string& language) const {
     for (const auto& s : summary_) {
-      if (s.arm == arm && s.language == language && is_headline(s.task, s.split, s.metric)) return &s;
+      if (s.arm == arm && s.language == language && headline_.is_headline(s.task, s.split, s.metric)) return &s;
     }
     return nullptr;
   }
@@ -370,10 +320,10 @@ class Builder {
     const std::string lead = "Accuracy, " + arm + " vs " + baseline_ + ".";
     std::vector<const DifferenceRow*> rows;
     for (const auto& d : differences_) {
-      if (d.arm_a == arm && is_headline(d.task, d.split, d.metric)) rows.push_back(&d);
+      if (d.arm_a == arm && headline_.is_headline(d.task, d.split, d.metric)) rows.push_back(&d);
     }
     if (rows.empty()) {
-      paragraph(lead, "No " + (metric_.empty() ? std::string("result") : metric_) + " figures in common with " +
+      paragraph(lead, "No " + (headline_.metric.empty() ? std::string("result") : headline_.metric) + " figures in common with " +
                           baseline_ + " at the final stage: no comparison.");
       return;
     }
@@ -409,7 +359,7 @@ class Builder {
     };
     const bool bootstrap = std::any_of(data_.predictions.begin(), data_.predictions.end(),
                                        [&](const pipeline::PredictionRow& p) { return p.arm == arm; });
-    std::string text = "On " + task_ + " (" + split_ + " " + metric_ + ", " + arm + " − " + baseline_ + ", " +
+    std::string text = "On " + headline_.task + " (" + headline_.split + " " + headline_.metric + ", " + arm + " − " + baseline_ + ", " +
                        level_text(options_.level) +
                        (bootstrap ? " paired bootstrap interval over test examples and seeds): "
                                   : " interval over seeds): ");
@@ -551,11 +501,11 @@ class Builder {
   }
 
   void accuracy_figure(const std::vector<std::string>& langs) {
-    const double scale = scale_of(metric_);
+    const double scale = scale_of(headline_.metric);
     const double group = 0.8, width = group / static_cast<double>(arms_.size());
     Figure f;
     f.name = "fig-accuracy";
-    f.caption = task_ + " " + split_ + " " + metric_ + " per language and arm: mean over seeds, whiskers the " +
+    f.caption = headline_.task + " " + headline_.split + " " + headline_.metric + " per language and arm: mean over seeds, whiskers the " +
                 level_text(options_.level) + " t interval.";
     std::string plot;
     bool any_negative = false;
@@ -569,7 +519,7 @@ class Builder {
         const double hi = std::isfinite(s->ci_upper) ? s->ci_upper : s->mean;
         any_negative = any_negative || lo < 0;
         rows += num(x) + " " + num(scale * s->mean) + " " + num(scale * lo) + " " + num(scale * hi) + " " +
-                dq(show_value(metric_, s->mean)) + "\n";
+                dq(show_value(headline_.metric, s->mean)) + "\n";
       }
       if (rows.empty()) continue;
       const std::string key = "a" + std::to_string(a);
@@ -580,17 +530,17 @@ class Builder {
               ") using 1:4:5 with labels offset 0,0.7 font ',9' notitle";
     }
     if (plot.empty()) {
-      paragraph("", "Every " + metric_ + " value at the final stage is undefined: nothing to plot.");
+      paragraph("", "Every " + headline_.metric + " value at the final stage is undefined: nothing to plot.");
       return;
     }
     std::string script = "set style fill solid 0.85 border rgb '#333333'\nset boxwidth " + num(width * 0.92) +
                          " absolute\n" + xtics(langs) + "set ylabel " +
-                         gp_quote(metric_ + (is_fraction_metric(metric_) ? " (%)" : "")) + "\n";
+                         gp_quote(headline_.metric + (is_fraction_metric(headline_.metric) ? " (%)" : "")) + "\n";
     if (!any_negative) script += "set yrange [0:*]\n";
     script +=
         "set offsets 0,0,graph 0.12,0\nset grid ytics lc rgb '#dddddd'\n"
         "set key outside top center horizontal\nset title " +
-        gp_quote(task_ + " " + split_ + " " + metric_ + " per language") + "\n" + plot + "\n";
+        gp_quote(headline_.task + " " + headline_.split + " " + headline_.metric + " per language") + "\n" + plot + "\n";
     f.script = script;
     figure(std::move(f));
   }
@@ -612,17 +562,17 @@ class Builder {
     for (const auto& a : arms_) {
       if (a != baseline_) others.push_back(a);
     }
-    const double scale = scale_of(metric_);
+    const double scale = scale_of(headline_.metric);
     const double width = 0.6 / static_cast<double>(others.size());
     Figure f;
     f.name = "fig-difference";
-    f.caption = "Per-language difference arm − " + baseline_ + " in " + split_ + " " + metric_ +
-                (is_fraction_metric(metric_) ? " (percentage points)" : "") + ", whiskers the " +
+    f.caption = "Per-language difference arm − " + baseline_ + " in " + headline_.split + " " + headline_.metric +
+                (is_fraction_metric(headline_.metric) ? " (percentage points)" : "") + ", whiskers the " +
                 level_text(options_.level) + " interval; solid bars and * mark differences whose interval excludes 0.";
     // Labels sit beyond the whisker's end, a fixed share of the plotted range away.
     double y_min = 0, y_max = 0;
     for (const auto& d : differences_) {
-      if (!is_headline(d.task, d.split, d.metric)) continue;
+      if (!headline_.is_headline(d.task, d.split, d.metric)) continue;
       for (double v : {d.difference, d.ci_lower, d.ci_upper}) {
         if (std::isfinite(v)) y_min = std::min(y_min, scale * v), y_max = std::max(y_max, scale * v);
       }
@@ -633,7 +583,7 @@ class Builder {
       std::string sig, nonsig;
       for (size_t l = 0; l < langs.size(); ++l) {
         for (const auto& d : differences_) {
-          if (d.arm_a != others[a] || d.language != langs[l] || !is_headline(d.task, d.split, d.metric) ||
+          if (d.arm_a != others[a] || d.language != langs[l] || !headline_.is_headline(d.task, d.split, d.metric) ||
               !std::isfinite(d.difference)) {
             continue;
           }
@@ -665,10 +615,10 @@ class Builder {
       return;
     }
     f.script = "set boxwidth " + num(width * 0.9) + " absolute\n" + xtics(langs) + "set ylabel " +
-               gp_quote("difference" + std::string(is_fraction_metric(metric_) ? " (pp)" : "")) +
+               gp_quote("difference" + std::string(is_fraction_metric(headline_.metric) ? " (pp)" : "")) +
                "\nset xzeroaxis lt -1\nset offsets 0,0,graph 0.12,graph 0.05\nset grid ytics lc rgb '#dddddd'\n"
                "set key outside top center horizontal\nset title " +
-               gp_quote(split_ + " " + metric_ + ": arm - " + baseline_ + " per language") + "\n" + plot + "\n";
+               gp_quote(headline_.split + " " + headline_.metric + ": arm - " + baseline_ + " per language") + "\n" + plot + "\n";
     figure(std::move(f));
   }
 
@@ -693,7 +643,7 @@ class Builder {
         for (const auto* c : by_hash[s->hash]) metrics.insert(c->metric);
       }
       if (metrics.empty()) continue;
-      const std::string metric = metrics.count("accuracy") ? "accuracy" : *metrics.begin();
+      const std::string metric = pipeline::headline_metric(metrics, declared_metric(name));
       const double scale = scale_of(metric);
       Figure f;
       f.name = "fig-curves-" + file_stem(name);
@@ -726,6 +676,16 @@ class Builder {
       any = true;
     }
     if (!any) paragraph("", "No dev evaluations during training in the database (curves table): no learning curves.");
+  }
+
+  // The headline metric declared for the task a stage was evaluated on ("" when none is).
+  std::string declared_metric(const std::string& stage) const {
+    for (const auto& r : data_.results) {
+      if (r.stage != stage) continue;
+      const auto it = options_.headline_metrics.find(r.task);
+      return it == options_.headline_metrics.end() ? "" : it->second;
+    }
+    return "";
   }
 
   static std::string file_stem(const std::string& s) {
@@ -938,7 +898,7 @@ class Builder {
   void cost_figure() {
     Figure f;
     f.name = "fig-cost";
-    f.caption = "Training wall time (stages summed, mean over seeds) against " + split_ + " " + metric_ +
+    f.caption = "Training wall time (stages summed, mean over seeds) against " + headline_.split + " " + headline_.metric +
                 " averaged over languages, per arm.";
     double max_wall = 0;
     for (const auto& c : costs_) {
@@ -946,7 +906,7 @@ class Builder {
     }
     const double unit = max_wall >= 7200 ? 3600 : max_wall >= 120 ? 60 : 1;
     const std::string unit_name = unit == 3600 ? "h" : unit == 60 ? "min" : "s";
-    const double scale = scale_of(metric_);
+    const double scale = scale_of(headline_.metric);
     const auto langs = headline_languages();
     std::string plot;
     for (size_t a = 0; a < arms_.size(); ++a) {
@@ -959,7 +919,7 @@ class Builder {
       if (!c || !std::isfinite(c->wall_s) || !std::isfinite(y)) continue;
       const std::string key = "a" + std::to_string(a);
       f.data.push_back({key, num(c->wall_s / unit) + " " + num(scale * y) + " " +
-                                 dq(arms_[a] + ": " + show_value(metric_, y) + ", " + duration(c->wall_s)) + "\n"});
+                                 dq(arms_[a] + ": " + show_value(headline_.metric, y) + ", " + duration(c->wall_s)) + "\n"});
       plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key +
               ") using 1:2 with points pt 7 ps 1.6 lc rgb '" + color(a) + "' title " + gp_quote(arms_[a]) + ", DATA(" +
               key + ") using 1:2:3 with labels offset 0,1.2 font ',9' notitle";
@@ -969,7 +929,7 @@ class Builder {
       return;
     }
     f.script = "set xlabel " + gp_quote("training wall time (" + unit_name + ")") + "\nset ylabel " +
-               gp_quote("mean " + metric_ + (scale == 100 ? " (%)" : "")) +
+               gp_quote("mean " + headline_.metric + (scale == 100 ? " (%)" : "")) +
                "\nset xrange [0:*]\nset offsets 0,graph 0.15,graph 0.2,graph 0.2\nset grid lc rgb '#dddddd'\n"
                "set key outside top center horizontal\nset title 'training cost against accuracy'\n" +
                plot + "\n";
@@ -1024,8 +984,7 @@ class Builder {
   fs::path run_dir_;
   std::vector<std::string> arms_;
   std::string baseline_;
-  std::map<std::string, std::string> final_;
-  std::string task_, split_, metric_;
+  pipeline::Headline headline_;
   std::vector<SummaryRow> summary_;
   std::vector<DifferenceRow> differences_;
   bool has_setting_ = false;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/headline.h"
+
 namespace stilts::report {
 
 struct ReportOptions {
@@ -15,6 +17,7 @@ struct ReportOptions {
   std::string baseline;              // default: "direct" if present, else the first arm by name
   double level = 0.95;               // confidence level of every interval
   double equivalence_margin = 0.05;  // relative: "equivalent within ±5%" when the interval lies inside
+  pipeline::HeadlineMetrics headline_metrics;  // task -> its declared headline metric (pipeline/headline.h)
   std::string gnuplot = "gnuplot";   // program, looked up on PATH
   void validate() const;
 };

@@ -145,6 +145,7 @@ void add_results_command(CLI::App& app) {
       j["arms"] = nlohmann::json::array();
       for (const auto& l : pipeline::summarize_arms(rows, stages, store->arm_stages(), store->efficiency(), arm_options)) {
         j["arms"].push_back({{"arm", l.arm},
+                             {"task", l.task},
                              {"metric", l.metric},
                              {"split", l.split},
                              {"seeds", l.seeds},
