@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "eval/metrics.h"
+#include "pipeline/arm_summary.h"
 #include "pipeline/headline.h"
 #include "pipeline/study_stats.h"
 #include "report/analysis.h"
@@ -88,25 +89,12 @@ struct Block {
   std::vector<std::vector<std::string>> rows;
 };
 
-struct Setting {  // an efficiency family: everything but the batch size
-  std::string mode;
-  int64_t threads = 0, seq_len = 0;
-  std::string language;
-  bool matches(const BenchSetting& s) const {
-    return s.mode == mode && s.threads == threads && s.seq_len == seq_len && s.language == language;
-  }
-  std::string describe() const {
-    std::string out =
-        (mode.empty() ? "" : mode + ", ") + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s");
-    if (seq_len == 0) {
-      out += ", the evaluation data's own lengths";
-      if (!language.empty()) out += " (" + language + ")";
-    } else {
-      out += ", sequence length " + std::to_string(seq_len);
-    }
-    return out;
-  }
-};
+std::string describe(const pipeline::EfficiencySetting& s) {
+  const std::string out =
+      (s.mode.empty() ? "" : s.mode + ", ") + std::to_string(s.threads) + " thread" + (s.threads == 1 ? "" : "s");
+  if (s.seq_len == 0) return out + ", the evaluation data's own lengths";
+  return out + ", sequence length " + std::to_string(s.seq_len);
+}
 
 class Builder {
  public:
@@ -127,7 +115,13 @@ class Builder {
         if (headline_.at_final_stages(d)) differences_.push_back(std::move(d));
       }
     }
-    choose_efficiency_setting();
+    setting_ = pipeline::choose_efficiency_setting(data_.efficiency);
+    pipeline::ArmSummaryOptions arm_options;
+    arm_options.baseline = baseline_;
+    arm_options.level = options_.level;
+    arm_options.margin = options_.equivalence_margin;
+    arm_options.headline_metrics = options_.headline_metrics;
+    lines_ = pipeline::summarize_arms(data_.results, data_.stages, data_.arm_stages, data_.efficiency, arm_options);
     costs_ = arm_costs(data_, arms_);
 
     heading(1, "Study report: " + run_dir_.filename().string(), "top");
@@ -201,55 +195,12 @@ class Builder {
 
   static bool model_level(const pipeline::EfficiencyRow& e) { return e.batch_size == 0; }
 
-  void choose_efficiency_setting() {
-    // Families present per arm.
-    std::map<std::tuple<int, int, int64_t, std::string, int64_t, std::string>, std::set<std::string>> families;
-    auto add = [&](const std::string& arm, const BenchSetting& s) {
-      if (s.batch_size <= 0) return;
-      // Preferred first: the data's own lengths, all languages pooled, the most threads.
-      families[{s.seq_len == 0 ? 0 : 1, s.language.empty() ? 0 : 1, -s.threads, s.mode, s.seq_len, s.language}].insert(
-          arm);
-    };
-    for (const auto& e : data_.efficiency) add(e.arm, setting_of(e));
-    for (const auto& l : data_.latency_samples) add(l.arm, setting_of(l));
-    size_t best = 0;
-    for (const auto& [key, arms] : families) {
-      if (arms.size() > best) {
-        best = arms.size();
-        setting_ = Setting{std::get<3>(key), -std::get<2>(key), std::get<4>(key), std::get<5>(key)};
-        has_setting_ = true;
-      }
-    }
-    if (!has_setting_) return;
-    // Batch sizes measured for every arm of the family (or the baseline's, with one arm).
-    std::map<int64_t, std::set<std::string>> batches;
-    for (const auto& e : data_.efficiency) {
-      if (setting_.matches(setting_of(e)) && e.batch_size > 0) batches[e.batch_size].insert(e.arm);
-    }
-    for (const auto& l : data_.latency_samples) {
-      if (setting_.matches(setting_of(l)) && l.batch_size > 0) batches[l.batch_size].insert(l.arm);
-    }
-    for (const auto& [b, arms] : batches) {
-      if (arms.size() == best) common_batches_.push_back(b);
-    }
-  }
-
   std::vector<double> latency_values(const std::string& arm, int64_t batch) const {
     std::vector<double> v;
     for (const auto& l : data_.latency_samples) {
-      if (l.arm == arm && setting_.matches(setting_of(l)) && l.batch_size == batch && std::isfinite(l.ms)) {
+      if (l.arm == arm && setting_.matches(l.mode, l.threads, l.seq_len) && l.batch_size == batch &&
+          std::isfinite(l.ms)) {
         v.push_back(l.ms);
-      }
-    }
-    return v;
-  }
-  // Per-seed values of an efficiency metric at a setting.
-  std::vector<double> efficiency_values(const std::string& arm, int64_t batch, const std::string& metric) const {
-    std::vector<double> v;
-    for (const auto& e : data_.efficiency) {
-      if (e.arm == arm && e.metric == metric && setting_.matches(setting_of(e)) && e.batch_size == batch &&
-          std::isfinite(e.value)) {
-        v.push_back(e.value);
       }
     }
     return v;
@@ -375,48 +326,24 @@ class Builder {
     paragraph(lead, text + ".");
   }
 
+  // The verdicts of pipeline::summarize_arms, as `stilts results` prints them.
   void efficiency_answer(const std::string& arm) {
     const std::string lead = "Inference, " + arm + " vs " + baseline_ + ".";
-    if (!has_setting_ || common_batches_.empty()) {
+    const auto line =
+        std::find_if(lines_.begin(), lines_.end(), [&](const pipeline::ArmLine& l) { return l.arm == arm; });
+    if (!setting_.found || setting_.batch_sizes.empty() || line == lines_.end() || !line->efficiency_measured) {
       paragraph(lead,
                 "No efficiency measurements of both arms in the database: latency, throughput and memory "
                 "are not compared.");
       return;
     }
-    const int64_t lat_batch =
-        std::count(common_batches_.begin(), common_batches_.end(), 1) ? 1 : common_batches_.front();
-    const int64_t big_batch = common_batches_.back();
-    std::vector<std::string> parts;
-    {
-      auto a = latency_values(arm, lat_batch), b = latency_values(baseline_, lat_batch);
-      if (a.empty() || b.empty()) {
-        a = efficiency_values(arm, lat_batch, "latency_ms_mean");
-        b = efficiency_values(baseline_, lat_batch, "latency_ms_mean");
-      }
-      const auto c = compare_measurements(a, b, options_.level, options_.equivalence_margin);
-      parts.push_back(describe_comparison(c, "mean latency at batch " + std::to_string(lat_batch), "ms", 2));
-    }
-    {
-      // Throughput per repetition: batch / latency; else the per-seed figures.
-      std::vector<double> a, b;
-      for (double ms : latency_values(arm, big_batch)) a.push_back(1000.0 * static_cast<double>(big_batch) / ms);
-      for (double ms : latency_values(baseline_, big_batch)) b.push_back(1000.0 * static_cast<double>(big_batch) / ms);
-      if (a.empty() || b.empty()) {
-        a = efficiency_values(arm, big_batch, "throughput_seq_s");
-        b = efficiency_values(baseline_, big_batch, "throughput_seq_s");
-      }
-      const auto c = compare_measurements(a, b, options_.level, options_.equivalence_margin);
-      parts.push_back(describe_comparison(c, "throughput at batch " + std::to_string(big_batch), "seq/s", 1));
-    }
-    {
-      const auto c = compare_measurements(efficiency_values(arm, big_batch, "peak_rss_mb"),
-                                          efficiency_values(baseline_, big_batch, "peak_rss_mb"), options_.level,
-                                          options_.equivalence_margin);
-      parts.push_back(describe_comparison(c, "peak memory at batch " + std::to_string(big_batch), "MB", 1));
-    }
-    std::string text = "Measured at " + setting_.describe() + ": ";
-    for (size_t i = 0; i < parts.size(); ++i) text += (i == 0 ? "" : "; ") + parts[i];
-    paragraph(lead, text + ".");
+    const std::string latency = "median latency at batch " + std::to_string(line->latency_batch);
+    const std::string throughput = "throughput at batch " + std::to_string(line->throughput_batch);
+    paragraph(lead, "Measured at " + describe(setting_) + " (languages pooled), relative to " + baseline_ + " with the " +
+                        level_text(options_.level) + " paired t interval over seeds: " +
+                        describe_comparison(line->latency, latency, "ms", 2) + "; " +
+                        describe_comparison(line->throughput, throughput, "seq/s", 1) + "; " +
+                        describe_comparison(line->memory, "peak memory", "MB", 1) + ".");
   }
 
   void parameter_answer(const std::string& arm) {
@@ -697,7 +624,7 @@ class Builder {
   // ---- efficiency ----
   void efficiency_section() {
     heading(2, "Inference efficiency", "efficiency");
-    if (!has_setting_) {
+    if (!setting_.found) {
       paragraph("",
                 "No efficiency measurements in the database (efficiency and latency_samples tables): no "
                 "latency, throughput or memory figures.");
@@ -711,13 +638,11 @@ class Builder {
   }
 
   void latency_figure() {
-    const int64_t batch = std::count(common_batches_.begin(), common_batches_.end(), 1) || common_batches_.empty()
-                              ? 1
-                              : common_batches_.front();
+    const int64_t batch = setting_.batch_sizes.empty() ? 1 : setting_.batch_sizes.front();
     Figure f;
     f.name = "fig-latency";
-    f.caption = "Latency distribution per arm at batch " + std::to_string(batch) + " (" + setting_.describe() +
-                "): the fraction of repetitions at or below each latency, all seeds pooled.";
+    f.caption = "Latency distribution per arm at batch " + std::to_string(batch) + " (" + describe(setting_) +
+                "): the fraction of repetitions at or below each latency, all seeds and languages pooled.";
     std::string plot;
     for (size_t a = 0; a < arms_.size(); ++a) {
       auto v = latency_values(arms_[a], batch);
@@ -751,13 +676,13 @@ class Builder {
                     const std::string& what) {
     Figure f;
     f.name = name;
-    f.caption = what + " against batch size per arm (" + setting_.describe() + "), mean over seeds.";
+    f.caption = what + " against batch size per arm (" + describe(setting_) + "), mean over seeds.";
     std::string plot;
     int64_t lo = 0, hi = 0;
     for (size_t a = 0; a < arms_.size(); ++a) {
       std::map<int64_t, std::vector<double>> at;
       for (const auto& e : data_.efficiency) {
-        if (e.arm == arms_[a] && e.metric == metric && setting_.matches(setting_of(e)) && e.batch_size > 0 &&
+        if (e.arm == arms_[a] && e.metric == metric && setting_.matches(e.mode, e.threads, e.seq_len) && e.batch_size > 0 &&
             std::isfinite(e.value)) {
           at[e.batch_size].push_back(e.value);
         }
@@ -987,9 +912,8 @@ class Builder {
   pipeline::Headline headline_;
   std::vector<SummaryRow> summary_;
   std::vector<DifferenceRow> differences_;
-  bool has_setting_ = false;
-  Setting setting_;
-  std::vector<int64_t> common_batches_;
+  pipeline::EfficiencySetting setting_;
+  std::vector<pipeline::ArmLine> lines_;
   std::vector<ArmCost> costs_;
 };
 

@@ -43,10 +43,13 @@ std::string scientific(double v) {
 }
 
 std::string relative_text(const pipeline::Relative& r) {
-  if (r.verdict.empty() || r.verdict == "n/a") return std::isfinite(r.difference) ? fixed(100 * r.difference, 1, true) + "%" : "n/a";
+  using pipeline::Verdict;
+  if (r.verdict == Verdict::kNoInterval) {
+    return std::isfinite(r.difference) ? fixed(100 * r.difference, 1, true) + "%" : "n/a";
+  }
   std::string s = fixed(100 * r.difference, 1, true) + "% " + interval(100 * r.ci_lower, 100 * r.ci_upper, 1);
-  if (r.verdict == "equivalent") return s + " equivalent";
-  if (r.verdict == "no significant difference") return s + " n.s.";
+  if (r.verdict == Verdict::kEquivalent) return s + " equivalent";
+  if (r.verdict == Verdict::kInconclusive) return s + " n.s.";
   return s + " *";
 }
 
