@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "eval/metrics.h"
 #include "pipeline/study_stats.h"
@@ -14,9 +15,12 @@ namespace stilts::pipeline {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kLatencyMetric = "latency_ms_p50";  // the per-seed latency figure arms are compared on
+
+using PerSeed = std::map<int64_t, std::vector<double>>;  // seed -> values (languages, settings)
 
 // seed -> mean over the values given for that seed
-std::map<int64_t, double> per_seed_mean(const std::map<int64_t, std::vector<double>>& values) {
+std::map<int64_t, double> per_seed_mean(const PerSeed& values) {
   std::map<int64_t, double> out;
   for (const auto& [seed, v] : values) out[seed] = eval::mean_of(v);
   return out;
@@ -30,96 +34,69 @@ double mean_over_seeds(const std::map<int64_t, double>& by_seed) {
   return eval::mean_of(v);
 }
 
-Relative relative(const std::map<int64_t, double>& arm, const std::map<int64_t, double>& base, double level,
-                  double margin) {
-  Relative r;
-  std::vector<double> diffs;
-  for (const auto& [seed, x] : arm) {
-    const auto it = base.find(seed);
-    if (it == base.end() || std::isnan(x) || std::isnan(it->second) || it->second == 0) continue;
-    diffs.push_back((x - it->second) / it->second);
-  }
-  r.n = static_cast<int>(diffs.size());
-  if (diffs.empty()) {
-    r.verdict = "n/a";
-    r.difference = r.ci_lower = r.ci_upper = kNaN;
-    return r;
-  }
-  r.difference = eval::mean_of(diffs);
-  if (diffs.size() < 2) {
-    r.ci_lower = r.ci_upper = kNaN;
-    r.verdict = "n/a";
-    return r;
-  }
-  const eval::TInterval ci = eval::mean_ci(diffs, level);
-  r.ci_lower = ci.lower;
-  r.ci_upper = ci.upper;
-  if (ci.lower >= -margin && ci.upper <= margin) {
-    r.verdict = "equivalent";
-  } else if (ci.lower > 0) {
-    r.verdict = "higher";
-  } else if (ci.upper < 0) {
-    r.verdict = "lower";
-  } else {
-    r.verdict = "no significant difference";
-  }
-  return r;
+}  // namespace
+
+bool EfficiencySetting::matches(const std::string& m, int64_t t, int64_t s) const {
+  return found && m == mode && t == threads && s == seq_len;
 }
 
-}  // namespace
+EfficiencySetting choose_efficiency_setting(const std::vector<EfficiencyRow>& efficiency) {
+  // Ordered by preference: the data's own lengths first, then the most threads, then the mode.
+  std::map<std::tuple<bool, int64_t, std::string, int64_t>, std::set<std::string>> families;
+  for (const auto& e : efficiency) {
+    if (e.metric != kLatencyMetric || e.batch_size <= 0) continue;
+    families[{e.seq_len != 0, -e.threads, e.mode, e.seq_len}].insert(e.arm);
+  }
+  EfficiencySetting s;
+  size_t most = 0;
+  for (const auto& [key, arms] : families) {
+    if (arms.size() <= most) continue;
+    most = arms.size();
+    s.found = true;
+    s.threads = -std::get<1>(key);
+    s.mode = std::get<2>(key);
+    s.seq_len = std::get<3>(key);
+  }
+  std::map<int64_t, std::set<std::string>> batches;  // batch size -> arms measured at it
+  for (const auto& e : efficiency) {
+    if (e.metric == kLatencyMetric && e.batch_size > 0 && s.matches(e.mode, e.threads, e.seq_len)) {
+      batches[e.batch_size].insert(e.arm);
+    }
+  }
+  for (const auto& [b, arms] : batches) {
+    if (arms.size() == most) s.batch_sizes.push_back(b);
+  }
+  return s;
+}
 
 std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const std::vector<StageRow>& stages,
                                     const std::vector<ArmStageRow>& chains, const std::vector<EfficiencyRow>& efficiency,
                                     const ArmSummaryOptions& options) {
   const std::vector<std::string> arms = arm_names(results);
   const std::string baseline = options.baseline.empty() ? default_baseline(arms) : options.baseline;
+  const Headline headline = choose_headline(results, chains, options.headline_metrics);
 
-  // Each arm's final stage name: the last of its chain.
-  std::map<std::string, std::string> final_stage;
-  std::map<std::string, int64_t> last_position;
-  for (const auto& c : chains) {
-    auto it = last_position.find(c.arm);
-    if (it == last_position.end() || c.position >= it->second) {
-      last_position[c.arm] = c.position;
-      final_stage[c.arm] = c.stage;
-    }
-  }
-  // The accuracy figure: test when present, the metric "accuracy" when present, else the first.
-  std::set<std::string> splits, metrics;
+  std::map<std::string, PerSeed> accuracy;  // arm -> seed -> per-language values
   for (const auto& r : results) {
-    splits.insert(r.split);
-    metrics.insert(r.metric);
-  }
-  const std::string split = splits.count("test") ? "test" : (splits.empty() ? "" : *splits.begin());
-  std::string metric = metrics.count("accuracy") ? "accuracy" : (metrics.empty() ? "" : *metrics.begin());
-  if (!metrics.count("accuracy") && metrics.count("pearson")) metric = "pearson";
-
-  std::map<std::string, std::map<int64_t, std::vector<double>>> accuracy;  // arm -> seed -> per-language values
-  for (const auto& r : results) {
-    const auto fs = final_stage.find(r.arm);
-    if (r.split != split || r.metric != metric || std::isnan(r.value)) continue;
-    if (fs != final_stage.end() && r.stage != fs->second) continue;
-    accuracy[r.arm][r.seed].push_back(r.value);
+    if (headline.holds(r) && !std::isnan(r.value)) accuracy[r.arm][r.seed].push_back(r.value);
   }
 
-  // Efficiency: smallest / largest batch size with latency figures.
-  std::set<int64_t> batches;
-  for (const auto& e : efficiency) {
-    if (e.metric == "latency_ms_p50" && e.batch_size > 0) batches.insert(e.batch_size);
-  }
-  const int64_t small = batches.empty() ? 0 : *batches.begin();
-  const int64_t large = batches.empty() ? 0 : *batches.rbegin();
-  std::map<std::string, std::map<int64_t, std::vector<double>>> p50, p99, throughput, memory, params, differing;
+  // Efficiency at one setting: latency at its smallest batch size, throughput at its largest, memory
+  // the high-water mark over its rows.
+  const EfficiencySetting setting = choose_efficiency_setting(efficiency);
+  const int64_t small = setting.batch_sizes.empty() ? 0 : setting.batch_sizes.front();
+  const int64_t large = setting.batch_sizes.empty() ? 0 : setting.batch_sizes.back();
+  std::map<std::string, PerSeed> p50, p99, throughput, memory, params, differing;
   for (const auto& e : efficiency) {
     if (std::isnan(e.value)) continue;
-    if (e.batch_size == small && e.metric == "latency_ms_p50") p50[e.arm][e.seed].push_back(e.value);
+    if (e.metric == "params_total") params[e.arm][e.seed].push_back(e.value);
+    if (e.metric == "params_differing") differing[e.arm][e.seed].push_back(e.value);
+    if (!setting.matches(e.mode, e.threads, e.seq_len)) continue;
+    if (e.batch_size == small && e.metric == kLatencyMetric) p50[e.arm][e.seed].push_back(e.value);
     if (e.batch_size == small && e.metric == "latency_ms_p99") p99[e.arm][e.seed].push_back(e.value);
     if (e.batch_size == large && e.metric == "throughput_seq_s") throughput[e.arm][e.seed].push_back(e.value);
     if (e.metric == "peak_rss_mb") memory[e.arm][e.seed].push_back(e.value);
-    if (e.metric == "params_total") params[e.arm][e.seed].push_back(e.value);
-    if (e.metric == "params_differing") differing[e.arm][e.seed].push_back(e.value);
   }
-  // Peak memory: the high-water mark over the arm's settings, not their mean.
   std::map<std::string, std::map<int64_t, double>> memory_peak;
   for (const auto& [arm, seeds] : memory) {
     for (const auto& [seed, v] : seeds) memory_peak[arm][seed] = *std::max_element(v.begin(), v.end());
@@ -137,14 +114,16 @@ std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const
     flops[c.arm][c.seed] += it->second->flops;
   }
 
+  const double scale = headline.fraction ? 100.0 : 1.0;
   std::vector<ArmLine> out;
   std::vector<std::string> order = arms;
   std::stable_partition(order.begin(), order.end(), [&](const std::string& a) { return a == baseline; });
   for (const auto& arm : order) {
     ArmLine line;
     line.arm = arm;
-    line.metric = metric;
-    line.split = split;
+    line.task = headline.task;
+    line.metric = headline.metric;
+    line.split = headline.split;
     const auto acc = per_seed_mean(accuracy[arm]);
     line.seeds = static_cast<int>(acc.size());
     line.accuracy = mean_over_seeds(acc);
@@ -160,14 +139,15 @@ std::vector<ArmLine> summarize_arms(const std::vector<ResultRow>& results, const
     line.train_flops = mean_over_seeds(flops[arm]);
     line.efficiency_measured = !p50[arm].empty();
     if (arm != baseline) {
-      const auto base_acc = per_seed_mean(accuracy[baseline]);
-      line.accuracy_points = 100 * (line.accuracy - mean_over_seeds(base_acc));
-      line.latency = relative(per_seed_mean(p50[arm]), per_seed_mean(p50[baseline]), options.level, options.margin);
-      line.throughput = relative(per_seed_mean(throughput[arm]), per_seed_mean(throughput[baseline]), options.level,
-                                 options.margin);
-      line.memory = relative(memory_peak[arm], memory_peak[baseline], options.level, options.margin);
+      line.accuracy_points = scale * (line.accuracy - mean_over_seeds(per_seed_mean(accuracy[baseline])));
+      line.latency = compare_relative(per_seed_mean(p50[arm]), per_seed_mean(p50[baseline]), options.level,
+                                      options.margin);
+      line.throughput = compare_relative(per_seed_mean(throughput[arm]), per_seed_mean(throughput[baseline]),
+                                         options.level, options.margin);
+      line.memory = compare_relative(memory_peak[arm], memory_peak[baseline], options.level, options.margin);
+      const double gained = headline.higher_is_better ? line.accuracy_points : -line.accuracy_points;
       const double extra = line.train_wall_s - mean_over_seeds(wall[baseline]);
-      line.seconds_per_point = line.accuracy_points > 0 ? extra / line.accuracy_points : kNaN;
+      line.seconds_per_point = gained > 0 ? extra / gained : kNaN;
     }
     out.push_back(std::move(line));
   }

@@ -168,7 +168,9 @@ class Statement {
 class SqliteResultsStore final : public ResultsStore {
  public:
   explicit SqliteResultsStore(const std::filesystem::path& path, bool create) : file_(path.string()) {
-    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
+    // Without `create`, read-only: readers never change a run's file (nor its journal mode).
+    const int flags =
+        (create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_FULLMUTEX;
     if (sqlite3_open_v2(file_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -179,10 +181,12 @@ class SqliteResultsStore final : public ResultsStore {
       sqlite3_busy_timeout(db_, kBusyTimeoutMs);
       // Checked before switching to WAL, so another program's database is left as it was.
       check_schema(create);
-      exec("PRAGMA journal_mode=WAL", "setting WAL mode");
-      // FULL: a committed stage survives a power cut, not only a killed process.
-      exec("PRAGMA synchronous=FULL", "setting synchronous mode");
-      if (create) init_schema(create);
+      if (create) {
+        exec("PRAGMA journal_mode=WAL", "setting WAL mode");
+        // FULL: a committed stage survives a power cut, not only a killed process.
+        exec("PRAGMA synchronous=FULL", "setting synchronous mode");
+        init_schema(create);
+      }
     } catch (...) {
       sqlite3_close(db_);
       db_ = nullptr;
@@ -417,6 +421,14 @@ class SqliteResultsStore final : public ResultsStore {
   std::optional<std::string> meta(const std::string& key) const override {
     std::lock_guard<std::mutex> lock(mutex_);
     return read_meta(key);
+  }
+
+  std::map<std::string, std::string> all_meta() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Statement s(db_, file_, "SELECT key, value FROM meta");
+    std::map<std::string, std::string> out;
+    while (s.step()) out[s.text(0)] = s.text(1);
+    return out;
   }
 
  private:

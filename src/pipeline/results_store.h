@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,8 +116,9 @@ class ResultsStore {
   // Opens or creates `path` (WAL mode, schema created if missing; an existing file with another schema
   // version is an InputError naming the file).
   static std::unique_ptr<ResultsStore> open(const std::filesystem::path& path);
-  // Opens a results database that must already exist and hold the stilts schema (for readers such as
-  // `stilts results`): a missing file, a non-SQLite file or another schema is an InputError naming it.
+  // Opens a results database that must already exist and hold the stilts schema, read-only (for readers
+  // such as `stilts results` and the report: the file is never modified, and a write through this store
+  // is an InputError): a missing file, a non-SQLite file or another schema is an InputError naming it.
   static std::unique_ptr<ResultsStore> open_existing(const std::filesystem::path& path);
   // The schema version this build writes and reads (meta key "schema_version").
   static int schema_version();
@@ -150,6 +152,8 @@ class ResultsStore {
   virtual std::vector<EfficiencyRow> efficiency() const = 0;
   virtual std::vector<LatencySampleRow> latency_samples() const = 0;
   virtual std::optional<std::string> meta(const std::string& key) const = 0;
+  // Every meta row, key -> value.
+  virtual std::map<std::string, std::string> all_meta() const = 0;
 };
 
 }  // namespace stilts::pipeline

@@ -17,6 +17,8 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "eval/metrics.h"
+#include "pipeline/arm_summary.h"
+#include "pipeline/headline.h"
 #include "pipeline/study_stats.h"
 #include "report/analysis.h"
 #include "report/format.h"
@@ -87,25 +89,12 @@ struct Block {
   std::vector<std::vector<std::string>> rows;
 };
 
-struct Setting {  // an efficiency family: everything but the batch size
-  std::string mode;
-  int64_t threads = 0, seq_len = 0;
-  std::string language;
-  bool matches(const BenchSetting& s) const {
-    return s.mode == mode && s.threads == threads && s.seq_len == seq_len && s.language == language;
-  }
-  std::string describe() const {
-    std::string out =
-        (mode.empty() ? "" : mode + ", ") + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s");
-    if (seq_len == 0) {
-      out += ", the evaluation data's own lengths";
-      if (!language.empty()) out += " (" + language + ")";
-    } else {
-      out += ", sequence length " + std::to_string(seq_len);
-    }
-    return out;
-  }
-};
+std::string describe(const pipeline::EfficiencySetting& s) {
+  const std::string out =
+      (s.mode.empty() ? "" : s.mode + ", ") + std::to_string(s.threads) + " thread" + (s.threads == 1 ? "" : "s");
+  if (s.seq_len == 0) return out + ", the evaluation data's own lengths";
+  return out + ", sequence length " + std::to_string(s.seq_len);
+}
 
 class Builder {
  public:
@@ -118,16 +107,21 @@ class Builder {
     pipeline::StatsOptions stats;
     stats.level = options_.level;
     for (auto& s : pipeline::summarize(data_.results, stats)) {
-      if (s.stage == final_stage(s.arm)) summary_.push_back(std::move(s));
+      if (s.stage == headline_.final_stage(s.arm)) summary_.push_back(std::move(s));
     }
     for (const auto& arm : arms_) {
       if (arm == baseline_) continue;
       for (auto& d : pipeline::arm_differences(data_.results, arm, baseline_, stats, data_.predictions)) {
-        const std::string fa = final_stage(arm), fb = final_stage(baseline_);
-        if (d.stage == fa || d.stage == fa + "|" + fb) differences_.push_back(std::move(d));
+        if (headline_.at_final_stages(d)) differences_.push_back(std::move(d));
       }
     }
-    choose_efficiency_setting();
+    setting_ = pipeline::choose_efficiency_setting(data_.efficiency);
+    pipeline::ArmSummaryOptions arm_options;
+    arm_options.baseline = baseline_;
+    arm_options.level = options_.level;
+    arm_options.margin = options_.equivalence_margin;
+    arm_options.headline_metrics = options_.headline_metrics;
+    lines_ = pipeline::summarize_arms(data_.results, data_.stages, data_.arm_stages, data_.efficiency, arm_options);
     costs_ = arm_costs(data_, arms_);
 
     heading(1, "Study report: " + run_dir_.filename().string(), "top");
@@ -180,126 +174,33 @@ class Builder {
     }
   }
 
-  // The stage whose results are the arm's answer: the last of its chain, else "target", else the stage
-  // evaluated in the most languages.
-  std::string final_stage(const std::string& arm) {
-    const auto cached = final_.find(arm);
-    if (cached != final_.end()) return cached->second;
-    std::map<std::string, std::set<std::string>> languages;  // stage -> languages
-    for (const auto& r : data_.results) {
-      if (r.arm == arm) languages[r.stage].insert(r.language);
-    }
-    std::string chosen;
-    int64_t position = -1, seed = 0;
-    for (const auto& s : data_.arm_stages) {
-      if (s.arm != arm) continue;
-      if (position < 0) seed = s.seed;
-      if (s.seed == seed && s.position > position) position = s.position, chosen = s.stage;
-    }
-    if (chosen.empty() || !languages.count(chosen)) {
-      chosen.clear();
-      if (languages.count("target")) {
-        chosen = "target";
-      } else {
-        size_t best = 0;
-        for (const auto& [stage, langs] : languages) {
-          if (langs.size() > best) best = langs.size(), chosen = stage;
-        }
-      }
-    }
-    return final_[arm] = chosen;
-  }
-
   void choose_headline() {
-    std::map<std::string, int> tasks;
-    std::set<std::string> splits, metrics;
-    for (const auto& r : data_.results) {
-      if (r.stage != final_stage(r.arm)) continue;
-      splits.insert(r.split);
-    }
-    split_ = splits.count("test") ? "test" : splits.count("dev") ? "dev" : (splits.empty() ? "" : *splits.begin());
-    for (const auto& r : data_.results) {
-      if (r.stage != final_stage(r.arm) || r.split != split_) continue;
-      metrics.insert(r.metric);
-      ++tasks[r.task];
-    }
-    metric_ = metrics.count("accuracy") ? "accuracy" : (metrics.empty() ? "" : *metrics.begin());
-    int best = 0;
-    for (const auto& [task, n] : tasks) {
-      if (n > best) best = n, task_ = task;
-    }
-  }
-
-  bool is_headline(const std::string& task, const std::string& split, const std::string& metric) const {
-    return task == task_ && split == split_ && metric == metric_;
+    headline_ = pipeline::choose_headline(data_.results, data_.arm_stages, options_.headline_metrics);
   }
 
   std::vector<std::string> headline_languages() const {
     std::set<std::string> langs;
     for (const auto& s : summary_) {
-      if (is_headline(s.task, s.split, s.metric)) langs.insert(s.language);
+      if (headline_.is_headline(s.task, s.split, s.metric)) langs.insert(s.language);
     }
     return {langs.begin(), langs.end()};
   }
 
   const SummaryRow* headline_summary(const std::string& arm, const std::string& language) const {
     for (const auto& s : summary_) {
-      if (s.arm == arm && s.language == language && is_headline(s.task, s.split, s.metric)) return &s;
+      if (s.arm == arm && s.language == language && headline_.is_headline(s.task, s.split, s.metric)) return &s;
     }
     return nullptr;
   }
 
-  static bool model_level(const EfficiencyRow& e) { return e.setting.batch_size == 0; }
-
-  void choose_efficiency_setting() {
-    // Families present per arm.
-    std::map<std::tuple<int, int, int64_t, std::string, int64_t, std::string>, std::set<std::string>> families;
-    auto add = [&](const std::string& arm, const BenchSetting& s) {
-      if (s.batch_size <= 0) return;
-      // Preferred first: the data's own lengths, all languages pooled, the most threads.
-      families[{s.seq_len == 0 ? 0 : 1, s.language.empty() ? 0 : 1, -s.threads, s.mode, s.seq_len, s.language}].insert(
-          arm);
-    };
-    for (const auto& e : data_.efficiency) add(e.arm, e.setting);
-    for (const auto& l : data_.latency_samples) add(l.arm, l.setting);
-    size_t best = 0;
-    for (const auto& [key, arms] : families) {
-      if (arms.size() > best) {
-        best = arms.size();
-        setting_ = Setting{std::get<3>(key), -std::get<2>(key), std::get<4>(key), std::get<5>(key)};
-        has_setting_ = true;
-      }
-    }
-    if (!has_setting_) return;
-    // Batch sizes measured for every arm of the family (or the baseline's, with one arm).
-    std::map<int64_t, std::set<std::string>> batches;
-    for (const auto& e : data_.efficiency) {
-      if (setting_.matches(e.setting) && e.setting.batch_size > 0) batches[e.setting.batch_size].insert(e.arm);
-    }
-    for (const auto& l : data_.latency_samples) {
-      if (setting_.matches(l.setting) && l.setting.batch_size > 0) batches[l.setting.batch_size].insert(l.arm);
-    }
-    for (const auto& [b, arms] : batches) {
-      if (arms.size() == best) common_batches_.push_back(b);
-    }
-  }
+  static bool model_level(const pipeline::EfficiencyRow& e) { return e.batch_size == 0; }
 
   std::vector<double> latency_values(const std::string& arm, int64_t batch) const {
     std::vector<double> v;
     for (const auto& l : data_.latency_samples) {
-      if (l.arm == arm && setting_.matches(l.setting) && l.setting.batch_size == batch && std::isfinite(l.ms)) {
+      if (l.arm == arm && setting_.matches(l.mode, l.threads, l.seq_len) && l.batch_size == batch &&
+          std::isfinite(l.ms)) {
         v.push_back(l.ms);
-      }
-    }
-    return v;
-  }
-  // Per-seed values of an efficiency metric at a setting.
-  std::vector<double> efficiency_values(const std::string& arm, int64_t batch, const std::string& metric) const {
-    std::vector<double> v;
-    for (const auto& e : data_.efficiency) {
-      if (e.arm == arm && e.metric == metric && setting_.matches(e.setting) && e.setting.batch_size == batch &&
-          std::isfinite(e.value)) {
-        v.push_back(e.value);
       }
     }
     return v;
@@ -370,10 +271,10 @@ class Builder {
     const std::string lead = "Accuracy, " + arm + " vs " + baseline_ + ".";
     std::vector<const DifferenceRow*> rows;
     for (const auto& d : differences_) {
-      if (d.arm_a == arm && is_headline(d.task, d.split, d.metric)) rows.push_back(&d);
+      if (d.arm_a == arm && headline_.is_headline(d.task, d.split, d.metric)) rows.push_back(&d);
     }
     if (rows.empty()) {
-      paragraph(lead, "No " + (metric_.empty() ? std::string("result") : metric_) + " figures in common with " +
+      paragraph(lead, "No " + (headline_.metric.empty() ? std::string("result") : headline_.metric) + " figures in common with " +
                           baseline_ + " at the final stage: no comparison.");
       return;
     }
@@ -409,7 +310,7 @@ class Builder {
     };
     const bool bootstrap = std::any_of(data_.predictions.begin(), data_.predictions.end(),
                                        [&](const pipeline::PredictionRow& p) { return p.arm == arm; });
-    std::string text = "On " + task_ + " (" + split_ + " " + metric_ + ", " + arm + " − " + baseline_ + ", " +
+    std::string text = "On " + headline_.task + " (" + headline_.split + " " + headline_.metric + ", " + arm + " − " + baseline_ + ", " +
                        level_text(options_.level) +
                        (bootstrap ? " paired bootstrap interval over test examples and seeds): "
                                   : " interval over seeds): ");
@@ -425,48 +326,24 @@ class Builder {
     paragraph(lead, text + ".");
   }
 
+  // The verdicts of pipeline::summarize_arms, as `stilts results` prints them.
   void efficiency_answer(const std::string& arm) {
     const std::string lead = "Inference, " + arm + " vs " + baseline_ + ".";
-    if (!has_setting_ || common_batches_.empty()) {
+    const auto line =
+        std::find_if(lines_.begin(), lines_.end(), [&](const pipeline::ArmLine& l) { return l.arm == arm; });
+    if (!setting_.found || setting_.batch_sizes.empty() || line == lines_.end() || !line->efficiency_measured) {
       paragraph(lead,
                 "No efficiency measurements of both arms in the database: latency, throughput and memory "
                 "are not compared.");
       return;
     }
-    const int64_t lat_batch =
-        std::count(common_batches_.begin(), common_batches_.end(), 1) ? 1 : common_batches_.front();
-    const int64_t big_batch = common_batches_.back();
-    std::vector<std::string> parts;
-    {
-      auto a = latency_values(arm, lat_batch), b = latency_values(baseline_, lat_batch);
-      if (a.empty() || b.empty()) {
-        a = efficiency_values(arm, lat_batch, "latency_ms_mean");
-        b = efficiency_values(baseline_, lat_batch, "latency_ms_mean");
-      }
-      const auto c = compare_measurements(a, b, options_.level, options_.equivalence_margin);
-      parts.push_back(describe_comparison(c, "mean latency at batch " + std::to_string(lat_batch), "ms", 2));
-    }
-    {
-      // Throughput per repetition: batch / latency; else the per-seed figures.
-      std::vector<double> a, b;
-      for (double ms : latency_values(arm, big_batch)) a.push_back(1000.0 * static_cast<double>(big_batch) / ms);
-      for (double ms : latency_values(baseline_, big_batch)) b.push_back(1000.0 * static_cast<double>(big_batch) / ms);
-      if (a.empty() || b.empty()) {
-        a = efficiency_values(arm, big_batch, "throughput_seq_s");
-        b = efficiency_values(baseline_, big_batch, "throughput_seq_s");
-      }
-      const auto c = compare_measurements(a, b, options_.level, options_.equivalence_margin);
-      parts.push_back(describe_comparison(c, "throughput at batch " + std::to_string(big_batch), "seq/s", 1));
-    }
-    {
-      const auto c = compare_measurements(efficiency_values(arm, big_batch, "peak_rss_mb"),
-                                          efficiency_values(baseline_, big_batch, "peak_rss_mb"), options_.level,
-                                          options_.equivalence_margin);
-      parts.push_back(describe_comparison(c, "peak memory at batch " + std::to_string(big_batch), "MB", 1));
-    }
-    std::string text = "Measured at " + setting_.describe() + ": ";
-    for (size_t i = 0; i < parts.size(); ++i) text += (i == 0 ? "" : "; ") + parts[i];
-    paragraph(lead, text + ".");
+    const std::string latency = "median latency at batch " + std::to_string(line->latency_batch);
+    const std::string throughput = "throughput at batch " + std::to_string(line->throughput_batch);
+    paragraph(lead, "Measured at " + describe(setting_) + " (languages pooled), relative to " + baseline_ + " with the " +
+                        level_text(options_.level) + " paired t interval over seeds: " +
+                        describe_comparison(line->latency, latency, "ms", 2) + "; " +
+                        describe_comparison(line->throughput, throughput, "seq/s", 1) + "; " +
+                        describe_comparison(line->memory, "peak memory", "MB", 1) + ".");
   }
 
   void parameter_answer(const std::string& arm) {
@@ -551,11 +428,11 @@ class Builder {
   }
 
   void accuracy_figure(const std::vector<std::string>& langs) {
-    const double scale = scale_of(metric_);
+    const double scale = scale_of(headline_.metric);
     const double group = 0.8, width = group / static_cast<double>(arms_.size());
     Figure f;
     f.name = "fig-accuracy";
-    f.caption = task_ + " " + split_ + " " + metric_ + " per language and arm: mean over seeds, whiskers the " +
+    f.caption = headline_.task + " " + headline_.split + " " + headline_.metric + " per language and arm: mean over seeds, whiskers the " +
                 level_text(options_.level) + " t interval.";
     std::string plot;
     bool any_negative = false;
@@ -569,7 +446,7 @@ class Builder {
         const double hi = std::isfinite(s->ci_upper) ? s->ci_upper : s->mean;
         any_negative = any_negative || lo < 0;
         rows += num(x) + " " + num(scale * s->mean) + " " + num(scale * lo) + " " + num(scale * hi) + " " +
-                dq(show_value(metric_, s->mean)) + "\n";
+                dq(show_value(headline_.metric, s->mean)) + "\n";
       }
       if (rows.empty()) continue;
       const std::string key = "a" + std::to_string(a);
@@ -580,17 +457,17 @@ class Builder {
               ") using 1:4:5 with labels offset 0,0.7 font ',9' notitle";
     }
     if (plot.empty()) {
-      paragraph("", "Every " + metric_ + " value at the final stage is undefined: nothing to plot.");
+      paragraph("", "Every " + headline_.metric + " value at the final stage is undefined: nothing to plot.");
       return;
     }
     std::string script = "set style fill solid 0.85 border rgb '#333333'\nset boxwidth " + num(width * 0.92) +
                          " absolute\n" + xtics(langs) + "set ylabel " +
-                         gp_quote(metric_ + (is_fraction_metric(metric_) ? " (%)" : "")) + "\n";
+                         gp_quote(headline_.metric + (is_fraction_metric(headline_.metric) ? " (%)" : "")) + "\n";
     if (!any_negative) script += "set yrange [0:*]\n";
     script +=
         "set offsets 0,0,graph 0.12,0\nset grid ytics lc rgb '#dddddd'\n"
         "set key outside top center horizontal\nset title " +
-        gp_quote(task_ + " " + split_ + " " + metric_ + " per language") + "\n" + plot + "\n";
+        gp_quote(headline_.task + " " + headline_.split + " " + headline_.metric + " per language") + "\n" + plot + "\n";
     f.script = script;
     figure(std::move(f));
   }
@@ -612,17 +489,17 @@ class Builder {
     for (const auto& a : arms_) {
       if (a != baseline_) others.push_back(a);
     }
-    const double scale = scale_of(metric_);
+    const double scale = scale_of(headline_.metric);
     const double width = 0.6 / static_cast<double>(others.size());
     Figure f;
     f.name = "fig-difference";
-    f.caption = "Per-language difference arm − " + baseline_ + " in " + split_ + " " + metric_ +
-                (is_fraction_metric(metric_) ? " (percentage points)" : "") + ", whiskers the " +
+    f.caption = "Per-language difference arm − " + baseline_ + " in " + headline_.split + " " + headline_.metric +
+                (is_fraction_metric(headline_.metric) ? " (percentage points)" : "") + ", whiskers the " +
                 level_text(options_.level) + " interval; solid bars and * mark differences whose interval excludes 0.";
     // Labels sit beyond the whisker's end, a fixed share of the plotted range away.
     double y_min = 0, y_max = 0;
     for (const auto& d : differences_) {
-      if (!is_headline(d.task, d.split, d.metric)) continue;
+      if (!headline_.is_headline(d.task, d.split, d.metric)) continue;
       for (double v : {d.difference, d.ci_lower, d.ci_upper}) {
         if (std::isfinite(v)) y_min = std::min(y_min, scale * v), y_max = std::max(y_max, scale * v);
       }
@@ -633,7 +510,7 @@ class Builder {
       std::string sig, nonsig;
       for (size_t l = 0; l < langs.size(); ++l) {
         for (const auto& d : differences_) {
-          if (d.arm_a != others[a] || d.language != langs[l] || !is_headline(d.task, d.split, d.metric) ||
+          if (d.arm_a != others[a] || d.language != langs[l] || !headline_.is_headline(d.task, d.split, d.metric) ||
               !std::isfinite(d.difference)) {
             continue;
           }
@@ -665,10 +542,10 @@ class Builder {
       return;
     }
     f.script = "set boxwidth " + num(width * 0.9) + " absolute\n" + xtics(langs) + "set ylabel " +
-               gp_quote("difference" + std::string(is_fraction_metric(metric_) ? " (pp)" : "")) +
+               gp_quote("difference" + std::string(is_fraction_metric(headline_.metric) ? " (pp)" : "")) +
                "\nset xzeroaxis lt -1\nset offsets 0,0,graph 0.12,graph 0.05\nset grid ytics lc rgb '#dddddd'\n"
                "set key outside top center horizontal\nset title " +
-               gp_quote(split_ + " " + metric_ + ": arm - " + baseline_ + " per language") + "\n" + plot + "\n";
+               gp_quote(headline_.split + " " + headline_.metric + ": arm - " + baseline_ + " per language") + "\n" + plot + "\n";
     figure(std::move(f));
   }
 
@@ -677,12 +554,12 @@ class Builder {
     heading(2, "Learning curves", "curves");
     // Stage names in the order first met, each with its stage runs (hash -> row).
     std::vector<std::string> names;
-    std::map<std::string, std::vector<const StageInfo*>> runs;
+    std::map<std::string, std::vector<const pipeline::StageRow*>> runs;
     for (const auto& s : data_.stages) {
       if (!runs.count(s.name)) names.push_back(s.name);
       runs[s.name].push_back(&s);
     }
-    std::map<std::string, std::vector<const CurveRow*>> by_hash;
+    std::map<std::string, std::vector<const pipeline::CurveRow*>> by_hash;
     for (const auto& c : data_.curves) {
       if (c.split == "dev" && std::isfinite(c.value)) by_hash[c.hash].push_back(&c);
     }
@@ -693,7 +570,7 @@ class Builder {
         for (const auto* c : by_hash[s->hash]) metrics.insert(c->metric);
       }
       if (metrics.empty()) continue;
-      const std::string metric = metrics.count("accuracy") ? "accuracy" : *metrics.begin();
+      const std::string metric = pipeline::headline_metric(metrics, declared_metric(name));
       const double scale = scale_of(metric);
       Figure f;
       f.name = "fig-curves-" + file_stem(name);
@@ -728,6 +605,16 @@ class Builder {
     if (!any) paragraph("", "No dev evaluations during training in the database (curves table): no learning curves.");
   }
 
+  // The headline metric declared for the task a stage was evaluated on ("" when none is).
+  std::string declared_metric(const std::string& stage) const {
+    for (const auto& r : data_.results) {
+      if (r.stage != stage) continue;
+      const auto it = options_.headline_metrics.find(r.task);
+      return it == options_.headline_metrics.end() ? "" : it->second;
+    }
+    return "";
+  }
+
   static std::string file_stem(const std::string& s) {
     std::string out;
     for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_';
@@ -737,7 +624,7 @@ class Builder {
   // ---- efficiency ----
   void efficiency_section() {
     heading(2, "Inference efficiency", "efficiency");
-    if (!has_setting_) {
+    if (!setting_.found) {
       paragraph("",
                 "No efficiency measurements in the database (efficiency and latency_samples tables): no "
                 "latency, throughput or memory figures.");
@@ -751,13 +638,11 @@ class Builder {
   }
 
   void latency_figure() {
-    const int64_t batch = std::count(common_batches_.begin(), common_batches_.end(), 1) || common_batches_.empty()
-                              ? 1
-                              : common_batches_.front();
+    const int64_t batch = setting_.batch_sizes.empty() ? 1 : setting_.batch_sizes.front();
     Figure f;
     f.name = "fig-latency";
-    f.caption = "Latency distribution per arm at batch " + std::to_string(batch) + " (" + setting_.describe() +
-                "): the fraction of repetitions at or below each latency, all seeds pooled.";
+    f.caption = "Latency distribution per arm at batch " + std::to_string(batch) + " (" + describe(setting_) +
+                "): the fraction of repetitions at or below each latency, all seeds and languages pooled.";
     std::string plot;
     for (size_t a = 0; a < arms_.size(); ++a) {
       auto v = latency_values(arms_[a], batch);
@@ -791,15 +676,15 @@ class Builder {
                     const std::string& what) {
     Figure f;
     f.name = name;
-    f.caption = what + " against batch size per arm (" + setting_.describe() + "), mean over seeds.";
+    f.caption = what + " against batch size per arm (" + describe(setting_) + "), mean over seeds.";
     std::string plot;
     int64_t lo = 0, hi = 0;
     for (size_t a = 0; a < arms_.size(); ++a) {
       std::map<int64_t, std::vector<double>> at;
       for (const auto& e : data_.efficiency) {
-        if (e.arm == arms_[a] && e.metric == metric && setting_.matches(e.setting) && e.setting.batch_size > 0 &&
+        if (e.arm == arms_[a] && e.metric == metric && setting_.matches(e.mode, e.threads, e.seq_len) && e.batch_size > 0 &&
             std::isfinite(e.value)) {
-          at[e.setting.batch_size].push_back(e.value);
+          at[e.batch_size].push_back(e.value);
         }
       }
       if (at.empty()) continue;
@@ -831,7 +716,7 @@ class Builder {
     // arm, setting -> metric -> values over seeds
     std::map<std::pair<std::string, BenchSetting>, std::map<std::string, std::vector<double>>> cells;
     for (const auto& e : data_.efficiency) {
-      if (!model_level(e) && std::isfinite(e.value)) cells[{e.arm, e.setting}][e.metric].push_back(e.value);
+      if (!model_level(e) && std::isfinite(e.value)) cells[{e.arm, setting_of(e)}][e.metric].push_back(e.value);
     }
     if (cells.empty()) {
       paragraph("", "No per-setting efficiency rows (efficiency table) to tabulate.");
@@ -938,7 +823,7 @@ class Builder {
   void cost_figure() {
     Figure f;
     f.name = "fig-cost";
-    f.caption = "Training wall time (stages summed, mean over seeds) against " + split_ + " " + metric_ +
+    f.caption = "Training wall time (stages summed, mean over seeds) against " + headline_.split + " " + headline_.metric +
                 " averaged over languages, per arm.";
     double max_wall = 0;
     for (const auto& c : costs_) {
@@ -946,7 +831,7 @@ class Builder {
     }
     const double unit = max_wall >= 7200 ? 3600 : max_wall >= 120 ? 60 : 1;
     const std::string unit_name = unit == 3600 ? "h" : unit == 60 ? "min" : "s";
-    const double scale = scale_of(metric_);
+    const double scale = scale_of(headline_.metric);
     const auto langs = headline_languages();
     std::string plot;
     for (size_t a = 0; a < arms_.size(); ++a) {
@@ -959,7 +844,7 @@ class Builder {
       if (!c || !std::isfinite(c->wall_s) || !std::isfinite(y)) continue;
       const std::string key = "a" + std::to_string(a);
       f.data.push_back({key, num(c->wall_s / unit) + " " + num(scale * y) + " " +
-                                 dq(arms_[a] + ": " + show_value(metric_, y) + ", " + duration(c->wall_s)) + "\n"});
+                                 dq(arms_[a] + ": " + show_value(headline_.metric, y) + ", " + duration(c->wall_s)) + "\n"});
       plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + "DATA(" + key +
               ") using 1:2 with points pt 7 ps 1.6 lc rgb '" + color(a) + "' title " + gp_quote(arms_[a]) + ", DATA(" +
               key + ") using 1:2:3 with labels offset 0,1.2 font ',9' notitle";
@@ -969,7 +854,7 @@ class Builder {
       return;
     }
     f.script = "set xlabel " + gp_quote("training wall time (" + unit_name + ")") + "\nset ylabel " +
-               gp_quote("mean " + metric_ + (scale == 100 ? " (%)" : "")) +
+               gp_quote("mean " + headline_.metric + (scale == 100 ? " (%)" : "")) +
                "\nset xrange [0:*]\nset offsets 0,graph 0.15,graph 0.2,graph 0.2\nset grid lc rgb '#dddddd'\n"
                "set key outside top center horizontal\nset title 'training cost against accuracy'\n" +
                plot + "\n";
@@ -1024,13 +909,11 @@ class Builder {
   fs::path run_dir_;
   std::vector<std::string> arms_;
   std::string baseline_;
-  std::map<std::string, std::string> final_;
-  std::string task_, split_, metric_;
+  pipeline::Headline headline_;
   std::vector<SummaryRow> summary_;
   std::vector<DifferenceRow> differences_;
-  bool has_setting_ = false;
-  Setting setting_;
-  std::vector<int64_t> common_batches_;
+  pipeline::EfficiencySetting setting_;
+  std::vector<pipeline::ArmLine> lines_;
   std::vector<ArmCost> costs_;
 };
 

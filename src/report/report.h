@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/equivalence.h"
+#include "pipeline/headline.h"
+
 namespace stilts::report {
 
 struct ReportOptions {
@@ -14,7 +17,8 @@ struct ReportOptions {
   bool png = true;                   // fig-*.png beside the SVGs (gnuplot's pngcairo terminal)
   std::string baseline;              // default: "direct" if present, else the first arm by name
   double level = 0.95;               // confidence level of every interval
-  double equivalence_margin = 0.05;  // relative: "equivalent within ±5%" when the interval lies inside
+  double equivalence_margin = pipeline::kEquivalenceMargin;  // relative (see pipeline/equivalence.h)
+  pipeline::HeadlineMetrics headline_metrics;  // task -> its declared headline metric (pipeline/headline.h)
   std::string gnuplot = "gnuplot";   // program, looked up on PATH
   void validate() const;
 };

@@ -1,8 +1,10 @@
-// stilts report on a run directory written with the schema SQL: the files it writes, --out and --no-png,
-// errors, and the HTML opened in headless Chromium (skipped when chromium is absent).
+// stilts report on a run directory with the store's schema and rows written with SQL: the files it
+// writes, --out and --no-png, errors, and the HTML opened in headless Chromium (skipped when chromium
+// is absent).
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/fixtures.h"
@@ -65,6 +67,39 @@ TEST(CliReport, Errors) {
   EXPECT_NE(r.err.find((dir / "run" / "results.sqlite").string()), std::string::npos) << r.err;
   r = run_stilts({"report"});
   EXPECT_EQ(r.exit_code, 2);
+}
+
+// `stilts results` and the report give one verdict on the same measurements (pipeline::compare_relative
+// through pipeline::summarize_arms). The batch-1 latency samples here spread over 12 ms around a 16 ms mean
+// while the arms' per-seed medians differ by 0.06%: the report's old interval over the pooled samples was
+// about ±10% wide and called latency "not shown equivalent" where `stilts results` said "equivalent".
+TEST(CliReport, ResultsAndReportGiveOneVerdict) {
+  const auto run = testing::make_temp_dir() / "run";
+  testing::ReportRunOptions o;
+  o.latency_spread = 3.0;
+  testing::make_report_run(run, o);
+  const auto results = run_stilts({"results", run.string(), "--json"});
+  ASSERT_EQ(results.exit_code, 0) << results.err;
+  const auto j = nlohmann::json::parse(results.out);
+  ASSERT_EQ(j["arms"].size(), 2u);
+  const auto& arm = j["arms"][1];
+  ASSERT_EQ(arm["arm"], "intermediate");
+  EXPECT_EQ(arm["latency_batch_size"], 1);
+  EXPECT_NEAR(arm["latency_ms_p50"].get<double>(), 16.01, 1e-9);
+  EXPECT_EQ(arm["latency_vs_baseline"]["verdict"], "equivalent");
+  EXPECT_EQ(arm["throughput_batch_size"], 32);
+  EXPECT_EQ(arm["throughput_vs_baseline"]["verdict"], "lower");
+  EXPECT_NEAR(arm["throughput_vs_baseline"]["difference"].get<double>(), 202.0 / 262.0 - 1, 1e-9);
+  EXPECT_EQ(arm["memory_vs_baseline"]["verdict"], "equivalent");
+  const auto text = run_stilts({"results", run.string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("+0.1% [0.1, 0.1] equivalent"), std::string::npos) << text.out;
+
+  ASSERT_EQ(run_stilts({"report", run.string(), "--no-png"}).exit_code, 0);
+  const auto md = slurp(run / "report" / "report.md");
+  EXPECT_NE(md.find("median latency at batch 1 equivalent within ±5% (16.01 vs 16.00 ms"), std::string::npos) << md;
+  EXPECT_NE(md.find("throughput at batch 32 22.9% lower"), std::string::npos) << md;
+  EXPECT_NE(md.find("peak memory equivalent within ±5%"), std::string::npos) << md;
 }
 
 // A screenshot of the report by a real browser: the inline SVGs render (a page of text alone, or broken

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <limits>
+#include <map>
 
 #include "common/error.h"
 #include "pipeline/results_store.h"
@@ -192,6 +194,34 @@ TEST(ResultsStore, ReopeningKeepsEverythingAndUsesWal) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
   sqlite3_finalize(s);
   sqlite3_close(db);
+}
+
+// Readers (stilts results, the report) open the file read-only: it is left byte for byte as it was, and a
+// write through such a store is an error naming the file.
+TEST(ResultsStore, OpenExistingReadsEveryMetaRowAndNeverWrites) {
+  const auto path = testing::make_temp_dir() / "results.sqlite";
+  {
+    auto store = ResultsStore::open(path);
+    store->set_meta("fingerprint", "abc");
+    store->set_meta("experiment", "{}");
+    store->replace_results("direct", 1, "target", {row("direct", 1, "target", "en", 0.5)});
+  }
+  std::ifstream before_in(path, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(before_in)), std::istreambuf_iterator<char>());
+  {
+    auto reader = ResultsStore::open_existing(path);
+    const std::map<std::string, std::string> expected = {
+        {"experiment", "{}"}, {"fingerprint", "abc"}, {"schema_version", "2"}};
+    EXPECT_EQ(reader->all_meta(), expected);
+    EXPECT_EQ(reader->results().size(), 1u);
+    expect_error_with([&] { reader->put_stage({"h", "target", "direct", 1, "done", 1.0}); },
+                      {path.string(), "readonly"});
+    expect_error_with([&] { reader->set_meta("fingerprint", "changed"); }, {path.string(), "readonly"});
+  }
+  std::ifstream after_in(path, std::ios::binary);
+  const std::string after((std::istreambuf_iterator<char>(after_in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(ResultsStore::open(path)->meta("fingerprint"), "abc");
 }
 
 TEST(ResultsStore, SchemaVersionMismatchIsAnErrorNamingTheFile) {

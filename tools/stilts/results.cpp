@@ -140,11 +140,13 @@ void add_results_command(CLI::App& app) {
       arm_options.level = args->level;
       auto relative = [](const pipeline::Relative& r) {
         return nlohmann::json{{"difference", number(r.difference)}, {"ci_lower", number(r.ci_lower)},
-                              {"ci_upper", number(r.ci_upper)}, {"n", r.n}, {"verdict", r.verdict}};
+                              {"ci_upper", number(r.ci_upper)}, {"n", r.n},
+                              {"verdict", pipeline::verdict_name(r.verdict)}};
       };
       j["arms"] = nlohmann::json::array();
       for (const auto& l : pipeline::summarize_arms(rows, stages, store->arm_stages(), store->efficiency(), arm_options)) {
         j["arms"].push_back({{"arm", l.arm},
+                             {"task", l.task},
                              {"metric", l.metric},
                              {"split", l.split},
                              {"seeds", l.seeds},

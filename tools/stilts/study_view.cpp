@@ -7,6 +7,7 @@
 #include <set>
 
 #include "pipeline/arm_summary.h"
+#include "pipeline/headline.h"
 #include "pipeline/results_store.h"
 #include "pipeline/study_stats.h"
 
@@ -41,13 +42,14 @@ std::string scientific(double v) {
   return buf;
 }
 
-std::string percent(double v, int digits = 1) { return std::isfinite(v) ? fixed(100 * v, digits) : "n/a"; }
-
 std::string relative_text(const pipeline::Relative& r) {
-  if (r.verdict.empty() || r.verdict == "n/a") return std::isfinite(r.difference) ? fixed(100 * r.difference, 1, true) + "%" : "n/a";
+  using pipeline::Verdict;
+  if (r.verdict == Verdict::kNoInterval) {
+    return std::isfinite(r.difference) ? fixed(100 * r.difference, 1, true) + "%" : "n/a";
+  }
   std::string s = fixed(100 * r.difference, 1, true) + "% " + interval(100 * r.ci_lower, 100 * r.ci_upper, 1);
-  if (r.verdict == "equivalent") return s + " equivalent";
-  if (r.verdict == "no significant difference") return s + " n.s.";
+  if (r.verdict == Verdict::kEquivalent) return s + " equivalent";
+  if (r.verdict == Verdict::kInconclusive) return s + " n.s.";
   return s + " *";
 }
 
@@ -87,23 +89,25 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
   pipeline::ArmSummaryOptions arm_options;
   arm_options.baseline = baseline;
   arm_options.level = level;
-  const auto lines = pipeline::summarize_arms(rows, store->stages(), store->arm_stages(), store->efficiency(), arm_options);
-  const std::string metric = lines.front().metric, split = lines.front().split;
+  const auto chains = store->arm_stages();
+  const auto lines = pipeline::summarize_arms(rows, store->stages(), chains, store->efficiency(), arm_options);
+  const auto headline = pipeline::choose_headline(rows, chains, arm_options.headline_metrics);
+  const std::string& metric = headline.metric;
+  const double scale = headline.fraction ? 100 : 1;  // fractions in percent, differences in points
+  const int digits = headline.fraction ? 1 : 3;
   const auto summary = pipeline::summarize(rows, stats);
   const auto predictions = store->predictions();
 
-  // Per language: arm means and differences from the baseline.
+  // Per language: arm means and differences from the baseline, in the headline figure.
   std::map<std::string, std::map<std::string, const pipeline::SummaryRow*>> by_language;  // language -> arm
-  std::set<std::string> final_stages;
-  for (const auto& c : store->arm_stages()) final_stages.insert(c.stage);
   for (const auto& s : summary) {
-    if (s.split == split && s.metric == metric) by_language[s.language][s.arm] = &s;
+    if (headline.holds(s)) by_language[s.language][s.arm] = &s;
   }
   std::map<std::pair<std::string, std::string>, pipeline::DifferenceRow> differences;  // (arm, language)
   for (const auto& arm : arms) {
     if (arm == baseline) continue;
     for (const auto& d : pipeline::arm_differences(rows, arm, baseline, stats, predictions)) {
-      if (d.split == split && d.metric == metric) differences[{arm, d.language}] = d;
+      if (headline.holds(d)) differences[{arm, d.language}] = d;
     }
   }
   const std::string pct = fixed(100 * level, 0) + "%";
@@ -115,8 +119,9 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
   } else if (methods.size() > 1) {
     method += " where predictions are stored";
   }
-  out << metric << " (" << split << ", %) per language: mean over seeds [" << pct << " interval]; "
-      << "difference vs " << baseline << " in points [" << pct << " " << method << "], * = excludes 0\n";
+  out << headline.task << " " << metric << " (" << headline.split << (headline.fraction ? ", %" : "")
+      << ") per language: mean over seeds [" << pct << " interval]; difference vs " << baseline
+      << (headline.fraction ? " in points" : "") << " [" << pct << " " << method << "], * = excludes 0\n";
   std::vector<std::string> header = {"language"};
   for (const auto& arm : arms) header.push_back(arm);
   for (const auto& arm : arms) {
@@ -131,7 +136,8 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
         row.push_back("-");
         continue;
       }
-      row.push_back(percent(it->second->mean) + " " + interval(100 * it->second->ci_lower, 100 * it->second->ci_upper, 1));
+      const auto& m = *it->second;
+      row.push_back(fixed(scale * m.mean, digits) + " " + interval(scale * m.ci_lower, scale * m.ci_upper, digits));
     }
     for (const auto& arm : arms) {
       if (arm == baseline) continue;
@@ -141,8 +147,8 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
         continue;
       }
       const auto& d = it->second;
-      row.push_back(fixed(100 * d.difference, 1, true) + " " + interval(100 * d.ci_lower, 100 * d.ci_upper, 1) +
-                    (d.significant ? " *" : ""));
+      row.push_back(fixed(scale * d.difference, digits, true) + " " +
+                    interval(scale * d.ci_lower, scale * d.ci_upper, digits) + (d.significant ? " *" : ""));
     }
     table.push_back(std::move(row));
   }
@@ -154,8 +160,8 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
   std::vector<std::vector<std::string>> arm_table;
   for (const auto& l : lines) {
     const bool base = l.arm == baseline;
-    arm_table.push_back({l.arm, std::to_string(l.seeds), percent(l.accuracy, 2),
-                         base ? "-" : fixed(l.accuracy_points, 2, true),
+    arm_table.push_back({l.arm, std::to_string(l.seeds), fixed(scale * l.accuracy, digits + 1),
+                         base ? "-" : fixed(l.accuracy_points, digits + 1, true),
                          l.efficiency_measured ? fixed(l.latency_p50_ms, 2) + " / " + fixed(l.latency_p99_ms, 2) : "-",
                          base || !l.efficiency_measured ? "-" : relative_text(l.latency),
                          l.efficiency_measured ? fixed(l.throughput_seq_s, 1) : "-",
@@ -168,7 +174,7 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
   }
   const std::string b1 = lines.front().latency_batch > 0 ? std::to_string(lines.front().latency_batch) : "?";
   const std::string bn = lines.front().throughput_batch > 0 ? std::to_string(lines.front().throughput_batch) : "?";
-  print_table({"arm", "seeds", metric + " %", "Δ points", "latency p50/p99 ms (b" + b1 + ")", "Δ latency",
+  print_table({"arm", "seeds", metric + (headline.fraction ? " %" : ""), "Δ points", "latency p50/p99 ms (b" + b1 + ")", "Δ latency",
                "seq/s (b" + bn + ")", "Δ throughput", "peak MB", "params", "differing", "train s", "train FLOP",
                "s per point"},
               arm_table, out);

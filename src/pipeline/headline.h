@@ -1,0 +1,49 @@
+// The study's headline: the figure its answer is read from (each arm's final stage; one task, split and
+// metric). One rule, asked by `stilts results` (pipeline::summarize_arms) and the report alike.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/results_store.h"
+#include "pipeline/study_stats.h"
+
+namespace stilts::pipeline {
+
+// task name -> the metric the task's kind declares as its headline (tagging "f1", classification
+// "accuracy"). A task not in the map, or whose declared metric has no results, falls back to the rule.
+using HeadlineMetrics = std::map<std::string, std::string>;
+
+// One task's headline among `metrics` (the names it has results for): `declared` when given and
+// present, else "accuracy" when present, else the first name; "" when there are none.
+std::string headline_metric(const std::set<std::string>& metrics, const std::string& declared = "");
+
+struct Headline {
+  std::map<std::string, std::string> final_stages;  // arm -> the stage whose results are its answer
+  std::string task, split, metric;                  // "" when there are no results
+  bool higher_is_better = true;                     // eval::metric_info(metric), when there is one
+  bool fraction = false;
+
+  // The arm's final stage; "" for an arm without results.
+  std::string final_stage(const std::string& arm) const;
+  bool is_headline(const std::string& task, const std::string& split, const std::string& metric) const;
+  // A difference a − b (pipeline::arm_differences) between the two arms' final stages, of any figure.
+  bool at_final_stages(const DifferenceRow& d) const;
+  // A result, summary or difference a − b of the arms' final stages in the headline task, split and metric.
+  bool holds(const ResultRow& r) const;
+  bool holds(const SummaryRow& s) const;
+  bool holds(const DifferenceRow& d) const;
+};
+
+// - final stage of an arm: the last of its chain (the highest position in `chains`) when it has
+//   results; else the stage evaluated in the most languages (ties: the first by name);
+// - split: "test" when a final-stage result has it, else "dev", else the first by name;
+// - task: the one with the most final-stage results in that split (ties: the first by name);
+// - metric: headline_metric over that task's metrics there, declared by `declared[task]`.
+// A headline metric eval::metric_info does not know is an InputError (its direction is never guessed).
+Headline choose_headline(const std::vector<ResultRow>& results, const std::vector<ArmStageRow>& chains,
+                         const HeadlineMetrics& declared = {});
+
+}  // namespace stilts::pipeline
