@@ -1,8 +1,28 @@
 #include "pipeline/headline.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "tasks/kind.h"
+
 #include "eval/metrics.h"
 
 namespace stilts::pipeline {
+
+HeadlineMetrics declared_headlines(const std::optional<std::string>& experiment_json) {
+  HeadlineMetrics out;
+  if (!experiment_json) return out;
+  const nlohmann::json experiment = nlohmann::json::parse(*experiment_json, nullptr, /*allow_exceptions=*/false);
+  if (!experiment.is_object() || !experiment.contains("tasks") || !experiment.at("tasks").is_object()) return out;
+  const std::vector<std::string> kinds = tasks::task_kind_names();
+  for (const auto& [task, spec] : experiment.at("tasks").items()) {
+    const std::string kind = spec.is_object() ? spec.value("kind", std::string()) : std::string();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) continue;  // mlm, or not a kind this build has
+    out[task] = tasks::task_kind(kind).metrics().front();
+  }
+  return out;
+}
 
 std::string headline_metric(const std::set<std::string>& metrics, const std::string& declared) {
   if (!declared.empty() && metrics.count(declared)) return declared;

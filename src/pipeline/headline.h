@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -15,6 +16,11 @@ namespace stilts::pipeline {
 // task name -> the metric the task's kind declares as its headline (tagging "f1", classification
 // "accuracy"). A task not in the map, or whose declared metric has no results, falls back to the rule.
 using HeadlineMetrics = std::map<std::string, std::string>;
+
+// Each task's declared headline in a study's resolved experiment config (results.sqlite's meta
+// "experiment", JSON): the first metric its kind reports (tasks::TaskKind::metrics). Empty without one;
+// a masked-LM task declares none.
+HeadlineMetrics declared_headlines(const std::optional<std::string>& experiment_json);
 
 // One task's headline among `metrics` (the names it has results for): `declared` when given and
 // present, else "accuracy" when present, else the first name; "" when there are none.

@@ -92,14 +92,8 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
                                         {"files", nlohmann::json::object()}}}};
   for (const std::string split : {"dev", "test"}) {
     for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
-      train::DataFile data_file;
-      data_file.path = file;
-      data_file.format = c.format;
-      data_file.read = train::read_options(c);
-      if (!language.empty()) data_file.read.language = language;
-      data_file.max_length = c.max_length;
-      data_file.cache_dir = c.resolved_cache_dir();
-      const train::FileEvaluation e = train::evaluate_file(model, kind, data_file, c.eval_batch_size, precision);
+      const train::FileEvaluation e =
+          train::evaluate_file(model, kind, train::data_file_of(c, file, language), c.eval_batch_size, precision);
       const tasks::Dataset& data = e.prepared.data;
       const tasks::Predictions& p = e.predictions;
       if (!data.labelled) input_error(file, ": the ", split, " file has no gold labels to score");

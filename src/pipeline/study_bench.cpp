@@ -41,14 +41,8 @@ tasks::Features bench_features(const ExperimentConfig& config, const StageNode& 
   tasks::Features all;
   int64_t examples = 0;
   for (const auto& [language, file] : files) {
-    train::DataFile data_file;
-    data_file.path = file;
-    data_file.format = c.format;
-    data_file.read = train::read_options(c);
-    if (!language.empty()) data_file.read.language = language;
-    data_file.max_length = c.max_length;
+    train::DataFile data_file = train::data_file_of(c, file, language);
     data_file.max_examples = config.bench.max_examples;
-    data_file.cache_dir = c.resolved_cache_dir();
     const train::PreparedData prepared = train::prepare_data(model, kind, data_file);
     tasks::append_features(all, prepared.features, examples);
     examples += static_cast<int64_t>(prepared.data.examples.size());

@@ -120,6 +120,9 @@ class Builder {
     arm_options.baseline = baseline_;
     arm_options.level = options_.level;
     arm_options.margin = options_.equivalence_margin;
+    if (options_.headline_metrics.empty()) {
+      options_.headline_metrics = pipeline::declared_headlines(data_.meta_value("experiment"));
+    }
     arm_options.headline_metrics = options_.headline_metrics;
     lines_ = pipeline::summarize_arms(data_.results, data_.stages, data_.arm_stages, data_.efficiency, arm_options);
     costs_ = arm_costs(data_, arms_);

@@ -8,6 +8,7 @@
 #include "io/hf_config.h"
 #include "tasks/batch.h"
 #include "text/auto.h"
+#include "train/read_options.h"
 
 namespace stilts::train {
 
@@ -111,13 +112,6 @@ EvalModel load_eval_model(const std::filesystem::path& dir, std::shared_ptr<mode
 
 namespace {
 
-bool default_label_names(const std::vector<std::string>& names) {
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] != "LABEL_" + std::to_string(i)) return false;
-  }
-  return true;
-}
-
 // Gold ids of `data` into the head's label space, by name.
 void map_to_head(tasks::Dataset& data, const LabelSpace& head, const std::string& file) {
   if (head.label_names.empty() || data.regression) return;  // scores, choices, spans: nothing to map
@@ -143,6 +137,17 @@ void map_to_head(tasks::Dataset& data, const LabelSpace& head, const std::string
 }
 
 }  // namespace
+
+DataFile data_file_of(const TrainConfig& config, const std::string& path, const std::string& language) {
+  DataFile file;
+  file.path = path;
+  file.format = config.format;
+  file.read = read_options(config);
+  if (!language.empty()) file.read.language = language;
+  file.max_length = config.max_length;
+  file.cache_dir = config.resolved_cache_dir();
+  return file;
+}
 
 PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
   if (model.head.head != kind.head()) {

@@ -18,6 +18,7 @@
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
 #include "tasks/kind.h"
+#include "train/config.h"
 #include "train/head.h"
 
 namespace stilts::text {
@@ -87,6 +88,10 @@ struct DataFile {
   int64_t max_examples = 0;        // > 0: the first this many examples only (the benchmark)
   std::filesystem::path cache_dir;  // features cache; "" = none
 };
+
+// A data file of a training config's task: its format, read options (`language` when not empty),
+// max_length and features cache.
+DataFile data_file_of(const TrainConfig& config, const std::string& path, const std::string& language = "");
 
 // The file read and tokenized as the model sees it: gold labels (classes, tags) mapped into the head's
 // label space by name (by position when the head's names are transformers' LABEL_0.. defaults).

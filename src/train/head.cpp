@@ -58,14 +58,12 @@ LabelSpace label_space_of_config(const nlohmann::json& config, const std::string
   return space;
 }
 
-namespace {
-bool default_names(const std::vector<std::string>& names) {
+bool default_label_names(const std::vector<std::string>& names) {
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] != "LABEL_" + std::to_string(i)) return false;
   }
   return true;
 }
-}  // namespace
 
 bool label_spaces_match(const LabelSpace& head, const LabelSpace& task, std::string* why) {
   auto fail = [&](const std::string& reason) {
@@ -85,7 +83,7 @@ bool label_spaces_match(const LabelSpace& head, const LabelSpace& task, std::str
   if (head.num_labels() != task.num_labels()) {
     return fail("the head predicts " + head.describe() + ", the task has " + task.describe());
   }
-  if (!default_names(head.label_names) && head.label_names != task.label_names) {
+  if (!default_label_names(head.label_names) && head.label_names != task.label_names) {
     return fail("the head predicts " + head.describe() + ", the task has " + task.describe());
   }
   return true;

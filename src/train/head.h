@@ -39,6 +39,10 @@ struct LabelSpace {
 // The label space a task of `kind` trains on `data` needs.
 LabelSpace task_label_space(const tasks::TaskKind& kind, const tasks::Dataset& data);
 
+// Whether `names` are transformers' placeholder names LABEL_0, LABEL_1, ... (a head whose labels were never
+// named: matched to data by position, not by name).
+bool default_label_names(const std::vector<std::string>& names);
+
 // The label space a config.json's head predicts: the head its "architectures" names, id2label,
 // problem_type (num_labels 1 without a problem_type is regression, as transformers infers). `source`
 // names the file in errors.

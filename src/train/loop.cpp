@@ -60,6 +60,10 @@ LoopState LoopState::from_json(const nlohmann::json& j, const std::string& sourc
   }
 }
 
+std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
+  return make_adamw(model, {config.lr, config.weight_decay, config.adam_beta1, config.adam_beta2, config.adam_epsilon});
+}
+
 TrainingLoop::TrainingLoop(const TrainConfig& config, const TrainOptions& options, const RunDirectory& run,
                            models::EncoderModel& model, torch::optim::AdamW& optimizer, Objective objective)
     : config_(config),

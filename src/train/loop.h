@@ -75,6 +75,9 @@ struct Objective {
   std::function<nlohmann::json(const LoopState& state, bool finished, const nlohmann::json& extra)> write_metrics;
 };
 
+// AdamW as the config sets it (lr, weight_decay, adam_beta1/2, adam_epsilon), HF's parameter groups.
+std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, const TrainConfig& config);
+
 class TrainingLoop {
  public:
   // Sets up the schedule (steps per epoch from objective.batches(0)) and, with options.resume, restores

@@ -251,13 +251,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   order_features.input_ids = train_corpus.input_ids;
   order_features.example.resize(train_corpus.input_ids.size());
 
-  AdamWSettings adam;
-  adam.lr = config.lr;
-  adam.weight_decay = config.weight_decay;
-  adam.beta1 = config.adam_beta1;
-  adam.beta2 = config.adam_beta2;
-  adam.epsilon = config.adam_epsilon;
-  const auto optimizer = make_adamw(model, adam);
+  const auto optimizer = make_optimizer(model, config);
 
   // ---- the objective on the one training loop ----
   Objective objective;

@@ -114,13 +114,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   for (const auto& d : dev_data) {
     dev_features.push_back(tasks::load_or_featurize(d, kind, *tokenizer, config.model, max_length, cache));
   }
-  AdamWSettings adam;
-  adam.lr = config.lr;
-  adam.weight_decay = config.weight_decay;
-  adam.beta1 = config.adam_beta1;
-  adam.beta2 = config.adam_beta2;
-  adam.epsilon = config.adam_epsilon;
-  const auto optimizer = make_adamw(model, adam);
+  const auto optimizer = make_optimizer(model, config);
 
   const std::string metric = config.resolved_metric_for_best();
 

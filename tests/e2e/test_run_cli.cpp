@@ -203,21 +203,7 @@ TEST(RunCli, KilledInTheTargetStageAndRerunMatchesAnUninterruptedRun) {
   // Killed while a target stage after the intermediate stage is between checkpoints, then rerun.
   const fs::path log = s.root / "killed.log";
   const pid_t pid = testing::spawn_stilts(run_args(s, b), log);
-  int64_t killed_at = -1;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    const int64_t step = testing::downstream_checkpoint(b);
-    if (step >= 4) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-      killed_at = step;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(300));
-  }
+  const int64_t killed_at = testing::kill_after_downstream_checkpoint(pid, b, 4);
   ASSERT_GE(killed_at, 4) << "the run ended or stalled before it could be killed in a target stage\n"
                           << read_file(log);
   ASSERT_LT(killed_at, 40);

@@ -31,7 +31,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::run_stilts;
 
-fs::path xtreme_r() { return testing::fixtures_dir() / "data" / "xtreme-r"; }
 
 // The first `sentences` sentences of an XTREME tagging file.
 std::string head_sentences(const fs::path& file, int sentences) {
@@ -89,8 +88,38 @@ double majority_share(const std::string& text) {
   return static_cast<double>(best) / total;
 }
 
+// Every lower-cased run of letters in `text`, once, plus punctuation.
+std::vector<std::string> letter_words(const std::string& text) {
+  std::set<std::string> words = {".", ",", "?", "'", "-"};
+  std::string word;
+  for (char c : text) {
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!word.empty()) {
+      words.insert(word);
+      word.clear();
+    }
+  }
+  return {words.begin(), words.end()};
+}
+
+// A tiny BERT over `words` in root/tiny, trained by `stilts train` with `args` (task, format, data,
+// schedule) into root/run, which it returns.
+fs::path train_tiny(const fs::path& root, const std::vector<std::string>& words, std::vector<std::string> args) {
+  testing::TinyBert spec;
+  spec.words = words;
+  testing::make_tiny_bert(root / "tiny", spec);
+  const fs::path out = root / "run";
+  std::vector<std::string> all = {"train", "--model", (root / "tiny").string(), "--out", out.string(), "--batch-size",
+                                  "16", "--max-length", "64", "--set", "cache_dir=" + (root / "cache").string()};
+  all.insert(all.end(), args.begin(), args.end());
+  const auto t = run_stilts(all);
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  return out;
+}
+
 TEST(TasksCli, TaggingOnUdEnglishBeatsTheMajorityTagAndEvalAgreesWithScore) {
-  const fs::path udpos = xtreme_r() / "udpos" / "xtreme_processed_2020";
+  const fs::path udpos = testing::xtreme_r_dir() / "udpos" / "xtreme_processed_2020";
   if (!fs::exists(udpos / "dev-en.tsv")) GTEST_SKIP() << "no ../shared fixtures";
   const fs::path root = testing::make_temp_dir();
   // XTREME's English dev file to train on, the first 300 sentences of its test file to evaluate.
@@ -98,16 +127,11 @@ TEST(TasksCli, TaggingOnUdEnglishBeatsTheMajorityTagAndEvalAgreesWithScore) {
   write_file_atomic(root / "train-en.tsv", train);  // named as XTREME names them: the language comes from the name
   const std::string test = head_sentences(udpos / "test-en.tsv", 300);
   write_file_atomic(root / "test-en.tsv", test);
-  testing::TinyBert spec;
-  spec.words = frequent_words(train, 4000);
-  testing::make_tiny_bert(root / "tiny", spec);
-
-  const fs::path out = root / "run";
-  const auto t = run_stilts({"train", "--model", (root / "tiny").string(), "--task", "tagging", "--format",
-                             "xtreme-tagging", "--train", (root / "train-en.tsv").string(), "--dev",
-                             (root / "test-en.tsv").string(), "--out", out.string(), "--max-steps", "500", "--batch-size",
-                             "16", "--lr", "1e-3", "--max-length", "64", "--set", "cache_dir=" + (root / "cache").string()});
-  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const fs::path out =
+      train_tiny(root, frequent_words(train, 4000),
+                 {"--task", "tagging", "--format", "xtreme-tagging", "--train", (root / "train-en.tsv").string(),
+                  "--dev", (root / "test-en.tsv").string(), "--max-steps", "500", "--lr", "1e-3"});
+  if (::testing::Test::HasFailure()) return;
   // The saved model is transformers' BertForTokenClassification with UD-POS's 17 tags.
   const auto config = read_json_file(out / "config.json");
   EXPECT_EQ(config.at("architectures"), nlohmann::json({"BertForTokenClassification"}));
@@ -154,37 +178,16 @@ TEST(TasksCli, TaggingOnUdEnglishBeatsTheMajorityTagAndEvalAgreesWithScore) {
 }
 
 TEST(TasksCli, MultipleChoiceOnCopaEvalAgreesWithScore) {
-  const fs::path copa = xtreme_r() / "xcopa" / "xtreme_copa_en";
+  const fs::path copa = testing::xtreme_r_dir() / "xcopa" / "xtreme_copa_en";
   if (!fs::exists(copa / "train-en.jsonl")) GTEST_SKIP() << "no ../shared fixtures";
   const fs::path root = testing::make_temp_dir();
   std::string text;
   for (const char* f : {"train-en.jsonl", "val-en.jsonl"}) text += read_file(copa / f);
-  std::vector<std::string> words;
-  {
-    std::map<std::string, int> counts;
-    std::string word;
-    for (char c : text) {
-      if (std::isalpha(static_cast<unsigned char>(c))) {
-        word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      } else if (!word.empty()) {
-        ++counts[word];
-        word.clear();
-      }
-    }
-    for (const auto& [w, c] : counts) words.push_back(w);
-  }
-  words.push_back("?");
-  words.push_back(".");
-  testing::TinyBert spec;
-  spec.words = words;
-  testing::make_tiny_bert(root / "tiny", spec);
-
-  const fs::path out = root / "run";
-  const auto t = run_stilts({"train", "--model", (root / "tiny").string(), "--task", "multiple-choice", "--format",
-                             "copa", "--train", (copa / "train-en.jsonl").string(), "--dev",
-                             (copa / "val-en.jsonl").string(), "--out", out.string(), "--epochs", "2", "--batch-size",
-                             "16", "--lr", "1e-4", "--max-length", "64", "--set", "cache_dir=" + (root / "cache").string()});
-  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const fs::path out =
+      train_tiny(root, letter_words(text),
+                 {"--task", "multiple-choice", "--format", "copa", "--train", (copa / "train-en.jsonl").string(),
+                  "--dev", (copa / "val-en.jsonl").string(), "--epochs", "2", "--lr", "1e-4"});
+  if (::testing::Test::HasFailure()) return;
   EXPECT_EQ(read_json_file(out / "config.json").at("architectures"), nlohmann::json({"BertForMultipleChoice"}));
 
   const fs::path predictions = root / "test-en.jsonl";
@@ -214,21 +217,6 @@ std::string head_lines(const fs::path& file, int n) {
   return out;
 }
 
-// Every lower-cased run of letters in `text`, once, plus punctuation.
-std::vector<std::string> letter_words(const std::string& text) {
-  std::set<std::string> words = {".", ",", "?", "'", "-"};
-  std::string word;
-  for (char c : text) {
-    if (std::isalpha(static_cast<unsigned char>(c))) {
-      word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!word.empty()) {
-      words.insert(word);
-      word.clear();
-    }
-  }
-  return {words.begin(), words.end()};
-}
-
 using PredictionKey = std::tuple<std::string, int64_t, std::string, std::string, std::string, int64_t>;
 std::map<PredictionKey, std::pair<std::string, std::string>> predictions_of(const fs::path& run_dir) {
   const auto store = pipeline::ResultsStore::open(run_dir / "results.sqlite");
@@ -244,7 +232,7 @@ std::map<PredictionKey, std::pair<std::string, std::string>> predictions_of(cons
 // Social IQa is between checkpoints and rerun: the same results, predictions and submission files as an
 // uninterrupted run.
 TEST(TasksCli, StudyWithTaggingAndChoiceTargetsSurvivesAKill) {
-  const fs::path xr = xtreme_r();
+  const fs::path xr = testing::xtreme_r_dir();
   if (!fs::exists(xr / "udpos" / "xtreme_processed_2020" / "dev-en.tsv")) GTEST_SKIP() << "no ../shared fixtures";
   const fs::path root = testing::make_temp_dir();
   // Files named as their distributions name them (the readers tell languages from the names).
@@ -365,20 +353,7 @@ enabled = false
   // Killed while COPA trains after Social IQa, then rerun: the same figures and predictions.
   const fs::path log = root / "killed.log";
   const pid_t pid = testing::spawn_stilts(args(b), log);
-  int64_t killed_at = -1;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
-    const int64_t step = testing::downstream_checkpoint(b);
-    if (step >= 4) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      killed_at = step;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(300));
-  }
+  const int64_t killed_at = testing::kill_after_downstream_checkpoint(pid, b, 4, 300);
   ASSERT_GE(killed_at, 4) << "the run ended before it could be killed in the COPA stage\n" << read_file(log);
   const auto rb = run_stilts(args(b));
   ASSERT_EQ(rb.exit_code, 0) << rb.err;

@@ -20,7 +20,6 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-fs::path xtreme_r() { return testing::fixtures_dir() / "data" / "xtreme-r"; }
 
 int64_t word_count(const Dataset& d) {
   int64_t words = 0;
@@ -66,7 +65,7 @@ void expect_same_sentences(const Dataset& a, size_t begin, const Dataset& b) {
 
 TEST(XtremeRReaders, UdEnglishEwtTestAndDev) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/udpos/UD_English-EWT-r2.5");
-  const fs::path dir = xtreme_r() / "udpos" / "UD_English-EWT-r2.5";
+  const fs::path dir = testing::xtreme_r_dir() / "udpos" / "UD_English-EWT-r2.5";
   const Dataset test = read_dataset(dir / "en_ewt-ud-test.conllu", "conllu");
   EXPECT_TRUE(test.tagging);
   EXPECT_EQ(test.label_names, upos_tags());
@@ -93,7 +92,7 @@ TEST(XtremeRReaders, UdEnglishEwtTestAndDev) {
 
 TEST(XtremeRReaders, UdGermanGsdMultiWordTokensReadAsTheirWords) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/udpos/UD_German-GSD-r2.5");
-  const Dataset d = read_dataset(xtreme_r() / "udpos" / "UD_German-GSD-r2.5" / "de_gsd-ud-test.conllu", "conllu");
+  const Dataset d = read_dataset(testing::xtreme_r_dir() / "udpos" / "UD_German-GSD-r2.5" / "de_gsd-ud-test.conllu", "conllu");
   EXPECT_EQ(d.examples.size(), 977u);
   EXPECT_EQ(word_count(d), 16498);  // 274 multi-word token lines skipped, their words kept
   const Example& s2 = d.examples.at(1);
@@ -109,8 +108,8 @@ TEST(XtremeRReaders, UdGermanGsdMultiWordTokensReadAsTheirWords) {
 // XTREME's test-en.tsv joins every English v2.5 treebank, EWT first; dev-en.tsv likewise.
 TEST(XtremeRReaders, XtremeUdposEnglishEqualsEwt) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/udpos");
-  const fs::path ud = xtreme_r() / "udpos" / "UD_English-EWT-r2.5";
-  const fs::path xtreme = xtreme_r() / "udpos" / "xtreme_processed_2020";
+  const fs::path ud = testing::xtreme_r_dir() / "udpos" / "UD_English-EWT-r2.5";
+  const fs::path xtreme = testing::xtreme_r_dir() / "udpos" / "xtreme_processed_2020";
   const Dataset test = read_dataset(xtreme / "test-en.tsv", "xtreme-tagging");
   EXPECT_TRUE(test.labelled);
   EXPECT_EQ(test.label_names, upos_tags());
@@ -127,11 +126,11 @@ TEST(XtremeRReaders, XtremeUdposEnglishEqualsEwt) {
 // test-zh.tsv: Chinese CFL (451 sentences), then GSD (500), then the rest.
 TEST(XtremeRReaders, XtremeUdposChineseHoldsGsd) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/udpos");
-  const Dataset gsd = read_dataset(xtreme_r() / "udpos" / "UD_Chinese-GSD-r2.5" / "zh_gsd-ud-test.conllu", "conllu");
+  const Dataset gsd = read_dataset(testing::xtreme_r_dir() / "udpos" / "UD_Chinese-GSD-r2.5" / "zh_gsd-ud-test.conllu", "conllu");
   EXPECT_EQ(gsd.examples.size(), 500u);
   EXPECT_EQ(word_count(gsd), 12012);
   EXPECT_EQ(gsd.examples[0].language, "zh");
-  const Dataset test = read_dataset(xtreme_r() / "udpos" / "xtreme_processed_2020" / "test-zh.tsv", "xtreme-tagging");
+  const Dataset test = read_dataset(testing::xtreme_r_dir() / "udpos" / "xtreme_processed_2020" / "test-zh.tsv", "xtreme-tagging");
   expect_same_sentences(test, 451, gsd);
   EXPECT_NE(test.examples[450].words, gsd.examples[0].words);
 }
@@ -163,7 +162,7 @@ TEST(XtremeRReaders, XtremeTaggingFilesCountsAndFixedTagLists) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/panx");
   for (const TaggingFigures& f : kTagging) {
     SCOPED_TRACE(f.task + "/" + f.file);
-    const Dataset d = read_dataset(xtreme_r() / f.task / "xtreme_processed_2020" / f.file, "xtreme-tagging");
+    const Dataset d = read_dataset(testing::xtreme_r_dir() / f.task / "xtreme_processed_2020" / f.file, "xtreme-tagging");
     EXPECT_TRUE(d.labelled);  // the early-2020 files keep their test tags
     EXPECT_EQ(d.label_names, f.task == "udpos" ? upos_tags() : panx_tags());
     EXPECT_EQ(d.report.rows, f.sentences);
@@ -175,7 +174,7 @@ TEST(XtremeRReaders, XtremeTaggingFilesCountsAndFixedTagLists) {
 
 TEST(XtremeRReaders, PanxEnglishTestTagsAndRawFormRoundTrip) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/panx");
-  const fs::path path = xtreme_r() / "panx" / "xtreme_processed_2020" / "test-en.tsv";
+  const fs::path path = testing::xtreme_r_dir() / "panx" / "xtreme_processed_2020" / "test-en.tsv";
   const Dataset d = read_dataset(path, "xtreme-tagging");
   ASSERT_EQ(d.examples.size(), 10000u);
   const std::map<std::string, int64_t> expected = {{"B-LOC", 4657}, {"B-ORG", 4745}, {"B-PER", 4556}, {"I-LOC", 6447},
@@ -207,7 +206,7 @@ TEST(XtremeRReaders, XcopaElevenLanguagesValAndTest) {
     for (const std::string& language : kXcopaLanguages) {
       if (folder == "data-gmt" && language == "qu") continue;  // no translate-test for Quechua
       SCOPED_TRACE(folder + "/" + language);
-      const fs::path dir = xtreme_r() / "xcopa" / folder / language;
+      const fs::path dir = testing::xtreme_r_dir() / "xcopa" / folder / language;
       const Dataset test = read_dataset(dir / ("test." + language + ".jsonl"), "xcopa");
       EXPECT_TRUE(test.multiple_choice);
       EXPECT_TRUE(test.labelled);
@@ -226,7 +225,7 @@ TEST(XtremeRReaders, XcopaElevenLanguagesValAndTest) {
       }
     }
   }
-  const Dataset et = read_dataset(xtreme_r() / "xcopa" / "data" / "et" / "test.et.jsonl", "xcopa");
+  const Dataset et = read_dataset(testing::xtreme_r_dir() / "xcopa" / "data" / "et" / "test.et.jsonl", "xcopa");
   EXPECT_EQ(et.examples[0].text_a, "Ese oli mullikilesse mässitud. What was the cause?");
   EXPECT_THAT(et.examples[0].choices, ElementsAre("See oli õrn.", "See oli väike."));
   EXPECT_EQ(et.examples[0].label, 0);
@@ -234,7 +233,7 @@ TEST(XtremeRReaders, XcopaElevenLanguagesValAndTest) {
 
 TEST(XtremeRReaders, CopaEnglishTrainValAndXtremeBlankedTest) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/xcopa/xtreme_copa_en");
-  const fs::path dir = xtreme_r() / "xcopa" / "xtreme_copa_en";
+  const fs::path dir = testing::xtreme_r_dir() / "xcopa" / "xtreme_copa_en";
   const Dataset train = read_dataset(dir / "train-en.jsonl", "copa");
   EXPECT_EQ(train.report.rows, 400);
   EXPECT_THAT(label_counts(train), ElementsAre(195, 205));
@@ -255,7 +254,7 @@ TEST(XtremeRReaders, CopaEnglishTrainValAndXtremeBlankedTest) {
 
 TEST(XtremeRReaders, SocialIqaDevAndTest) {
   STILTS_REQUIRE_SHARED("data/xtreme-r/siqa");
-  const Dataset dev = read_dataset(xtreme_r() / "siqa" / "socialIQa_v1.4_dev.jsonl", "siqa");
+  const Dataset dev = read_dataset(testing::xtreme_r_dir() / "siqa" / "socialIQa_v1.4_dev.jsonl", "siqa");
   EXPECT_TRUE(dev.multiple_choice);
   EXPECT_TRUE(dev.labelled);
   EXPECT_EQ(dev.report.rows, 1954);
@@ -264,7 +263,7 @@ TEST(XtremeRReaders, SocialIqaDevAndTest) {
             "Tracy didn't go home that evening and resisted Riley's attacks. What does Tracy need to do before this?");
   EXPECT_THAT(dev.examples[0].choices, ElementsAre("make a new plan", "Go home and see Riley", "Find somewhere to go"));
   EXPECT_EQ(dev.examples[0].label, 2);
-  const Dataset test = read_dataset(xtreme_r() / "siqa" / "socialIQa_v1.4_tst.jsonl", "siqa");
+  const Dataset test = read_dataset(testing::xtreme_r_dir() / "siqa" / "socialIQa_v1.4_tst.jsonl", "siqa");
   EXPECT_EQ(test.report.rows, 2224);
   EXPECT_THAT(label_counts(test), ElementsAre(720, 754, 750));
   for (const Example& e : test.examples) ASSERT_EQ(e.choices.size(), 3u);

@@ -22,6 +22,8 @@ inline std::filesystem::path shared_dir() {
 }
 
 inline std::filesystem::path fixtures_dir() { return shared_dir() / "fixtures"; }
+// The real XTREME-R task files (fixtures/data/xtreme-r; its README says where each comes from).
+inline std::filesystem::path xtreme_r_dir() { return fixtures_dir() / "data" / "xtreme-r"; }
 inline std::filesystem::path repo_dir() { return STILTS_SOURCE_DIR; }
 inline std::filesystem::path test_data_dir() { return repo_dir() / "tests" / "data"; }
 inline std::filesystem::path cli_path() { return STILTS_CLI_PATH; }

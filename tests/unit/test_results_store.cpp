@@ -211,7 +211,7 @@ TEST(ResultsStore, OpenExistingReadsEveryMetaRowAndNeverWrites) {
   {
     auto reader = ResultsStore::open_existing(path);
     const std::map<std::string, std::string> expected = {
-        {"experiment", "{}"}, {"fingerprint", "abc"}, {"schema_version", "2"}};
+        {"experiment", "{}"}, {"fingerprint", "abc"}, {"schema_version", std::to_string(ResultsStore::schema_version())}};
     EXPECT_EQ(reader->all_meta(), expected);
     EXPECT_EQ(reader->results().size(), 1u);
     expect_error_with([&] { reader->put_stage({"h", "target", "direct", 1, "done", 1.0}); },

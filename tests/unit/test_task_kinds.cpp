@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <tuple>
+
 #include "common/error.h"
 #include "common/files.h"
 #include "eval/seqeval.h"
@@ -205,12 +207,11 @@ TEST(Features, TaggingAndChoiceFeaturesRoundTripThroughTheCache) {
     EXPECT_FALSE(hit);
     const Features second = load_or_featurize(c.data, c.kind, *tokenizer, tok, 6, dir / "cache", &hit);
     EXPECT_TRUE(hit) << c.kind.name();
-    EXPECT_EQ(first.input_ids, second.input_ids);
-    EXPECT_EQ(first.word_ids, second.word_ids);
-    EXPECT_EQ(first.token_labels, second.token_labels);
-    EXPECT_EQ(first.example, second.example);
-    EXPECT_EQ(first.labels, second.labels);
-    EXPECT_EQ(first.rows_per_feature, second.rows_per_feature);
+    // Every field these kinds fill comes back from the cache as it was computed.
+    const auto fields = [](const Features& f) {
+      return std::tie(f.input_ids, f.token_type_ids, f.word_ids, f.token_labels, f.example, f.labels, f.rows_per_feature);
+    };
+    EXPECT_TRUE(fields(first) == fields(second)) << c.kind.name();
   }
 }
 

@@ -303,7 +303,7 @@ TEST(Head, LoadForTaskOnABaseModelAttachesANewHead) {
     load_for_task(dir, HeadTransfer::kReuse, binary);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("no classification head"));
+    EXPECT_THAT(e.what(), HasSubstr("no task head"));
   }
   const auto config = config_with_labels(m.loaded.model->config_json(), binary);
   EXPECT_EQ(config["id2label"]["1"], "1");

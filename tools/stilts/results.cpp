@@ -138,6 +138,7 @@ void add_results_command(CLI::App& app) {
       pipeline::ArmSummaryOptions arm_options;
       arm_options.baseline = baseline;
       arm_options.level = args->level;
+      arm_options.headline_metrics = pipeline::declared_headlines(store->meta("experiment"));
       auto relative = [](const pipeline::Relative& r) {
         return nlohmann::json{{"difference", number(r.difference)}, {"ci_lower", number(r.ci_lower)},
                               {"ci_upper", number(r.ci_upper)}, {"n", r.n},

@@ -89,6 +89,7 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
   pipeline::ArmSummaryOptions arm_options;
   arm_options.baseline = baseline;
   arm_options.level = level;
+  arm_options.headline_metrics = pipeline::declared_headlines(store->meta("experiment"));
   const auto chains = store->arm_stages();
   const auto lines = pipeline::summarize_arms(rows, store->stages(), chains, store->efficiency(), arm_options);
   const auto headline = pipeline::choose_headline(rows, chains, arm_options.headline_metrics);

@@ -127,24 +127,12 @@ class SequenceKind final : public TaskKind {
 
   Predictions decode(const Dataset& dataset, const Features& features, const std::vector<std::vector<float>>& outputs,
                      bool keep_probabilities) const override {
-    const size_t n = dataset.examples.size();
-    STILTS_CHECK(features.size() == n && outputs.size() == n, "one feature per example: ", features.size(), ", ",
-                 outputs.size(), " for ", n);
-    Predictions p;
-    p.predicted.resize(n);
-    p.gold.resize(n);
-    if (keep_probabilities && !regression()) p.probabilities.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      const Example& ex = dataset.examples[static_cast<size_t>(features.example[i])];
-      const size_t e = static_cast<size_t>(features.example[i]);
-      if (regression()) {
-        p.predicted[e] = static_cast<double>(outputs[i].at(0));
-        p.gold[e] = ex.score;
-      } else {
-        p.predicted[e] = argmax(outputs[i]);
-        p.gold[e] = ex.label >= 0 ? Value(ex.label) : Value();
-        if (keep_probabilities) p.probabilities[e] = softmax(outputs[i]);
-      }
+    if (!regression()) return decode_argmax(dataset, features, outputs, keep_probabilities);
+    Predictions p = one_per_example(dataset, features, outputs);
+    for (size_t i = 0; i < p.predicted.size(); ++i) {
+      const auto e = static_cast<size_t>(features.example[i]);
+      p.predicted[e] = static_cast<double>(outputs[i].at(0));
+      p.gold[e] = dataset.examples[e].score;
     }
     return p;
   }

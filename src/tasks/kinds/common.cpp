@@ -101,6 +101,31 @@ std::vector<float> softmax(const std::vector<float>& logits) {
   return out;
 }
 
+Predictions one_per_example(const Dataset& dataset, const Features& features,
+                            const std::vector<std::vector<float>>& outputs) {
+  const size_t n = dataset.examples.size();
+  STILTS_CHECK(features.size() == n && outputs.size() == n, "one feature per example: ", features.size(), ", ",
+               outputs.size(), " for ", n);
+  Predictions p;
+  p.predicted.resize(n);
+  p.gold.resize(n);
+  return p;
+}
+
+Predictions decode_argmax(const Dataset& dataset, const Features& features,
+                          const std::vector<std::vector<float>>& outputs, bool keep_probabilities) {
+  Predictions p = one_per_example(dataset, features, outputs);
+  if (keep_probabilities) p.probabilities.resize(p.predicted.size());
+  for (size_t i = 0; i < p.predicted.size(); ++i) {
+    const auto e = static_cast<size_t>(features.example[i]);
+    p.predicted[e] = argmax(outputs[i]);
+    const int64_t label = dataset.examples[e].label;
+    p.gold[e] = label >= 0 ? Value(label) : Value();
+    if (keep_probabilities) p.probabilities[e] = softmax(outputs[i]);
+  }
+  return p;
+}
+
 std::vector<std::vector<float>> rows_of(const torch::Tensor& logits) {
   const auto z = logits.to(torch::kFloat).contiguous().cpu();  // [B, C]
   const int64_t rows = z.size(0), cols = z.size(1);

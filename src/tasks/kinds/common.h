@@ -56,6 +56,16 @@ int64_t argmax(const std::vector<float>& values);
 // Softmax in double, rounded to float.
 std::vector<float> softmax(const std::vector<float>& logits);
 
+// Predictions sized for `dataset`'s examples, after checking there is one feature (and one output) per
+// example.
+Predictions one_per_example(const Dataset& dataset, const Features& features,
+                            const std::vector<std::vector<float>>& outputs);
+
+// One feature per example, decoded by argmax: the prediction is the index of the largest output (a class
+// or a choice), gold the example's label (null when it has none), probabilities the softmax when asked.
+Predictions decode_argmax(const Dataset& dataset, const Features& features,
+                          const std::vector<std::vector<float>>& outputs, bool keep_probabilities);
+
 // logits [B, C] (fp32 on the CPU) as one vector of C per row.
 std::vector<std::vector<float>> rows_of(const torch::Tensor& logits);
 

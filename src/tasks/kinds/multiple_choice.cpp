@@ -95,21 +95,7 @@ class MultipleChoiceKind final : public TaskKind {
 
   Predictions decode(const Dataset& dataset, const Features& features, const std::vector<std::vector<float>>& outputs,
                      bool keep_probabilities) const override {
-    const size_t n = dataset.examples.size();
-    STILTS_CHECK(features.size() == n && outputs.size() == n, "one feature per example: ", features.size(), ", ",
-                 outputs.size(), " for ", n);
-    Predictions p;
-    p.predicted.resize(n);
-    p.gold.resize(n);
-    if (keep_probabilities) p.probabilities.resize(n);
-    for (size_t i = 0; i < n; ++i) {
-      const auto e = static_cast<size_t>(features.example[i]);
-      p.predicted[e] = argmax(outputs[i]);
-      const int64_t label = dataset.examples[e].label;
-      p.gold[e] = label >= 0 ? Value(label) : Value();
-      if (keep_probabilities) p.probabilities[e] = softmax(outputs[i]);
-    }
-    return p;
+    return decode_argmax(dataset, features, outputs, keep_probabilities);  // the best choice
   }
 
   std::vector<std::string> metrics() const override { return {"accuracy"}; }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -67,24 +68,38 @@ int64_t downstream_checkpoint(const fs::path& run_dir) {
   return -1;
 }
 
-int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+namespace {
+
+// SIGKILLs `pid` once checkpoint_step() reaches `step`: the step it was killed after, or -1 when the process
+// ended first (a test failure after `seconds` without either).
+int64_t kill_when(pid_t pid, const std::function<int64_t()>& checkpoint_step, int64_t step, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) return -1;
-    const int64_t seen = latest_last_step(out);
+    const int64_t seen = checkpoint_step();
     if (seen >= step) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
       return seen;
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
   }
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  ADD_FAILURE() << "no checkpoint at step " << step << " within 120 s";
+  ADD_FAILURE() << "no checkpoint at step " << step << " within " << seconds << " s";
   return -1;
+}
+
+}  // namespace
+
+int64_t kill_after_checkpoint(pid_t pid, const fs::path& out, int64_t step, int seconds) {
+  return kill_when(pid, [&] { return latest_last_step(out); }, step, seconds);
+}
+
+int64_t kill_after_downstream_checkpoint(pid_t pid, const fs::path& run_dir, int64_t step, int seconds) {
+  return kill_when(pid, [&] { return downstream_checkpoint(run_dir); }, step, seconds);
 }
 
 }  // namespace stilts::testing

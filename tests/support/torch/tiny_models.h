@@ -30,11 +30,14 @@ int64_t latest_last_step(const std::filesystem::path& out);
 
 // Waits until the run in `out` (process `pid`) has a last checkpoint at `step` or later, then SIGKILLs
 // it. Returns the step it was killed after, or -1 when the process ended on its own first; a test
-// failure after 120 s without one.
-int64_t kill_after_checkpoint(pid_t pid, const std::filesystem::path& out, int64_t step);
+// failure after `seconds` without one.
+int64_t kill_after_checkpoint(pid_t pid, const std::filesystem::path& out, int64_t step, int seconds = 120);
 
 // In a study's run directory: the step of the last checkpoint of an unfinished stage that continues
 // from another stage (a target after the intermediate stage), or -1.
 int64_t downstream_checkpoint(const std::filesystem::path& run_dir);
+// kill_after_checkpoint for a study: waits for downstream_checkpoint(run_dir) to reach `step`.
+int64_t kill_after_downstream_checkpoint(pid_t pid, const std::filesystem::path& run_dir, int64_t step,
+                                         int seconds = 120);
 
 }  // namespace stilts::testing
