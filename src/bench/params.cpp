@@ -8,7 +8,9 @@
 
 #include "common/error.h"
 #include "io/hf_config.h"
+#include "models/bert.h"
 #include "models/pretrained.h"
+#include "models/xlnet.h"
 
 namespace stilts::bench {
 
@@ -34,7 +36,7 @@ models::ParameterCounts analytic_parameters(const nlohmann::json& config, const 
   const std::string type = type_of(config, source);
   models::ParameterCounts c;
   if (is_bert_style(type)) {
-    const auto b = io::BertConfig::from_json(config, source);
+    const auto b = models::BertConfig::from_json(config, source);
     b.validate(source);
     const int64_t H = b.hidden_size, I = b.intermediate_size, C = b.common.num_labels();
     const int64_t layer_norm = 2 * H;
@@ -64,7 +66,7 @@ models::ParameterCounts analytic_parameters(const nlohmann::json& config, const 
     }
     c.pooler = pooler ? H * H + H : 0;
   } else {
-    const auto x = io::XLNetConfig::from_json(config, source);
+    const auto x = models::XLNetConfig::from_json(config, source);
     x.validate(source);
     const int64_t H = x.d_model, N = x.n_head, D = x.d_head, I = x.d_inner, C = x.common.num_labels();
     c.embeddings = x.vocab_size * H + H;  // word_embedding + mask_emb
@@ -90,7 +92,7 @@ double forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_he
   const double T = static_cast<double>(seq_len);
   double macs = 0;  // multiply-adds
   if (is_bert_style(type)) {
-    const auto b = io::BertConfig::from_json(config, source);
+    const auto b = models::BertConfig::from_json(config, source);
     const double H = static_cast<double>(b.hidden_size), I = static_cast<double>(b.intermediate_size);
     const double C = static_cast<double>(b.common.num_labels());
     const double layer = 4 * T * H * H   // Q, K, V and output projections
@@ -105,7 +107,7 @@ double forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_he
     }
     if (with_head) macs += H * H + H * C;  // BERT: pooler + classifier; RoBERTa: dense + out_proj ([CLS] only)
   } else {
-    const auto x = io::XLNetConfig::from_json(config, source);
+    const auto x = models::XLNetConfig::from_json(config, source);
     const double H = static_cast<double>(x.d_model), ND = static_cast<double>(x.n_head * x.d_head);
     const double I = static_cast<double>(x.d_inner), C = static_cast<double>(x.common.num_labels());
     const double P = 2 * T;                 // relative distances

@@ -35,7 +35,7 @@ Family family_of(const std::string& model_type, const std::string& source) {
 
 struct MaskedLMParts {
   Family family = Family::kBert;
-  io::BertConfig config;
+  BertConfig config;
   nlohmann::json raw_config;
   BertCore core{nullptr};
   torch::nn::Linear dense{nullptr};         // [H] -> [H]
@@ -48,7 +48,7 @@ MaskedLMModel::MaskedLMModel(const nlohmann::json& config, const std::string& so
     : parts_(std::make_unique<MaskedLMParts>()) {
   auto& p = *parts_;
   p.raw_config = config;
-  p.config = io::BertConfig::from_json(config, source);
+  p.config = BertConfig::from_json(config, source);
   p.family = family_of(p.config.common.model_type, source);
   check_activation_name(p.config.hidden_act, source);
   const auto H = p.config.hidden_size;
@@ -135,7 +135,7 @@ ParamGroup MaskedLMModel::param_group(const std::string& name) const {
 }
 
 nlohmann::json MaskedLMModel::config_json() const {
-  io::BertConfig c = parts_->config;
+  BertConfig c = parts_->config;
   std::string family = "Bert";
   if (parts_->family == Family::kRoberta) family = c.common.model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta";
   c.common.architectures = {family + "ForMaskedLM"};

@@ -21,19 +21,19 @@ const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> families = {
       {"bert",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<BertEncoderModel>(io::BertConfig::from_json(j, src), j, o);
+         return std::make_shared<BertEncoderModel>(BertConfig::from_json(j, src), j, o);
        }},
       {"roberta",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<RobertaEncoderModel>(io::BertConfig::from_json(j, src), j, o);
+         return std::make_shared<RobertaEncoderModel>(BertConfig::from_json(j, src), j, o);
        }},
       {"xlm-roberta",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<RobertaEncoderModel>(io::BertConfig::from_json(j, src), j, o);
+         return std::make_shared<RobertaEncoderModel>(BertConfig::from_json(j, src), j, o);
        }},
       {"xlnet",
        [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<XLNetEncoderModel>(io::XLNetConfig::from_json(j, src), j, o);
+         return std::make_shared<XLNetEncoderModel>(XLNetConfig::from_json(j, src), j, o);
        }},
   };
   return families;

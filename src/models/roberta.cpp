@@ -11,7 +11,7 @@ bool reads_first_position(HeadKind head) {
 }
 }  // namespace
 
-RobertaEncoderModel::RobertaEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options)
+RobertaEncoderModel::RobertaEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_name(config_.hidden_act, "config.json");
   check_family_head(options_.head, "config.json");
@@ -106,7 +106,7 @@ ParamGroup RobertaEncoderModel::param_group(const std::string& name) const {
 }
 
 nlohmann::json RobertaEncoderModel::config_json() const {
-  io::BertConfig c = config_;
+  BertConfig c = config_;
   const std::string family = config_.common.model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta";
   c.common.architectures = {family + head_class_suffix(options_.head, model_type())};
   return c.to_json(raw_config_);

@@ -14,7 +14,7 @@ namespace stilts::models {
 class RobertaEncoderModel : public EncoderModel {
  public:
   // `model_type` is "roberta" or "xlm-roberta" (they differ only in the architecture names written out).
-  RobertaEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
+  RobertaEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
   // Sequence classification and multiple choice read the first position: the last layer computes it alone.
@@ -38,7 +38,7 @@ class RobertaEncoderModel : public EncoderModel {
   void apply_head(Outputs& out, int64_t choices);  // `choices` = K for multiple choice
   void build_head();
 
-  io::BertConfig config_;
+  BertConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;
   BertCore roberta_{nullptr};
