@@ -285,12 +285,15 @@ bool reads_pooler(HeadKind head) {
 }
 }  // namespace
 
+bool BertEncoderModel::builds_pooler(const BuildOptions& options) {
+  return options.head == HeadKind::kNone ? options.add_pooling_layer : reads_pooler(options.head);
+}
+
 BertEncoderModel::BertEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_name(config_.hidden_act, "config.json");
   check_family_head(options_.head, "config.json");
-  const bool pooled = reads_pooler(options_.head);
-  if (options_.head != HeadKind::kNone) options_.add_pooling_layer = pooled;
+  options_.add_pooling_layer = builds_pooler(options_);
   if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   bert_ = register_module("bert", BertCore(config_, PositionScheme::kAbsolute, options_.add_pooling_layer));
   build_head();
@@ -352,7 +355,7 @@ ParamGroup BertEncoderModel::param_group(const std::string& name) const {
 
 nlohmann::json BertEncoderModel::config_json() const {
   BertConfig c = config_;
-  c.common.architectures = {"Bert" + head_class_suffix(options_.head, model_type())};
+  c.common.architectures = {"Bert" + head_class_suffix(options_.head)};
   return c.to_json(raw_config_);
 }
 
@@ -368,6 +371,84 @@ void BertEncoderModel::reset_head(int64_t num_labels) {
   if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
   build_head();
   init_bert_weights(*classifier_, config_.initializer_range);
+}
+
+// ---- the family ----
+
+ParameterCounts bert_base_parameters(const BertConfig& c, bool pooler) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t layer_norm = 2 * H;
+  ParameterCounts counts;
+  counts.embeddings = (c.vocab_size + c.max_position_embeddings + c.type_vocab_size) * H + layer_norm;
+  const int64_t attention = 4 * (H * H + H) + layer_norm;  // query, key, value, output dense + LayerNorm
+  const int64_t feed_forward = (H * I + I) + (I * H + H) + layer_norm;
+  counts.encoder = c.num_hidden_layers * (attention + feed_forward);
+  counts.pooler = pooler ? H * H + H : 0;
+  return counts;
+}
+
+double bert_forward_flops(const json& config, int64_t seq_len, bool with_head, const std::string& source) {
+  const auto b = BertConfig::from_json(config, source);
+  const double T = static_cast<double>(seq_len);
+  const double H = static_cast<double>(b.hidden_size), I = static_cast<double>(b.intermediate_size);
+  const double C = static_cast<double>(b.common.num_labels());
+  const double layer = 4 * T * H * H    // Q, K, V and output projections
+                       + 2 * T * T * H  // scores q k^T [T, T] per head, and probs v
+                       + 2 * T * H * I;  // feed-forward
+  double macs = static_cast<double>(b.num_hidden_layers) * layer;  // multiply-adds
+  if (with_head && b.num_hidden_layers > 0) {
+    // EncoderModel::logits computes the last layer at the [CLS] position only: keys and values of every
+    // position, the query, scores, output projection and feed-forward of one.
+    const double last = 2 * T * H * H + 2 * H * H + 2 * T * H + 2 * H * I;
+    macs += last - layer;
+  }
+  if (with_head) macs += H * H + H * C;  // BERT: pooler + classifier; RoBERTa: dense + out_proj ([CLS] only)
+  return 2 * macs;
+}
+
+MaskedLMHead bert_masked_lm_head_sizes(const BertConfig& c) {
+  MaskedLMHead head;
+  head.hidden_size = c.hidden_size;
+  head.vocab_size = c.vocab_size;
+  head.layer_norm_eps = c.layer_norm_eps;
+  head.initializer_range = c.initializer_range;
+  return head;
+}
+
+namespace {
+
+ParameterCounts count_bert_parameters(const json& config, const BuildOptions& options, const std::string& source) {
+  check_family_head(options.head, source);
+  const BertConfig c = BertConfig::from_json(config, source);
+  ParameterCounts counts = bert_base_parameters(c, BertEncoderModel::builds_pooler(options));
+  if (options.head != HeadKind::kNone) {
+    const int64_t outputs = head_outputs(options.head, c.common.num_labels());
+    counts.head = c.hidden_size * outputs + outputs;  // classifier | qa_outputs
+  }
+  return counts;
+}
+
+// BertForMaskedLM: cls.predictions.transform.{dense,LayerNorm} with hidden_act, cls.predictions.bias.
+MaskedLMHead bert_masked_lm_head(const json& config, const std::string& source) {
+  const BertConfig c = BertConfig::from_json(config, source);
+  MaskedLMHead head = bert_masked_lm_head_sizes(c);
+  head.architecture = "BertForMaskedLM";
+  head.root = "cls.predictions";
+  head.transform = "cls.predictions.transform";
+  head.layer_norm = "LayerNorm";
+  head.activation = c.hidden_act;
+  head.ignored_prefixes = {"cls.seq_relationship."};  // BertForPreTraining's next-sentence head
+  return head;
+}
+
+}  // namespace
+
+const Family& bert_family() {
+  static const Family family{/*name=*/"BERT", /*model_types=*/{{"bert", "wordpiece"}},
+                             build_model<BertEncoderModel, BertConfig>,
+                             count_bert_parameters, bert_forward_flops, bert_masked_lm_head,
+                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs."}};
+  return family;
 }
 
 }  // namespace stilts::models

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "io/hf_config.h"
+#include "models/family.h"
 #include "models/model.h"
 
 namespace stilts::models {
@@ -34,6 +35,17 @@ struct BertConfig {
   // Merges the typed fields over `raw` (the file as read, or {}).
   nlohmann::json to_json(const nlohmann::json& raw) const;
 };
+
+// The BERT family ("bert"): its descriptor for models/registry.cpp.
+const Family& bert_family();
+
+// What RoBERTa's descriptor shares with BERT's (the same architecture):
+// the embeddings, encoder and pooler (when `pooler`) parameter counts; head 0.
+ParameterCounts bert_base_parameters(const BertConfig& config, bool pooler);
+// Family::forward_flops of the BERT architecture.
+double bert_forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_head, const std::string& source);
+// The MaskedLMHead sizes and settings a BertConfig gives; the family fills in the names.
+MaskedLMHead bert_masked_lm_head_sizes(const BertConfig& config);
 
 // An empty module registered as `name` in `parent`, to nest parameters under transformers' dotted
 // names (torch module names cannot contain dots).
@@ -132,6 +144,11 @@ class BertEncoderModel : public EncoderModel {
   nlohmann::json config_json() const override;
   void init_weights() override;
   void reset_head(int64_t num_labels) override;
+  torch::Tensor word_embeddings() const override { return bert_->embeddings->word_embeddings->weight; }
+
+  // Whether the model built with `options` has BERT's pooler (its sequence-classification and
+  // multiple-choice heads read it; token and span heads have none).
+  static bool builds_pooler(const BuildOptions& options);
 
  private:
   void build_head();

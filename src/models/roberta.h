@@ -11,6 +11,9 @@
 
 namespace stilts::models {
 
+// The RoBERTa family ("roberta", "xlm-roberta"): its descriptor for models/registry.cpp.
+const Family& roberta_family();
+
 class RobertaEncoderModel : public EncoderModel {
  public:
   // `model_type` is "roberta" or "xlm-roberta" (they differ only in the architecture names written out).
@@ -33,6 +36,10 @@ class RobertaEncoderModel : public EncoderModel {
   nlohmann::json config_json() const override;
   void init_weights() override;
   void reset_head(int64_t num_labels) override;
+  torch::Tensor word_embeddings() const override { return roberta_->embeddings->word_embeddings->weight; }
+
+  // Whether the model built with `options` has the pooler (only the multiple-choice head reads it).
+  static bool builds_pooler(const BuildOptions& options);
 
  private:
   void apply_head(Outputs& out, int64_t choices);  // `choices` = K for multiple choice

@@ -405,7 +405,9 @@ ParamGroup XLNetEncoderModel::param_group(const std::string& name) const {
 
 nlohmann::json XLNetEncoderModel::config_json() const {
   XLNetConfig c = config_;
-  c.common.architectures = {"XLNet" + head_class_suffix(options_.head, model_type())};
+  // XLNet's span head without beam search is transformers' XLNetForQuestionAnsweringSimple.
+  const bool simple_span_head = options_.head == HeadKind::kQuestionAnswering;
+  c.common.architectures = {"XLNet" + head_class_suffix(options_.head) + (simple_span_head ? "Simple" : "")};
   return c.to_json(raw_config_);
 }
 
@@ -417,6 +419,63 @@ void XLNetEncoderModel::reset_head(int64_t num_labels) {
   build_head();
   if (sequence_summary_) init_xlnet_weights(*sequence_summary_, config_.initializer_range);
   init_xlnet_weights(*logits_proj_, config_.initializer_range);
+}
+
+// ---- the family ----
+
+namespace {
+
+ParameterCounts count_xlnet_parameters(const json& config, const BuildOptions& options, const std::string& source) {
+  check_family_head(options.head, source);
+  const auto x = XLNetConfig::from_json(config, source);
+  const int64_t H = x.d_model, N = x.n_head, D = x.d_head, I = x.d_inner;
+  ParameterCounts counts;
+  counts.embeddings = x.vocab_size * H + H;  // word_embedding + mask_emb
+  const int64_t attention = 5 * H * N * D   // q, k, v, o, r
+                            + 3 * N * D     // r_w_bias, r_r_bias, r_s_bias
+                            + 2 * N * D     // seg_embed
+                            + 2 * H;        // layer_norm
+  const int64_t feed_forward = (H * I + I) + (I * H + H) + 2 * H;
+  counts.encoder = x.n_layer * (attention + feed_forward);
+  // No pooler. The sequence-level heads summarise (sequence_summary, H x H when summary_use_proj), then
+  // project (logits_proj); the token and span heads project every position.
+  if (options.head != HeadKind::kNone) {
+    const bool summary = options.head == HeadKind::kSequenceClassification || options.head == HeadKind::kMultipleChoice;
+    const int64_t outputs = head_outputs(options.head, x.common.num_labels());
+    counts.head = (summary && x.summary_use_proj ? H * H + H : 0) + H * outputs + outputs;
+  }
+  return counts;
+}
+
+// P = 2T relative distances.
+double xlnet_forward_flops(const json& config, int64_t seq_len, bool with_head, const std::string& source) {
+  const auto x = XLNetConfig::from_json(config, source);
+  const double T = static_cast<double>(seq_len);
+  const double H = static_cast<double>(x.d_model), ND = static_cast<double>(x.n_head * x.d_head);
+  const double I = static_cast<double>(x.d_inner), C = static_cast<double>(x.common.num_labels());
+  const double P = 2 * T;                 // relative distances
+  const double layer = 3 * T * H * ND     // q, k, v
+                       + P * H * ND       // r: the relative position encodings projected
+                       + T * T * ND       // ac: content scores
+                       + T * P * ND       // bd: position scores (before the shift)
+                       + T * 2 * ND       // ef: segment scores against the 2 seg_embed rows
+                       + T * T * ND       // probs v
+                       + T * ND * H       // o
+                       + 2 * T * H * I;   // feed-forward
+  double macs = static_cast<double>(x.n_layer) * layer;  // multiply-adds
+  if (with_head) macs += (x.summary_use_proj ? H * H : 0) + H * C;
+  return 2 * macs;
+}
+
+}  // namespace
+
+const Family& xlnet_family() {
+  static const Family family{/*name=*/"XLNet", /*model_types=*/{{"xlnet", "sentencepiece-xlnet"}},
+                             build_model<XLNetEncoderModel, XLNetConfig>,
+                             count_xlnet_parameters, xlnet_forward_flops, /*masked_lm_head=*/nullptr,
+                             /*head_weight_prefixes=*/
+                             {"sequence_summary.", "logits_proj.", "classifier.", "qa_outputs."}};
+  return family;
 }
 
 }  // namespace stilts::models

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "io/hf_config.h"
+#include "models/family.h"
 #include "models/model.h"
 
 namespace stilts::models {
@@ -52,6 +53,10 @@ struct XLNetConfig {
   // Merges the typed fields over `raw` (the file as read, or {}).
   nlohmann::json to_json(const nlohmann::json& raw) const;
 };
+
+// The XLNet family ("xlnet"): its descriptor for models/registry.cpp. No masked-LM model (XLNet is
+// pretrained by permutation language modelling).
+const Family& xlnet_family();
 
 // XLNetRelativeAttention (content stream) + its post-attention LayerNorm.
 struct XLNetRelativeAttentionImpl : torch::nn::Module {
@@ -140,6 +145,7 @@ class XLNetEncoderModel : public EncoderModel {
   nlohmann::json config_json() const override;
   void init_weights() override;
   void reset_head(int64_t num_labels) override;
+  torch::Tensor word_embeddings() const override { return transformer_->word_embedding->weight; }
 
   static constexpr int64_t kMaxPositions = int64_t{1} << 20;
 
