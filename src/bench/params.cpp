@@ -1,5 +1,3 @@
-// Letters: V vocabulary, H hidden, T tokens, I intermediate, N heads, D head dim, C classes,
-// P positions (max_position_embeddings), S token types.
 #include "bench/params.h"
 
 #include <torch/torch.h>
@@ -7,77 +5,26 @@
 #include <map>
 
 #include "common/error.h"
-#include "io/hf_config.h"
+#include "models/mlm.h"
 #include "models/pretrained.h"
+#include "models/registry.h"
 
 namespace stilts::bench {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-bool is_bert_style(const std::string& type) { return type == "bert" || type == "roberta" || type == "xlm-roberta"; }
-
-std::string type_of(const nlohmann::json& config, const std::string& source) {
-  const std::string type = io::model_type_of(config, source);
-  if (!is_bert_style(type) && type != "xlnet") {
-    input_error(source, ": model_type '", type,
-                "' has no analytic parameter/FLOP count (supported: bert, roberta, xlm-roberta, xlnet)");
-  }
-  return type;
-}
-
-}  // namespace
-
 models::ParameterCounts analytic_parameters(const nlohmann::json& config, const models::BuildOptions& options,
                                             const std::string& source) {
-  const std::string type = type_of(config, source);
+  const models::Family& family = models::family_of(config, source);
   models::ParameterCounts c;
-  if (is_bert_style(type)) {
-    const auto b = io::BertConfig::from_json(config, source);
-    b.validate(source);
-    const int64_t H = b.hidden_size, I = b.intermediate_size, C = b.common.num_labels();
-    const int64_t layer_norm = 2 * H;
-    c.embeddings = (b.vocab_size + b.max_position_embeddings + b.type_vocab_size) * H + layer_norm;
-    const int64_t attention = 4 * (H * H + H) + layer_norm;  // query, key, value, output dense + LayerNorm
-    const int64_t feed_forward = (H * I + I) + (I * H + H) + layer_norm;
-    c.encoder = b.num_hidden_layers * (attention + feed_forward);
-    const bool roberta = type != "bert";
-    // As the models build it: BERT's sequence head classifies the pooled [CLS]; RoBERTa's has its own
-    // dense; both multiple-choice heads score the pooled first position; token and span heads read
-    // every position and have no pooler.
-    using models::HeadKind;
-    bool pooler = options.add_pooling_layer;
-    switch (options.head) {
-      case HeadKind::kNone: break;
-      case HeadKind::kSequenceClassification:
-        pooler = !roberta;
-        c.head = (roberta ? H * H + H : 0) + H * C + C;
-        break;
-      case HeadKind::kMultipleChoice:
-        pooler = true;
-        c.head = H + 1;
-        break;
-      default:
-        pooler = false;
-        c.head = H * models::head_outputs(options.head, C) + models::head_outputs(options.head, C);
-    }
-    c.pooler = pooler ? H * H + H : 0;
+  if (options.head == models::HeadKind::kMaskedLM) {
+    // What models::MaskedLMModel builds: the base model without its pooler, and the LM head.
+    const models::MaskedLMHead head = models::masked_lm_head_of(config, source);
+    c = family.count_parameters(config, models::BuildOptions{models::HeadKind::kNone, /*add_pooling_layer=*/false},
+                                source);
+    c.head = head.parameter_count();
   } else {
-    const auto x = io::XLNetConfig::from_json(config, source);
-    x.validate(source);
-    const int64_t H = x.d_model, N = x.n_head, D = x.d_head, I = x.d_inner, C = x.common.num_labels();
-    c.embeddings = x.vocab_size * H + H;  // word_embedding + mask_emb
-    const int64_t attention = 5 * H * N * D   // q, k, v, o, r
-                              + 3 * N * D     // r_w_bias, r_r_bias, r_s_bias
-                              + 2 * N * D     // seg_embed
-                              + 2 * H;        // layer_norm
-    const int64_t feed_forward = (H * I + I) + (I * H + H) + 2 * H;
-    c.encoder = x.n_layer * (attention + feed_forward);
-    const int64_t outputs = models::head_outputs(options.head, C);
-    const bool summary = options.head == models::HeadKind::kSequenceClassification ||
-                         options.head == models::HeadKind::kMultipleChoice;
-    if (options.head != models::HeadKind::kNone) c.head = (summary && x.summary_use_proj ? H * H + H : 0) + H * outputs + outputs;
+    c = family.count_parameters(config, options, source);
   }
   c.total = c.embeddings + c.encoder + c.pooler + c.head;
   c.trainable = c.total;
@@ -86,41 +33,7 @@ models::ParameterCounts analytic_parameters(const nlohmann::json& config, const 
 
 double forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_head, const std::string& source) {
   if (seq_len < 1) input_error(source, ": FLOPs need a sequence length >= 1, got ", seq_len);
-  const std::string type = type_of(config, source);
-  const double T = static_cast<double>(seq_len);
-  double macs = 0;  // multiply-adds
-  if (is_bert_style(type)) {
-    const auto b = io::BertConfig::from_json(config, source);
-    const double H = static_cast<double>(b.hidden_size), I = static_cast<double>(b.intermediate_size);
-    const double C = static_cast<double>(b.common.num_labels());
-    const double layer = 4 * T * H * H   // Q, K, V and output projections
-                         + 2 * T * T * H  // scores q k^T [T, T] per head, and probs v
-                         + 2 * T * H * I;  // feed-forward
-    macs = static_cast<double>(b.num_hidden_layers) * layer;
-    if (with_head && b.num_hidden_layers > 0) {
-      // EncoderModel::logits computes the last layer at the [CLS] position only: keys and values of every
-      // position, the query, scores, output projection and feed-forward of one.
-      const double last = 2 * T * H * H + 2 * H * H + 2 * T * H + 2 * H * I;
-      macs += last - layer;
-    }
-    if (with_head) macs += H * H + H * C;  // BERT: pooler + classifier; RoBERTa: dense + out_proj ([CLS] only)
-  } else {
-    const auto x = io::XLNetConfig::from_json(config, source);
-    const double H = static_cast<double>(x.d_model), ND = static_cast<double>(x.n_head * x.d_head);
-    const double I = static_cast<double>(x.d_inner), C = static_cast<double>(x.common.num_labels());
-    const double P = 2 * T;                 // relative distances
-    const double layer = 3 * T * H * ND     // q, k, v
-                         + P * H * ND       // r: the relative position encodings projected
-                         + T * T * ND       // ac: content scores
-                         + T * P * ND       // bd: position scores (before the shift)
-                         + T * 2 * ND       // ef: segment scores against the 2 seg_embed rows
-                         + T * T * ND       // probs v
-                         + T * ND * H       // o
-                         + 2 * T * H * I;   // feed-forward
-    macs = static_cast<double>(x.n_layer) * layer;
-    if (with_head) macs += (x.summary_use_proj ? H * H : 0) + H * C;
-  }
-  return 2 * macs;
+  return models::family_of(config, source).forward_flops(config, seq_len, with_head, source);
 }
 
 ParameterReport parameter_report(const fs::path& dir, const fs::path& base) {

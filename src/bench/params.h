@@ -2,7 +2,8 @@
 //
 // analytic_parameters() reads only config.json's architecture fields: no weight is allocated, so a
 // 278M-parameter XLM-R costs microseconds. It agrees exactly with models::count_parameters() on a
-// model built from the same config (tested for every family, with and without the head).
+// model built from the same config (tested for every family and every head). The arithmetic of each
+// family is its own (models::Family::count_parameters, forward_flops, in the family's file).
 #pragma once
 
 #include <cstdint>
@@ -15,16 +16,19 @@
 
 namespace stilts::bench {
 
-// Parameter counts of the model create_model(config, ..., options) would build: total, embeddings,
-// encoder, pooler, head (trainable = total). Families: bert, roberta, xlm-roberta, xlnet (an unknown
-// model_type or a malformed field is an InputError naming `source`).
+// Parameter counts of the model create_model(config, ..., options) would build (options.head
+// kMaskedLM: the models::MaskedLMModel of the config): total, embeddings, encoder, pooler, head
+// (trainable = total). Every registered family (models::supported_model_types()); an unknown
+// model_type, a head the family does not build or a malformed field is an InputError naming `source`.
 //   BERT-style: embeddings = word + position + token-type tables + LayerNorm; encoder = layers;
-//               pooler = dense H x H (BERT always with its head; RoBERTa never with its head);
-//               head = classifier (BERT: H x C; RoBERTa: dense H x H + out_proj H x C).
+//               pooler = dense H x H when the head reads it (BERT: sequence classification and
+//               multiple choice; RoBERTa: multiple choice); head = the head's linears (RoBERTa's
+//               sequence head: dense H x H + out_proj H x C).
 //   XLNet:      embeddings = word_embedding + mask_emb; encoder = layers (q k v o r, r_*_bias,
-//               seg_embed, layer norms, feed-forward); no pooler; head = sequence_summary (H x H when
-//               summary_use_proj) + logits_proj (H x C).
-// C = config.json's num_labels (id2label size, default 2).
+//               seg_embed, layer norms, feed-forward); no pooler; sequence-level heads:
+//               sequence_summary (H x H when summary_use_proj) + logits_proj (H x C).
+//   Masked LM:  no pooler; head = dense H x H + LayerNorm + bias V (the decoder is tied).
+// C = config.json's num_labels (id2label size, default 2); question answering 2, multiple choice 1.
 models::ParameterCounts analytic_parameters(const nlohmann::json& config, const models::BuildOptions& options,
                                             const std::string& source = "config.json");
 

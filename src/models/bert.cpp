@@ -10,6 +10,81 @@
 namespace stilts::models {
 
 namespace F = torch::nn::functional;
+namespace config_fields = io::config_fields;
+using nlohmann::json;
+
+// ---- config.json ----
+
+BertConfig BertConfig::from_json(const json& j, const std::string& source) {
+  using config_fields::read;
+  BertConfig c;
+  c.common = config_fields::read_common(j, source);
+  if (!j.contains("vocab_size")) input_error(source, ": field 'vocab_size' is missing");
+  read(j, "vocab_size", c.vocab_size, source);
+  read(j, "hidden_size", c.hidden_size, source);
+  read(j, "num_hidden_layers", c.num_hidden_layers, source);
+  read(j, "num_attention_heads", c.num_attention_heads, source);
+  read(j, "intermediate_size", c.intermediate_size, source);
+  read(j, "hidden_act", c.hidden_act, source);
+  read(j, "hidden_dropout_prob", c.hidden_dropout_prob, source);
+  read(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, source);
+  read(j, "max_position_embeddings", c.max_position_embeddings, source);
+  read(j, "type_vocab_size", c.type_vocab_size, source);
+  read(j, "initializer_range", c.initializer_range, source);
+  read(j, "layer_norm_eps", c.layer_norm_eps, source);
+  read(j, "position_embedding_type", c.position_embedding_type, source);
+  read(j, "classifier_dropout", c.classifier_dropout, source);
+  c.validate(source);
+  return c;
+}
+
+void BertConfig::validate(const std::string& source) const {
+  auto positive = [&](const char* name, int64_t v) {
+    if (v <= 0) input_error(source, ": field '", name, "' must be positive, got ", v);
+  };
+  positive("vocab_size", vocab_size);
+  positive("hidden_size", hidden_size);
+  positive("num_hidden_layers", num_hidden_layers);
+  positive("num_attention_heads", num_attention_heads);
+  positive("intermediate_size", intermediate_size);
+  positive("max_position_embeddings", max_position_embeddings);
+  positive("type_vocab_size", type_vocab_size);
+  if (hidden_size % num_attention_heads != 0) {
+    input_error(source, ": hidden_size ", hidden_size, " is not a multiple of num_attention_heads ",
+                num_attention_heads);
+  }
+  if (position_embedding_type != "absolute") {
+    input_error(source, ": position_embedding_type '", position_embedding_type,
+                "' is not supported (supported: absolute)");
+  }
+  auto probability = [&](const char* name, double p) {
+    if (p < 0.0 || p >= 1.0) input_error(source, ": field '", name, "' must be in [0, 1), got ", p);
+  };
+  probability("hidden_dropout_prob", hidden_dropout_prob);
+  probability("attention_probs_dropout_prob", attention_probs_dropout_prob);
+  if (classifier_dropout) probability("classifier_dropout", *classifier_dropout);
+  if (layer_norm_eps <= 0) input_error(source, ": field 'layer_norm_eps' must be positive");
+}
+
+json BertConfig::to_json(const json& raw) const {
+  json j = raw.is_object() ? raw : json::object();
+  config_fields::write_common(common, j);
+  j["vocab_size"] = vocab_size;
+  j["hidden_size"] = hidden_size;
+  j["num_hidden_layers"] = num_hidden_layers;
+  j["num_attention_heads"] = num_attention_heads;
+  j["intermediate_size"] = intermediate_size;
+  j["hidden_act"] = hidden_act;
+  j["hidden_dropout_prob"] = hidden_dropout_prob;
+  j["attention_probs_dropout_prob"] = attention_probs_dropout_prob;
+  j["max_position_embeddings"] = max_position_embeddings;
+  j["type_vocab_size"] = type_vocab_size;
+  j["initializer_range"] = initializer_range;
+  j["layer_norm_eps"] = layer_norm_eps;
+  j["position_embedding_type"] = position_embedding_type;
+  j["classifier_dropout"] = classifier_dropout ? json(*classifier_dropout) : json(nullptr);
+  return j;
+}
 
 std::shared_ptr<torch::nn::Module> add_holder(torch::nn::Module& parent, const std::string& name) {
   return parent.register_module(name, std::make_shared<torch::nn::Module>());
@@ -18,7 +93,7 @@ std::shared_ptr<torch::nn::Module> add_holder(torch::nn::Module& parent, const s
 namespace {
 const char* const kActivations = "gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh";
 
-torch::nn::LayerNorm make_layer_norm(const io::BertConfig& c) {
+torch::nn::LayerNorm make_layer_norm(const BertConfig& c) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps));
 }
 }  // namespace
@@ -61,7 +136,7 @@ void check_activation_name(const std::string& name, const std::string& source) {
 
 // ---- embeddings ----
 
-BertEmbeddingsImpl::BertEmbeddingsImpl(const io::BertConfig& c, PositionScheme scheme)
+BertEmbeddingsImpl::BertEmbeddingsImpl(const BertConfig& c, PositionScheme scheme)
     : scheme_(scheme), pad_token_id_(c.common.pad_token_id.value_or(0)), dropout_(c.hidden_dropout_prob) {
   word_embeddings = register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
   position_embeddings =
@@ -90,7 +165,7 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& input_ids, const 
 
 // ---- one encoder layer ----
 
-BertLayerImpl::BertLayerImpl(const io::BertConfig& c)
+BertLayerImpl::BertLayerImpl(const BertConfig& c)
     : num_heads_(c.num_attention_heads),
       head_dim_(c.hidden_size / c.num_attention_heads),
       hidden_dropout_(c.hidden_dropout_prob),
@@ -143,7 +218,7 @@ torch::Tensor BertLayerImpl::forward(const torch::Tensor& hidden, const torch::T
 
 // ---- BertModel ----
 
-BertCoreImpl::BertCoreImpl(const io::BertConfig& c, PositionScheme scheme, bool add_pooling_layer)
+BertCoreImpl::BertCoreImpl(const BertConfig& c, PositionScheme scheme, bool add_pooling_layer)
     : add_pooling_layer_(add_pooling_layer) {
   embeddings = register_module("embeddings", BertEmbeddings(c, scheme));
   auto encoder = add_holder(*this, "encoder");
@@ -210,12 +285,15 @@ bool reads_pooler(HeadKind head) {
 }
 }  // namespace
 
-BertEncoderModel::BertEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options)
+bool BertEncoderModel::builds_pooler(const BuildOptions& options) {
+  return options.head == HeadKind::kNone ? options.add_pooling_layer : reads_pooler(options.head);
+}
+
+BertEncoderModel::BertEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_name(config_.hidden_act, "config.json");
   check_family_head(options_.head, "config.json");
-  const bool pooled = reads_pooler(options_.head);
-  if (options_.head != HeadKind::kNone) options_.add_pooling_layer = pooled;
+  options_.add_pooling_layer = builds_pooler(options_);
   if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   bert_ = register_module("bert", BertCore(config_, PositionScheme::kAbsolute, options_.add_pooling_layer));
   build_head();
@@ -276,8 +354,8 @@ ParamGroup BertEncoderModel::param_group(const std::string& name) const {
 }
 
 nlohmann::json BertEncoderModel::config_json() const {
-  io::BertConfig c = config_;
-  c.common.architectures = {"Bert" + head_class_suffix(options_.head, model_type())};
+  BertConfig c = config_;
+  c.common.architectures = {"Bert" + head_class_suffix(options_.head)};
   return c.to_json(raw_config_);
 }
 
@@ -293,6 +371,84 @@ void BertEncoderModel::reset_head(int64_t num_labels) {
   if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
   build_head();
   init_bert_weights(*classifier_, config_.initializer_range);
+}
+
+// ---- the family ----
+
+ParameterCounts bert_base_parameters(const BertConfig& c, bool pooler) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t layer_norm = 2 * H;
+  ParameterCounts counts;
+  counts.embeddings = (c.vocab_size + c.max_position_embeddings + c.type_vocab_size) * H + layer_norm;
+  const int64_t attention = 4 * (H * H + H) + layer_norm;  // query, key, value, output dense + LayerNorm
+  const int64_t feed_forward = (H * I + I) + (I * H + H) + layer_norm;
+  counts.encoder = c.num_hidden_layers * (attention + feed_forward);
+  counts.pooler = pooler ? H * H + H : 0;
+  return counts;
+}
+
+double bert_forward_flops(const json& config, int64_t seq_len, bool with_head, const std::string& source) {
+  const auto b = BertConfig::from_json(config, source);
+  const double T = static_cast<double>(seq_len);
+  const double H = static_cast<double>(b.hidden_size), I = static_cast<double>(b.intermediate_size);
+  const double C = static_cast<double>(b.common.num_labels());
+  const double layer = 4 * T * H * H    // Q, K, V and output projections
+                       + 2 * T * T * H  // scores q k^T [T, T] per head, and probs v
+                       + 2 * T * H * I;  // feed-forward
+  double macs = static_cast<double>(b.num_hidden_layers) * layer;  // multiply-adds
+  if (with_head && b.num_hidden_layers > 0) {
+    // EncoderModel::logits computes the last layer at the [CLS] position only: keys and values of every
+    // position, the query, scores, output projection and feed-forward of one.
+    const double last = 2 * T * H * H + 2 * H * H + 2 * T * H + 2 * H * I;
+    macs += last - layer;
+  }
+  if (with_head) macs += H * H + H * C;  // BERT: pooler + classifier; RoBERTa: dense + out_proj ([CLS] only)
+  return 2 * macs;
+}
+
+MaskedLMHead bert_masked_lm_head_sizes(const BertConfig& c) {
+  MaskedLMHead head;
+  head.hidden_size = c.hidden_size;
+  head.vocab_size = c.vocab_size;
+  head.layer_norm_eps = c.layer_norm_eps;
+  head.initializer_range = c.initializer_range;
+  return head;
+}
+
+namespace {
+
+ParameterCounts count_bert_parameters(const json& config, const BuildOptions& options, const std::string& source) {
+  check_family_head(options.head, source);
+  const BertConfig c = BertConfig::from_json(config, source);
+  ParameterCounts counts = bert_base_parameters(c, BertEncoderModel::builds_pooler(options));
+  if (options.head != HeadKind::kNone) {
+    const int64_t outputs = head_outputs(options.head, c.common.num_labels());
+    counts.head = c.hidden_size * outputs + outputs;  // classifier | qa_outputs
+  }
+  return counts;
+}
+
+// BertForMaskedLM: cls.predictions.transform.{dense,LayerNorm} with hidden_act, cls.predictions.bias.
+MaskedLMHead bert_masked_lm_head(const json& config, const std::string& source) {
+  const BertConfig c = BertConfig::from_json(config, source);
+  MaskedLMHead head = bert_masked_lm_head_sizes(c);
+  head.architecture = "BertForMaskedLM";
+  head.root = "cls.predictions";
+  head.transform = "cls.predictions.transform";
+  head.layer_norm = "LayerNorm";
+  head.activation = c.hidden_act;
+  head.ignored_prefixes = {"cls.seq_relationship."};  // BertForPreTraining's next-sentence head
+  return head;
+}
+
+}  // namespace
+
+const Family& bert_family() {
+  static const Family family{/*name=*/"BERT", /*model_types=*/{{"bert", "wordpiece"}},
+                             build_model<BertEncoderModel, BertConfig>,
+                             count_bert_parameters, bert_forward_flops, bert_masked_lm_head,
+                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs."}};
+  return family;
 }
 
 }  // namespace stilts::models

@@ -5,9 +5,47 @@
 #include <torch/torch.h>
 
 #include "io/hf_config.h"
+#include "models/family.h"
 #include "models/model.h"
 
 namespace stilts::models {
+
+// config.json of BERT, RoBERTa and XLM-RoBERTa (the latter two are BERT's architecture with other
+// conventions), its fields spelled as transformers' BertConfig spells them.
+struct BertConfig {
+  io::CommonConfig common;
+  int64_t vocab_size = 30522;
+  int64_t hidden_size = 768;
+  int64_t num_hidden_layers = 12;
+  int64_t num_attention_heads = 12;
+  int64_t intermediate_size = 3072;
+  std::string hidden_act = "gelu";
+  double hidden_dropout_prob = 0.1;
+  double attention_probs_dropout_prob = 0.1;
+  int64_t max_position_embeddings = 512;
+  int64_t type_vocab_size = 2;
+  double initializer_range = 0.02;
+  double layer_norm_eps = 1e-12;
+  std::string position_embedding_type = "absolute";
+  std::optional<double> classifier_dropout;
+
+  // `source` names the file in errors.
+  static BertConfig from_json(const nlohmann::json& j, const std::string& source);
+  void validate(const std::string& source) const;
+  // Merges the typed fields over `raw` (the file as read, or {}).
+  nlohmann::json to_json(const nlohmann::json& raw) const;
+};
+
+// The BERT family ("bert"): its descriptor for models/registry.cpp.
+const Family& bert_family();
+
+// What RoBERTa's descriptor shares with BERT's (the same architecture):
+// the embeddings, encoder and pooler (when `pooler`) parameter counts; head 0.
+ParameterCounts bert_base_parameters(const BertConfig& config, bool pooler);
+// Family::forward_flops of the BERT architecture.
+double bert_forward_flops(const nlohmann::json& config, int64_t seq_len, bool with_head, const std::string& source);
+// The MaskedLMHead sizes and settings a BertConfig gives; the family fills in the names.
+MaskedLMHead bert_masked_lm_head_sizes(const BertConfig& config);
 
 // An empty module registered as `name` in `parent`, to nest parameters under transformers' dotted
 // names (torch module names cannot contain dots).
@@ -18,7 +56,7 @@ std::shared_ptr<torch::nn::Module> add_holder(torch::nn::Module& parent, const s
 enum class PositionScheme { kAbsolute, kRobertaPadOffset };
 
 struct BertEmbeddingsImpl : torch::nn::Module {
-  BertEmbeddingsImpl(const io::BertConfig& config, PositionScheme scheme);
+  BertEmbeddingsImpl(const BertConfig& config, PositionScheme scheme);
   // [B, T] ids -> [B, T, H]
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& token_type_ids);
 
@@ -31,7 +69,7 @@ struct BertEmbeddingsImpl : torch::nn::Module {
 TORCH_MODULE(BertEmbeddings);
 
 struct BertLayerImpl : torch::nn::Module {
-  explicit BertLayerImpl(const io::BertConfig& config);
+  explicit BertLayerImpl(const BertConfig& config);
   // [B, T, H], additive mask [B, 1, 1, T] -> [B, T, H]. With `query_positions` = Q > 0, only the first
   // Q positions are computed (queries, attention output, feed-forward; keys and values still come from
   // every position): [B, Q, H], equal to the first Q rows of the full output up to rounding.
@@ -53,7 +91,7 @@ TORCH_MODULE(BertLayer);
 
 // BertModel: embeddings, encoder.layer.*, optional pooler.dense.
 struct BertCoreImpl : torch::nn::Module {
-  BertCoreImpl(const io::BertConfig& config, PositionScheme scheme, bool add_pooling_layer);
+  BertCoreImpl(const BertConfig& config, PositionScheme scheme, bool add_pooling_layer);
   // With `first_position_only`, the last layer computes position 0 alone (what the pooler and the
   // classification heads read): last_hidden_state is then [B, 1, H] and hidden_states are not kept.
   Outputs forward(const Inputs& inputs, bool output_hidden_states, bool first_position_only = false);
@@ -86,7 +124,7 @@ void init_bert_weights(torch::nn::Module& module, double initializer_range);
 //   multiple choice          bert.pooler -> dropout -> classifier [H] -> 1 per choice row
 class BertEncoderModel : public EncoderModel {
  public:
-  BertEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
+  BertEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
   // Sequence classification and multiple choice read the pooled first position: the last layer
@@ -106,12 +144,17 @@ class BertEncoderModel : public EncoderModel {
   nlohmann::json config_json() const override;
   void init_weights() override;
   void reset_head(int64_t num_labels) override;
+  torch::Tensor word_embeddings() const override { return bert_->embeddings->word_embeddings->weight; }
+
+  // Whether the model built with `options` has BERT's pooler (its sequence-classification and
+  // multiple-choice heads read it; token and span heads have none).
+  static bool builds_pooler(const BuildOptions& options);
 
  private:
   void build_head();
   // The head on the encoder's output; `choices` = K for multiple choice.
   void apply_head(Outputs& out, int64_t choices);
-  io::BertConfig config_;
+  BertConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;
   BertCore bert_{nullptr};

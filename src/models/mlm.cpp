@@ -17,91 +17,94 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Family { kBert, kRoberta };
-
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
-Family family_of(const std::string& model_type, const std::string& source) {
-  if (model_type == "bert") return Family::kBert;
-  if (model_type == "roberta" || model_type == "xlm-roberta") return Family::kRoberta;
-  input_error(source, ": model_type '", model_type,
-              "' has no masked-language model in stilts (supported: bert, roberta, xlm-roberta)");
+// The module at dotted `path` ("cls.predictions.transform") under `root`, holders made where missing.
+torch::nn::Module& holder_at(torch::nn::Module& root, const std::string& path) {
+  torch::nn::Module* module = &root;
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = path.find('.', start);
+    const std::string name = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    auto children = module->named_children();
+    if (const auto* child = children.find(name)) {
+      module = child->get();
+    } else {
+      module = add_holder(*module, name).get();
+    }
+    if (dot == std::string::npos) return *module;
+    start = dot + 1;
+  }
 }
 
 }  // namespace
 
 struct MaskedLMParts {
-  Family family = Family::kBert;
-  io::BertConfig config;
-  nlohmann::json raw_config;
-  BertCore core{nullptr};
-  torch::nn::Linear dense{nullptr};         // [H] -> [H]
+  MaskedLMHead head;
+  // The family's base model (no head, no pooler). Its modules are registered in MaskedLMModel too, under
+  // the same names ("bert.*", "roberta.*"), so they are saved, moved and trained as this model's.
+  std::shared_ptr<EncoderModel> encoder;
+  torch::nn::Linear dense{nullptr};  // [H] -> [H]
   torch::nn::LayerNorm layer_norm{nullptr};
-  torch::Tensor bias;                       // [V]
-  std::string head_prefix;                  // "cls.predictions." | "lm_head."
+  torch::Tensor bias;  // [V]
 };
+
+MaskedLMHead masked_lm_head_of(const nlohmann::json& config, const std::string& source) {
+  const Family& family = family_of(config, source);
+  if (!family.masked_lm_head) {
+    std::string supported;
+    for (const std::string& type : supported_model_types()) {
+      if (supports_masked_lm(type)) supported += (supported.empty() ? "" : ", ") + type;
+    }
+    input_error(source, ": model_type '", io::model_type_of(config, source),
+                "' has no masked-language model in stilts (supported: ", supported, ")");
+  }
+  return family.masked_lm_head(config, source);
+}
 
 MaskedLMModel::MaskedLMModel(const nlohmann::json& config, const std::string& source)
     : parts_(std::make_unique<MaskedLMParts>()) {
   auto& p = *parts_;
-  p.raw_config = config;
-  p.config = io::BertConfig::from_json(config, source);
-  p.family = family_of(p.config.common.model_type, source);
-  check_activation_name(p.config.hidden_act, source);
-  const auto H = p.config.hidden_size;
-  const auto V = p.config.vocab_size;
-  auto ln = torch::nn::LayerNorm(torch::nn::LayerNormOptions({H}).eps(p.config.layer_norm_eps));
-  if (p.family == Family::kBert) {
-    // BertForMaskedLM builds BertModel(add_pooling_layer=False).
-    p.core = register_module("bert", BertCore(p.config, PositionScheme::kAbsolute, /*add_pooling_layer=*/false));
-    auto cls = add_holder(*this, "cls");
-    auto predictions = add_holder(*cls, "predictions");
-    auto transform = add_holder(*predictions, "transform");
-    p.dense = transform->register_module("dense", torch::nn::Linear(H, H));
-    p.layer_norm = transform->register_module("LayerNorm", ln);
-    p.bias = predictions->register_parameter("bias", torch::zeros({V}));
-    p.head_prefix = "cls.predictions.";
-  } else {
-    if (!p.config.common.pad_token_id) p.config.common.pad_token_id = 1;
-    if (p.config.max_position_embeddings <= pad_token_id() + 1) {
-      input_error(source, ": max_position_embeddings ", p.config.max_position_embeddings,
-                  " leaves no positions after pad_token_id ", pad_token_id(), " (RoBERTa counts from pad + 1)");
-    }
-    p.core = register_module("roberta",
-                             BertCore(p.config, PositionScheme::kRobertaPadOffset, /*add_pooling_layer=*/false));
-    auto lm_head = add_holder(*this, "lm_head");
-    p.dense = lm_head->register_module("dense", torch::nn::Linear(H, H));
-    p.layer_norm = lm_head->register_module("layer_norm", ln);
-    p.bias = lm_head->register_parameter("bias", torch::zeros({V}));
-    p.head_prefix = "lm_head.";
-  }
-  init_weights();
+  p.head = masked_lm_head_of(config, source);
+  check_activation_name(p.head.activation, source);
+  // transformers' *ForMaskedLM builds its base model without the pooler (add_pooling_layer=False).
+  const BuildOptions base{HeadKind::kNone, /*add_pooling_layer=*/false};
+  p.encoder = family_of(config, source).build(config, source, base);
+  STILTS_CHECK(p.encoder->named_parameters(/*recurse=*/false).is_empty(), "a base model keeps its weights in modules");
+  for (const auto& child : p.encoder->named_children()) register_module(child.key(), child.value());
+  const auto H = p.head.hidden_size;
+  auto& transform = holder_at(*this, p.head.transform);
+  p.dense = transform.register_module("dense", torch::nn::Linear(H, H));
+  p.layer_norm = transform.register_module(
+      p.head.layer_norm, torch::nn::LayerNorm(torch::nn::LayerNormOptions({H}).eps(p.head.layer_norm_eps)));
+  p.bias = holder_at(*this, p.head.root).register_parameter("bias", torch::zeros({p.head.vocab_size}));
+  init_lm_head();  // the base model initialised itself when built
 }
 
 MaskedLMModel::~MaskedLMModel() = default;
 
+void MaskedLMModel::train(bool on) {
+  torch::nn::Module::train(on);
+  parts_->encoder->train(on);  // its own flag too: a family may read is_training() on the model itself
+}
+
 torch::Tensor MaskedLMModel::lm_logits(const torch::Tensor& hidden) {
   const auto& p = *parts_;
-  auto x = linear(hidden, p.dense);  // [..., H]
-  // RobertaLMHead applies exact gelu whatever hidden_act is; BertPredictionHeadTransform uses hidden_act.
-  x = p.family == Family::kBert ? activation(x, p.config.hidden_act) : torch::gelu(x);
+  auto x = activation(linear(hidden, p.dense), p.head.activation);  // [..., H]
   // Under CPU autocast x is bf16 here and libtorch 1.13's layer_norm needs input and weight of one dtype
   // (the encoder's LayerNorms get fp32 through their residual sums).
   x = layer_norm(x.to(p.layer_norm->weight.scalar_type()), p.layer_norm);
-  return torch::linear(x, p.core->embeddings->word_embeddings->weight, p.bias);  // [..., V]
+  return torch::linear(x, p.encoder->word_embeddings(), p.bias);  // [..., V]
 }
 
 Outputs MaskedLMModel::forward(const Inputs& inputs, bool output_hidden_states) {
-  Outputs out = parts_->core->forward(inputs, output_hidden_states);
+  Outputs out = parts_->encoder->forward(inputs, output_hidden_states);
   out.logits = lm_logits(out.last_hidden_state);  // [B, T, V]
   return out;
 }
 
 torch::Tensor MaskedLMModel::masked_lm_loss(const Inputs& inputs, const torch::Tensor& labels, int64_t* count) {
-  const Outputs out = parts_->core->forward(inputs, /*output_hidden_states=*/false);
+  const Outputs out = parts_->encoder->forward(inputs, /*output_hidden_states=*/false);
   const auto H = out.last_hidden_state.size(-1);
   const auto flat_labels = labels.reshape({-1});                                    // [B*T]
   const auto positions = flat_labels.ne(-100).nonzero().squeeze(1);                 // [M]
@@ -113,48 +116,34 @@ torch::Tensor MaskedLMModel::masked_lm_loss(const Inputs& inputs, const torch::T
   return torch::nn::functional::cross_entropy(logits, flat_labels.index_select(0, positions));
 }
 
-std::string MaskedLMModel::model_type() const { return parts_->config.common.model_type; }
-std::string MaskedLMModel::base_model_prefix() const { return parts_->family == Family::kBert ? "bert" : "roberta"; }
-bool MaskedLMModel::uses_token_type_ids() const { return parts_->family == Family::kBert; }
-int64_t MaskedLMModel::pad_token_id() const {
-  return parts_->config.common.pad_token_id.value_or(parts_->family == Family::kBert ? 0 : 1);
-}
-int64_t MaskedLMModel::vocab_size() const { return parts_->config.vocab_size; }
-int64_t MaskedLMModel::max_positions() const {
-  const auto n = parts_->config.max_position_embeddings;
-  return parts_->family == Family::kBert ? n : n - pad_token_id() - 1;
-}
-int64_t MaskedLMModel::type_vocab_size() const { return parts_->config.type_vocab_size; }
+std::string MaskedLMModel::model_type() const { return parts_->encoder->model_type(); }
+std::string MaskedLMModel::base_model_prefix() const { return parts_->encoder->base_model_prefix(); }
+bool MaskedLMModel::uses_token_type_ids() const { return parts_->encoder->uses_token_type_ids(); }
+int64_t MaskedLMModel::pad_token_id() const { return parts_->encoder->pad_token_id(); }
+int64_t MaskedLMModel::vocab_size() const { return parts_->encoder->vocab_size(); }
+int64_t MaskedLMModel::max_positions() const { return parts_->encoder->max_positions(); }
+int64_t MaskedLMModel::type_vocab_size() const { return parts_->encoder->type_vocab_size(); }
 
 ParamGroup MaskedLMModel::param_group(const std::string& name) const {
-  const std::string prefix = base_model_prefix() + ".";
-  if (starts_with(name, prefix + "embeddings.")) return ParamGroup::kEmbeddings;
-  if (starts_with(name, prefix + "encoder.")) return ParamGroup::kEncoder;
-  if (starts_with(name, prefix + "pooler.")) return ParamGroup::kPooler;
+  if (starts_with(name, base_model_prefix() + ".")) return parts_->encoder->param_group(name);
   return ParamGroup::kHead;
 }
 
 nlohmann::json MaskedLMModel::config_json() const {
-  io::BertConfig c = parts_->config;
-  std::string family = "Bert";
-  if (parts_->family == Family::kRoberta) family = c.common.model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta";
-  c.common.architectures = {family + "ForMaskedLM"};
-  return c.to_json(parts_->raw_config);
+  nlohmann::json j = parts_->encoder->config_json();
+  j["architectures"] = nlohmann::json::array({parts_->head.architecture});
+  return j;
 }
 
 void MaskedLMModel::init_weights() {
-  auto& p = *parts_;
-  init_bert_weights(*this, p.config.initializer_range);
-  torch::NoGradGuard no_grad;
-  p.bias.zero_();
-  p.core->embeddings->word_embeddings->weight[pad_token_id()].zero_();
-  if (p.family == Family::kRoberta) p.core->embeddings->position_embeddings->weight[pad_token_id()].zero_();
+  parts_->encoder->init_weights();
+  init_lm_head();
 }
 
 void MaskedLMModel::init_lm_head() {
   auto& p = *parts_;
-  init_bert_weights(*p.dense, p.config.initializer_range);
-  init_bert_weights(*p.layer_norm, p.config.initializer_range);
+  init_bert_weights(*p.dense, p.head.initializer_range);
+  init_bert_weights(*p.layer_norm, p.head.initializer_range);
   torch::NoGradGuard no_grad;
   p.bias.zero_();
 }
@@ -167,14 +156,17 @@ std::vector<std::string> MaskedLMModel::lm_head_parameter_names() const {
   return names;
 }
 
-torch::Tensor MaskedLMModel::word_embeddings() const { return parts_->core->embeddings->word_embeddings->weight; }
+torch::Tensor MaskedLMModel::word_embeddings() const { return parts_->encoder->word_embeddings(); }
+
+const MaskedLMHead& MaskedLMModel::lm_head() const { return parts_->head; }
 
 void MaskedLMModel::reset_head(int64_t /*num_labels*/) {
   STILTS_CHECK(false, "reset_head on a masked-language model (it has no classification head)");
 }
 
 bool supports_masked_lm(const std::string& model_type) {
-  return model_type == "bert" || model_type == "roberta" || model_type == "xlm-roberta";
+  const Family* family = find_family(model_type);
+  return family && family->masked_lm_head;
 }
 
 MaskedLMInit parse_masked_lm_init(const std::string& name) {
@@ -220,15 +212,17 @@ LoadedMaskedLM load_masked_lm(const fs::path& dir, MaskedLMInit init) {
                                                      : io::SafetensorsCheckpoint::open(out.weights_path).load_all();
 
   const std::string base = model.base_model_prefix() + ".";
-  const std::string head = model.base_model_prefix() == "bert" ? "cls.predictions." : "lm_head.";
+  const std::string head = model.lm_head().root + ".";
+  const auto& unused_prefixes = model.lm_head().ignored_prefixes;
   // What transformers' *ForMaskedLM accepts without using: the tied decoder copies, a pooler
-  // (_keys_to_ignore_on_load_unexpected), BertForPreTraining's next-sentence head.
+  // (_keys_to_ignore_on_load_unexpected), what the family names (BertForPreTraining's next-sentence head).
   for (auto it = weights.begin(); it != weights.end();) {
     const std::string& n = it->first;
     const bool tied = n == head + "decoder.weight" || n == head + "decoder.bias";
     const bool pooler = starts_with(n, base + "pooler.") || starts_with(n, "pooler.");
-    const bool nsp = starts_with(n, "cls.seq_relationship.");
-    if (tied || pooler || nsp) {
+    const bool unused = std::any_of(unused_prefixes.begin(), unused_prefixes.end(),
+                                    [&](const std::string& prefix) { return starts_with(n, prefix); });
+    if (tied || pooler || unused) {
       if (!tied) out.ignored.push_back(n);
       it = weights.erase(it);
     } else {

@@ -1,4 +1,5 @@
-// Masked-language models with Hugging Face's weight names and equations:
+// Masked-language models with Hugging Face's weight names and equations: a family's base model (no
+// pooler) and the LM head its descriptor places (Family::masked_lm_head, in the family's file):
 //
 //   BertForMaskedLM:       bert.* (no pooler)
 //                          cls.predictions.transform.dense   [H] -> [H], then ACT2FN[hidden_act]
@@ -27,13 +28,18 @@
 #include <string>
 #include <vector>
 
+#include "models/family.h"
 #include "models/model.h"
 
 namespace stilts::models {
 
 struct MaskedLMParts;  // the module tree, in mlm.cpp
 
-// A masked-LM model of the BERT family ("bert", "roberta", "xlm-roberta"). forward() gives
+// The LM head config.json's family places (Family::masked_lm_head); InputError naming `source` for an
+// unknown model_type or a family without a masked-LM model here.
+MaskedLMHead masked_lm_head_of(const nlohmann::json& config, const std::string& source);
+
+// A masked-LM model of any family that has one (supports_masked_lm: BERT, RoBERTa/XLM-R). forward() gives
 // Outputs.logits [B, T, V] over every position; masked_lm_loss applies the head only where labels
 // are set, which is what training needs (the head is most of the compute for small encoders).
 class MaskedLMModel : public EncoderModel {
@@ -44,6 +50,7 @@ class MaskedLMModel : public EncoderModel {
   ~MaskedLMModel() override;
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
+  void train(bool on = true) override;
   // Mean cross-entropy over positions whose label is not -100 (transformers' MaskedLM loss), the
   // head applied to those positions only. `labels` [B, T] int64. Returns a 0-dim fp32 tensor; with
   // no labelled position it is 0 (and `count` 0). `count`, when given, receives the positions.
@@ -52,7 +59,7 @@ class MaskedLMModel : public EncoderModel {
   torch::Tensor lm_logits(const torch::Tensor& hidden);
 
   std::string model_type() const override;
-  std::string base_model_prefix() const override;  // "bert" | "roberta"
+  std::string base_model_prefix() const override;  // the family's: "bert" | "roberta"
   HeadKind head_kind() const override { return HeadKind::kMaskedLM; }
   bool has_pooler() const override { return false; }
   int64_t num_labels() const override { return 0; }
@@ -72,7 +79,9 @@ class MaskedLMModel : public EncoderModel {
   void init_lm_head();
   // Names of the LM head's parameters ("cls.predictions.transform.dense.weight", ...).
   std::vector<std::string> lm_head_parameter_names() const;
-  torch::Tensor word_embeddings() const;  // [V, H], the decoder weight
+  torch::Tensor word_embeddings() const override;  // [V, H], the decoder weight
+  // Where the head's weights sit and how it computes.
+  const MaskedLMHead& lm_head() const;
 
  private:
   std::unique_ptr<MaskedLMParts> parts_;

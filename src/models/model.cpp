@@ -46,9 +46,7 @@ HeadKind parse_head_kind(const std::string& name) {
   input_error("unknown head '", name, "' (known: ", known, ")");
 }
 
-std::string head_class_suffix(HeadKind head, const std::string& model_type) {
-  // XLNet's span head without beam search is transformers' *ForQuestionAnsweringSimple.
-  if (head == HeadKind::kQuestionAnswering && model_type == "xlnet") return "ForQuestionAnsweringSimple";
+std::string head_class_suffix(HeadKind head) {
   for (const auto& h : kHeads) {
     if (h.kind == head) return h.suffix;
   }

@@ -48,8 +48,9 @@ enum class HeadKind {
 const char* head_kind_name(HeadKind head);
 // The inverse of head_kind_name; InputError listing the names otherwise.
 HeadKind parse_head_kind(const std::string& name);
-// The class-name suffix transformers uses ("ForTokenClassification", "Model" for kNone).
-std::string head_class_suffix(HeadKind head, const std::string& model_type);
+// The class-name suffix transformers uses ("ForTokenClassification", "Model" for kNone); a family
+// spelling one otherwise says so in its own file (XLNet: ForQuestionAnsweringSimple).
+std::string head_class_suffix(HeadKind head);
 // The head a config.json "architectures" entry names ("XLMRobertaForTokenClassification" ->
 // kTokenClassification, "BertModel" -> kNone); nullopt for a name with no known suffix.
 std::optional<HeadKind> head_kind_of_architecture(const std::string& architecture);
@@ -101,6 +102,8 @@ class EncoderModel : public torch::nn::Module {
   // Re-creates the head with `num_labels` outputs (classification heads; question answering and
   // multiple choice ignore it), freshly initialised.
   virtual void reset_head(int64_t num_labels) = 0;
+  // The input word-embedding table [V, H] (transformers' get_input_embeddings; a masked-LM decoder ties to it).
+  virtual torch::Tensor word_embeddings() const = 0;
 };
 
 // ---- what every family's heads share ----

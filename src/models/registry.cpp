@@ -1,7 +1,6 @@
 #include "models/registry.h"
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "common/error.h"
@@ -14,31 +13,6 @@ namespace stilts::models {
 
 namespace {
 
-using Factory = std::function<std::shared_ptr<EncoderModel>(const nlohmann::json&, const std::string&, BuildOptions)>;
-
-// The one list of families: model_type -> constructor. Adding a model adds one line here.
-const std::map<std::string, Factory>& registry() {
-  static const std::map<std::string, Factory> families = {
-      {"bert",
-       [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<BertEncoderModel>(io::BertConfig::from_json(j, src), j, o);
-       }},
-      {"roberta",
-       [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<RobertaEncoderModel>(io::BertConfig::from_json(j, src), j, o);
-       }},
-      {"xlm-roberta",
-       [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<RobertaEncoderModel>(io::BertConfig::from_json(j, src), j, o);
-       }},
-      {"xlnet",
-       [](const nlohmann::json& j, const std::string& src, BuildOptions o) -> std::shared_ptr<EncoderModel> {
-         return std::make_shared<XLNetEncoderModel>(io::XLNetConfig::from_json(j, src), j, o);
-       }},
-  };
-  return families;
-}
-
 std::string join(const std::vector<std::string>& items, size_t limit = 6) {
   std::string out;
   for (size_t i = 0; i < items.size() && i < limit; ++i) out += (i ? ", " : "") + items[i];
@@ -50,29 +24,57 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 
 }  // namespace
 
+// The one list of families. Adding a family adds one line here (its descriptor is in its own file).
+const std::vector<const Family*>& families() {
+  static const std::vector<const Family*> all = {
+      &bert_family(),
+      &roberta_family(),
+      &xlnet_family(),
+  };
+  return all;
+}
+
+const Family* find_family(const std::string& model_type) {
+  for (const Family* family : families()) {
+    for (const auto& type : family->model_types) {
+      if (type.name == model_type) return family;
+    }
+  }
+  return nullptr;
+}
+
+const Family& family_of(const nlohmann::json& config, const std::string& source) {
+  const std::string type = io::model_type_of(config, source);
+  const Family* family = find_family(type);
+  if (!family) {
+    input_error(source, ": model_type '", type, "' is not supported (supported: ", join(supported_model_types(), 20),
+                ")");
+  }
+  return *family;
+}
+
 std::vector<std::string> supported_model_types() {
   std::vector<std::string> out;
-  for (const auto& [name, _] : registry()) out.push_back(name);
+  for (const Family* family : families()) {
+    for (const auto& type : family->model_types) out.push_back(type.name);
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
 std::shared_ptr<EncoderModel> create_model(const nlohmann::json& config, const std::string& source,
                                            BuildOptions options) {
-  const std::string type = io::model_type_of(config, source);
-  const auto it = registry().find(type);
-  if (it == registry().end()) {
-    input_error(source, ": model_type '", type, "' is not supported (supported: ", join(supported_model_types(), 20),
-                ")");
-  }
-  return it->second(config, source, options);
+  return family_of(config, source).build(config, source, options);
 }
 
 bool checkpoint_has_head(const std::vector<std::string>& names) {
-  // "classifier.*" (BERT, RoBERTa; XLNet's token head), "qa_outputs.*" (span heads); XLNet's
-  // sequence-level heads are "sequence_summary.*" + "logits_proj.*".
   return std::any_of(names.begin(), names.end(), [](const std::string& n) {
-    return starts_with(n, "classifier.") || starts_with(n, "qa_outputs.") || starts_with(n, "sequence_summary.") ||
-           starts_with(n, "logits_proj.");
+    for (const Family* family : families()) {
+      for (const auto& prefix : family->head_weight_prefixes) {
+        if (starts_with(n, prefix)) return true;
+      }
+    }
+    return false;
   });
 }
 

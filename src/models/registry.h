@@ -1,7 +1,6 @@
 // Model families by Hugging Face model_type, and strict state-dict loading.
 #pragma once
 
-
 #include <map>
 #include <memory>
 #include <string>
@@ -9,15 +8,25 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/family.h"
 #include "models/model.h"
 
 namespace stilts::models {
 
-// "bert", "roberta", "xlm-roberta", ...
+// Every family, in the registry's order.
+const std::vector<const Family*>& families();
+
+// The family that reads `model_type`, or nullptr.
+const Family* find_family(const std::string& model_type);
+// The family of config.json's model_type; InputError naming `source` and listing the supported types
+// when there is none.
+const Family& family_of(const nlohmann::json& config, const std::string& source);
+
+// "bert", "roberta", "xlm-roberta", ... (sorted)
 std::vector<std::string> supported_model_types();
 
-// Builds a model (randomly initialised) from a parsed config.json. An unknown model_type is an
-// InputError naming `source` and listing the supported types.
+// Builds a model (randomly initialised) from a parsed config.json: its family's `build`. An unknown
+// model_type is an InputError naming `source` and listing the supported types.
 std::shared_ptr<EncoderModel> create_model(const nlohmann::json& config, const std::string& source,
                                            BuildOptions options);
 
@@ -40,7 +49,7 @@ LoadReport load_weights(EncoderModel& model, const std::map<std::string, torch::
                         LoadMode mode, const std::string& source);
 
 // The weights a checkpoint holds for a base model vs. a model with a head: used to decide whether a
-// directory holds a classification head ("classifier.*" in transformers' layout).
+// directory holds a task head (a name under any family's Family::head_weight_prefixes).
 bool checkpoint_has_head(const std::vector<std::string>& names);
 bool checkpoint_has_pooler(const std::vector<std::string>& names);
 

@@ -9,9 +9,18 @@ namespace {
 bool reads_first_position(HeadKind head) {
   return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice;
 }
+
+// transformers' class names: RobertaFor..., XLMRobertaFor...
+std::string class_prefix(const std::string& model_type) {
+  return model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta";
+}
 }  // namespace
 
-RobertaEncoderModel::RobertaEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options)
+bool RobertaEncoderModel::builds_pooler(const BuildOptions& options) {
+  return options.head == HeadKind::kNone ? options.add_pooling_layer : options.head == HeadKind::kMultipleChoice;
+}
+
+RobertaEncoderModel::RobertaEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_name(config_.hidden_act, "config.json");
   check_family_head(options_.head, "config.json");
@@ -20,7 +29,7 @@ RobertaEncoderModel::RobertaEncoderModel(io::BertConfig config, nlohmann::json r
     input_error("config.json: max_position_embeddings ", config_.max_position_embeddings,
                 " leaves no positions after pad_token_id ", pad_token_id(), " (RoBERTa counts from pad + 1)");
   }
-  if (options_.head != HeadKind::kNone) options_.add_pooling_layer = options_.head == HeadKind::kMultipleChoice;
+  options_.add_pooling_layer = builds_pooler(options_);
   if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   roberta_ = register_module("roberta",
                              BertCore(config_, PositionScheme::kRobertaPadOffset, options_.add_pooling_layer));
@@ -106,9 +115,8 @@ ParamGroup RobertaEncoderModel::param_group(const std::string& name) const {
 }
 
 nlohmann::json RobertaEncoderModel::config_json() const {
-  io::BertConfig c = config_;
-  const std::string family = config_.common.model_type == "xlm-roberta" ? "XLMRoberta" : "Roberta";
-  c.common.architectures = {family + head_class_suffix(options_.head, model_type())};
+  BertConfig c = config_;
+  c.common.architectures = {class_prefix(model_type()) + head_class_suffix(options_.head)};
   return c.to_json(raw_config_);
 }
 
@@ -125,6 +133,48 @@ void RobertaEncoderModel::reset_head(int64_t num_labels) {
   if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
   build_head();
   init_bert_weights(*head_, config_.initializer_range);
+}
+
+// ---- the family ----
+
+namespace {
+
+ParameterCounts count_roberta_parameters(const nlohmann::json& config, const BuildOptions& options,
+                                         const std::string& source) {
+  check_family_head(options.head, source);
+  const BertConfig c = BertConfig::from_json(config, source);
+  ParameterCounts counts = bert_base_parameters(c, RobertaEncoderModel::builds_pooler(options));
+  const int64_t H = c.hidden_size;
+  if (options.head == HeadKind::kSequenceClassification) counts.head = H * H + H;  // classifier.dense
+  if (options.head != HeadKind::kNone) {
+    const int64_t outputs = head_outputs(options.head, c.common.num_labels());
+    counts.head += H * outputs + outputs;  // classifier(.out_proj) | qa_outputs
+  }
+  return counts;
+}
+
+// RobertaForMaskedLM / XLMRobertaForMaskedLM: lm_head.{dense,layer_norm,bias}, exact gelu.
+MaskedLMHead roberta_masked_lm_head(const nlohmann::json& config, const std::string& source) {
+  const BertConfig c = BertConfig::from_json(config, source);
+  MaskedLMHead head = bert_masked_lm_head_sizes(c);
+  head.architecture = class_prefix(c.common.model_type) + "ForMaskedLM";
+  head.root = "lm_head";
+  head.transform = "lm_head";
+  head.layer_norm = "layer_norm";
+  head.activation = "gelu";  // RobertaLMHead applies exact gelu whatever hidden_act says
+  return head;
+}
+
+}  // namespace
+
+const Family& roberta_family() {
+  // The same architecture as BERT: the same FLOPs (the sequence head's dense costs what BERT's pooler does).
+  static const Family family{/*name=*/"RoBERTa/XLM-R",
+                             /*model_types=*/{{"roberta", "byte-level-bpe"}, {"xlm-roberta", "sentencepiece-xlmr"}},
+                             build_model<RobertaEncoderModel, BertConfig>, count_roberta_parameters,
+                             bert_forward_flops, roberta_masked_lm_head,
+                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs."}};
+  return family;
 }
 
 }  // namespace stilts::models

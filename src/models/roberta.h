@@ -11,10 +11,13 @@
 
 namespace stilts::models {
 
+// The RoBERTa family ("roberta", "xlm-roberta"): its descriptor for models/registry.cpp.
+const Family& roberta_family();
+
 class RobertaEncoderModel : public EncoderModel {
  public:
   // `model_type` is "roberta" or "xlm-roberta" (they differ only in the architecture names written out).
-  RobertaEncoderModel(io::BertConfig config, nlohmann::json raw_config, BuildOptions options);
+  RobertaEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
   // Sequence classification and multiple choice read the first position: the last layer computes it alone.
@@ -33,12 +36,16 @@ class RobertaEncoderModel : public EncoderModel {
   nlohmann::json config_json() const override;
   void init_weights() override;
   void reset_head(int64_t num_labels) override;
+  torch::Tensor word_embeddings() const override { return roberta_->embeddings->word_embeddings->weight; }
+
+  // Whether the model built with `options` has the pooler (only the multiple-choice head reads it).
+  static bool builds_pooler(const BuildOptions& options);
 
  private:
   void apply_head(Outputs& out, int64_t choices);  // `choices` = K for multiple choice
   void build_head();
 
-  io::BertConfig config_;
+  BertConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;
   BertCore roberta_{nullptr};

@@ -13,9 +13,126 @@
 
 namespace stilts::models {
 
+namespace config_fields = io::config_fields;
+using nlohmann::json;
+
+// ---- config.json ----
+
+XLNetConfig XLNetConfig::from_json(const json& j, const std::string& source) {
+  using config_fields::read;
+  XLNetConfig c;
+  c.common = config_fields::read_common(j, source);
+  if (!j.contains("vocab_size")) input_error(source, ": field 'vocab_size' is missing");
+  read(j, "vocab_size", c.vocab_size, source);
+  read(j, "d_model", c.d_model, source);
+  read(j, "n_layer", c.n_layer, source);
+  read(j, "n_head", c.n_head, source);
+  c.d_head = c.n_head > 0 ? c.d_model / c.n_head : 0;
+  read(j, "d_head", c.d_head, source);
+  read(j, "d_inner", c.d_inner, source);
+  read(j, "ff_activation", c.ff_activation, source);
+  read(j, "untie_r", c.untie_r, source);
+  read(j, "attn_type", c.attn_type, source);
+  read(j, "initializer_range", c.initializer_range, source);
+  read(j, "layer_norm_eps", c.layer_norm_eps, source);
+  read(j, "dropout", c.dropout, source);
+  config_fields::read_nullable(j, "mem_len", c.mem_len, source);
+  config_fields::read_nullable(j, "reuse_len", c.reuse_len, source);
+  read(j, "use_mems_eval", c.use_mems_eval, source);
+  read(j, "use_mems_train", c.use_mems_train, source);
+  read(j, "bi_data", c.bi_data, source);
+  read(j, "clamp_len", c.clamp_len, source);
+  read(j, "same_length", c.same_length, source);
+  read(j, "summary_type", c.summary_type, source);
+  read(j, "summary_use_proj", c.summary_use_proj, source);
+  config_fields::read_nullable(j, "summary_activation", c.summary_activation, source);
+  read(j, "summary_last_dropout", c.summary_last_dropout, source);
+  read(j, "summary_first_dropout", c.summary_first_dropout, source);
+  read(j, "start_n_top", c.start_n_top, source);
+  read(j, "end_n_top", c.end_n_top, source);
+  // Not an XLNetConfig field; when true transformers projects the summary straight to the labels,
+  // which no XLNetForSequenceClassification checkpoint does (logits_proj expects d_model inputs).
+  bool summary_proj_to_labels = false;
+  read(j, "summary_proj_to_labels", summary_proj_to_labels, source);
+  if (summary_proj_to_labels) {
+    input_error(source, ": summary_proj_to_labels true is not supported (XLNetForSequenceClassification "
+                        "projects the summary to d_model, then logits_proj to the labels)");
+  }
+  c.validate(source);
+  return c;
+}
+
+void XLNetConfig::validate(const std::string& source) const {
+  auto positive = [&](const char* name, int64_t v) {
+    if (v <= 0) input_error(source, ": field '", name, "' must be positive, got ", v);
+  };
+  positive("vocab_size", vocab_size);
+  positive("d_model", d_model);
+  positive("n_layer", n_layer);
+  positive("n_head", n_head);
+  positive("d_inner", d_inner);
+  if (d_model % n_head != 0) input_error(source, ": d_model ", d_model, " is not a multiple of n_head ", n_head);
+  if (d_head != d_model / n_head) {
+    input_error(source, ": d_head ", d_head, " must equal d_model / n_head = ", d_model / n_head);
+  }
+  if (attn_type != "bi") {
+    input_error(source, ": attn_type '", attn_type,
+                "' is not supported (supported: bi; 'uni' is XLNet's causal language-model setting)");
+  }
+  if (bi_data) {
+    input_error(source, ": bi_data true is not supported (it is XLNet's pretraining data pipeline; "
+                        "fine-tuning checkpoints use false)");
+  }
+  if (summary_type != "last" && summary_type != "first" && summary_type != "mean" && summary_type != "cls_index") {
+    input_error(source, ": summary_type '", summary_type,
+                "' is not supported (supported: last, first, mean, cls_index)");
+  }
+  auto probability = [&](const char* name, double p) {
+    if (p < 0.0 || p >= 1.0) input_error(source, ": field '", name, "' must be in [0, 1), got ", p);
+  };
+  probability("dropout", dropout);
+  probability("summary_last_dropout", summary_last_dropout);
+  if (summary_first_dropout) probability("summary_first_dropout", *summary_first_dropout);
+  if (layer_norm_eps <= 0) input_error(source, ": field 'layer_norm_eps' must be positive");
+  if (mem_len && *mem_len < 0) input_error(source, ": field 'mem_len' must be >= 0 or null, got ", *mem_len);
+  if (reuse_len && *reuse_len < 0) input_error(source, ": field 'reuse_len' must be >= 0 or null, got ", *reuse_len);
+}
+
+json XLNetConfig::to_json(const json& raw) const {
+  json j = raw.is_object() ? raw : json::object();
+  config_fields::write_common(common, j);
+  j["vocab_size"] = vocab_size;
+  j["d_model"] = d_model;
+  j["n_layer"] = n_layer;
+  j["n_head"] = n_head;
+  j["d_head"] = d_head;
+  j["d_inner"] = d_inner;
+  j["ff_activation"] = ff_activation;
+  j["untie_r"] = untie_r;
+  j["attn_type"] = attn_type;
+  j["initializer_range"] = initializer_range;
+  j["layer_norm_eps"] = layer_norm_eps;
+  j["dropout"] = dropout;
+  j["mem_len"] = mem_len ? json(*mem_len) : json(nullptr);
+  j["reuse_len"] = reuse_len ? json(*reuse_len) : json(nullptr);
+  j["use_mems_eval"] = use_mems_eval;
+  j["use_mems_train"] = use_mems_train;
+  j["bi_data"] = bi_data;
+  j["clamp_len"] = clamp_len;
+  j["same_length"] = same_length;
+  j["summary_type"] = summary_type;
+  j["summary_use_proj"] = summary_use_proj;
+  j["summary_activation"] = summary_activation ? json(*summary_activation) : json(nullptr);
+  j["summary_last_dropout"] = summary_last_dropout;
+  if (summary_first_dropout) j["summary_first_dropout"] = *summary_first_dropout;
+  j["start_n_top"] = start_n_top;
+  j["end_n_top"] = end_n_top;
+  return j;
+}
+
 namespace {
 
-torch::nn::LayerNorm make_layer_norm(const io::XLNetConfig& c) {
+torch::nn::LayerNorm make_layer_norm(const XLNetConfig& c) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model}).eps(c.layer_norm_eps));
 }
 
@@ -40,7 +157,7 @@ torch::Tensor rel_shift_bnij(const torch::Tensor& x, int64_t klen) {
 
 // ---- relative attention ----
 
-XLNetRelativeAttentionImpl::XLNetRelativeAttentionImpl(const io::XLNetConfig& c)
+XLNetRelativeAttentionImpl::XLNetRelativeAttentionImpl(const XLNetConfig& c)
     : n_head_(c.n_head), d_head_(c.d_head), dropout_(c.dropout) {
   const auto H = c.d_model, N = c.n_head, D = c.d_head;
   q = register_parameter("q", torch::empty({H, N, D}));
@@ -98,7 +215,7 @@ torch::Tensor XLNetRelativeAttentionImpl::forward(const torch::Tensor& hidden, c
 
 // ---- feed-forward and layer ----
 
-XLNetFeedForwardImpl::XLNetFeedForwardImpl(const io::XLNetConfig& c)
+XLNetFeedForwardImpl::XLNetFeedForwardImpl(const XLNetConfig& c)
     : ff_activation_(c.ff_activation), dropout_(c.dropout) {
   layer_norm = register_module("layer_norm", make_layer_norm(c));
   layer_1 = register_module("layer_1", torch::nn::Linear(c.d_model, c.d_inner));
@@ -112,7 +229,7 @@ torch::Tensor XLNetFeedForwardImpl::forward(const torch::Tensor& hidden) {
   return models::layer_norm(x + hidden, layer_norm);
 }
 
-XLNetLayerImpl::XLNetLayerImpl(const io::XLNetConfig& c) {
+XLNetLayerImpl::XLNetLayerImpl(const XLNetConfig& c) {
   rel_attn = register_module("rel_attn", XLNetRelativeAttention(c));
   ff = register_module("ff", XLNetFeedForward(c));
 }
@@ -124,7 +241,7 @@ torch::Tensor XLNetLayerImpl::forward(const torch::Tensor& hidden, const torch::
 
 // ---- XLNetModel ----
 
-XLNetCoreImpl::XLNetCoreImpl(const io::XLNetConfig& c)
+XLNetCoreImpl::XLNetCoreImpl(const XLNetConfig& c)
     : d_model_(c.d_model), clamp_len_(c.clamp_len), dropout_(c.dropout) {
   word_embedding = register_module("word_embedding", torch::nn::Embedding(c.vocab_size, c.d_model));
   mask_emb = register_parameter("mask_emb", torch::empty({1, 1, c.d_model}));
@@ -196,7 +313,7 @@ void init_xlnet_weights(torch::nn::Module& module, double initializer_range) {
 
 // ---- XLNetForSequenceClassification ----
 
-XLNetEncoderModel::XLNetEncoderModel(io::XLNetConfig config, nlohmann::json raw_config, BuildOptions options)
+XLNetEncoderModel::XLNetEncoderModel(XLNetConfig config, nlohmann::json raw_config, BuildOptions options)
     : config_(std::move(config)), raw_config_(std::move(raw_config)), options_(options) {
   check_activation_field(config_.ff_activation, "ff_activation", "config.json");
   if (config_.summary_activation) {
@@ -287,8 +404,10 @@ ParamGroup XLNetEncoderModel::param_group(const std::string& name) const {
 }
 
 nlohmann::json XLNetEncoderModel::config_json() const {
-  io::XLNetConfig c = config_;
-  c.common.architectures = {"XLNet" + head_class_suffix(options_.head, model_type())};
+  XLNetConfig c = config_;
+  // XLNet's span head without beam search is transformers' XLNetForQuestionAnsweringSimple.
+  const bool simple_span_head = options_.head == HeadKind::kQuestionAnswering;
+  c.common.architectures = {"XLNet" + head_class_suffix(options_.head) + (simple_span_head ? "Simple" : "")};
   return c.to_json(raw_config_);
 }
 
@@ -300,6 +419,63 @@ void XLNetEncoderModel::reset_head(int64_t num_labels) {
   build_head();
   if (sequence_summary_) init_xlnet_weights(*sequence_summary_, config_.initializer_range);
   init_xlnet_weights(*logits_proj_, config_.initializer_range);
+}
+
+// ---- the family ----
+
+namespace {
+
+ParameterCounts count_xlnet_parameters(const json& config, const BuildOptions& options, const std::string& source) {
+  check_family_head(options.head, source);
+  const auto x = XLNetConfig::from_json(config, source);
+  const int64_t H = x.d_model, N = x.n_head, D = x.d_head, I = x.d_inner;
+  ParameterCounts counts;
+  counts.embeddings = x.vocab_size * H + H;  // word_embedding + mask_emb
+  const int64_t attention = 5 * H * N * D   // q, k, v, o, r
+                            + 3 * N * D     // r_w_bias, r_r_bias, r_s_bias
+                            + 2 * N * D     // seg_embed
+                            + 2 * H;        // layer_norm
+  const int64_t feed_forward = (H * I + I) + (I * H + H) + 2 * H;
+  counts.encoder = x.n_layer * (attention + feed_forward);
+  // No pooler. The sequence-level heads summarise (sequence_summary, H x H when summary_use_proj), then
+  // project (logits_proj); the token and span heads project every position.
+  if (options.head != HeadKind::kNone) {
+    const bool summary = options.head == HeadKind::kSequenceClassification || options.head == HeadKind::kMultipleChoice;
+    const int64_t outputs = head_outputs(options.head, x.common.num_labels());
+    counts.head = (summary && x.summary_use_proj ? H * H + H : 0) + H * outputs + outputs;
+  }
+  return counts;
+}
+
+// P = 2T relative distances.
+double xlnet_forward_flops(const json& config, int64_t seq_len, bool with_head, const std::string& source) {
+  const auto x = XLNetConfig::from_json(config, source);
+  const double T = static_cast<double>(seq_len);
+  const double H = static_cast<double>(x.d_model), ND = static_cast<double>(x.n_head * x.d_head);
+  const double I = static_cast<double>(x.d_inner), C = static_cast<double>(x.common.num_labels());
+  const double P = 2 * T;                 // relative distances
+  const double layer = 3 * T * H * ND     // q, k, v
+                       + P * H * ND       // r: the relative position encodings projected
+                       + T * T * ND       // ac: content scores
+                       + T * P * ND       // bd: position scores (before the shift)
+                       + T * 2 * ND       // ef: segment scores against the 2 seg_embed rows
+                       + T * T * ND       // probs v
+                       + T * ND * H       // o
+                       + 2 * T * H * I;   // feed-forward
+  double macs = static_cast<double>(x.n_layer) * layer;  // multiply-adds
+  if (with_head) macs += (x.summary_use_proj ? H * H : 0) + H * C;
+  return 2 * macs;
+}
+
+}  // namespace
+
+const Family& xlnet_family() {
+  static const Family family{/*name=*/"XLNet", /*model_types=*/{{"xlnet", "sentencepiece-xlnet"}},
+                             build_model<XLNetEncoderModel, XLNetConfig>,
+                             count_xlnet_parameters, xlnet_forward_flops, /*masked_lm_head=*/nullptr,
+                             /*head_weight_prefixes=*/
+                             {"sequence_summary.", "logits_proj.", "classifier.", "qa_outputs."}};
+  return family;
 }
 
 }  // namespace stilts::models

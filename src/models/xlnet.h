@@ -8,13 +8,59 @@
 #include <torch/torch.h>
 
 #include "io/hf_config.h"
+#include "models/family.h"
 #include "models/model.h"
 
 namespace stilts::models {
 
+// XLNet's config.json (XLNetModel / XLNetForSequenceClassification). Defaults are transformers'
+// XLNetConfig. stilts runs the content stream only (no memory, no permutation mask, no target mapping), so
+// mem_len, reuse_len, use_mems_*, same_length (causal attention only), untie_r (transformers'
+// PyTorch model always has per-layer biases) and start/end_n_top are carried but do not change the
+// forward pass.
+struct XLNetConfig {
+  io::CommonConfig common;
+  int64_t vocab_size = 32000;
+  int64_t d_model = 1024;
+  int64_t n_layer = 24;
+  int64_t n_head = 16;
+  int64_t d_head = 64;  // always d_model / n_head; a file's d_head must agree
+  int64_t d_inner = 4096;
+  std::string ff_activation = "gelu";
+  bool untie_r = true;
+  std::string attn_type = "bi";  // only "bi" is supported ("uni" is the causal LM setting)
+  double initializer_range = 0.02;
+  double layer_norm_eps = 1e-12;
+  double dropout = 0.1;
+  std::optional<int64_t> mem_len = 512;  // null in the file is nullopt
+  std::optional<int64_t> reuse_len;
+  bool use_mems_eval = true;
+  bool use_mems_train = false;
+  bool bi_data = false;  // true (pretraining's bidirectional data pipeline) is not supported
+  int64_t clamp_len = -1;  // relative distances are clamped to [-clamp_len, clamp_len] when > 0
+  bool same_length = false;
+  std::string summary_type = "last";  // "last" | "first" | "mean" | "cls_index" (= last: no index is passed)
+  bool summary_use_proj = true;
+  std::optional<std::string> summary_activation = "tanh";  // null in the file: no activation
+  double summary_last_dropout = 0.1;
+  std::optional<double> summary_first_dropout;  // not in XLNetConfig, but honoured by transformers if present
+  int64_t start_n_top = 5;
+  int64_t end_n_top = 5;
+
+  // `source` names the file in errors.
+  static XLNetConfig from_json(const nlohmann::json& j, const std::string& source);
+  void validate(const std::string& source) const;
+  // Merges the typed fields over `raw` (the file as read, or {}).
+  nlohmann::json to_json(const nlohmann::json& raw) const;
+};
+
+// The XLNet family ("xlnet"): its descriptor for models/registry.cpp. No masked-LM model (XLNet is
+// pretrained by permutation language modelling).
+const Family& xlnet_family();
+
 // XLNetRelativeAttention (content stream) + its post-attention LayerNorm.
 struct XLNetRelativeAttentionImpl : torch::nn::Module {
-  explicit XLNetRelativeAttentionImpl(const io::XLNetConfig& config);
+  explicit XLNetRelativeAttentionImpl(const XLNetConfig& config);
   // hidden [B, T, H]; pos_emb [2T, H] (relative distances T .. -T+1); seg_diff [B, T, T] bool
   // ("token types differ") or undefined (no segment term); masked [B, T, T] (1 = not attended).
   // Returns [B, T, H].
@@ -31,7 +77,7 @@ TORCH_MODULE(XLNetRelativeAttention);
 
 // XLNetFeedForward: layer_1 -> activation -> layer_2, residual, layer_norm.
 struct XLNetFeedForwardImpl : torch::nn::Module {
-  explicit XLNetFeedForwardImpl(const io::XLNetConfig& config);
+  explicit XLNetFeedForwardImpl(const XLNetConfig& config);
   torch::Tensor forward(const torch::Tensor& hidden);  // [B, T, H] -> [B, T, H]
 
   torch::nn::LayerNorm layer_norm{nullptr};
@@ -43,7 +89,7 @@ struct XLNetFeedForwardImpl : torch::nn::Module {
 TORCH_MODULE(XLNetFeedForward);
 
 struct XLNetLayerImpl : torch::nn::Module {
-  explicit XLNetLayerImpl(const io::XLNetConfig& config);
+  explicit XLNetLayerImpl(const XLNetConfig& config);
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& pos_emb, const torch::Tensor& seg_diff,
                         const torch::Tensor& masked);
 
@@ -55,7 +101,7 @@ TORCH_MODULE(XLNetLayer);
 // XLNetModel: word_embedding, mask_emb (used only by two-stream pretraining; kept so checkpoints
 // round-trip), layer.*.
 struct XLNetCoreImpl : torch::nn::Module {
-  explicit XLNetCoreImpl(const io::XLNetConfig& config);
+  explicit XLNetCoreImpl(const XLNetConfig& config);
   Outputs forward(const Inputs& inputs, bool output_hidden_states);
   // transformers' relative_positional_encoding for attn_type "bi": [2T, H] float32 sinusoids for the
   // distances T, T-1, ..., -T+1 (clamped to clamp_len when > 0).
@@ -80,7 +126,7 @@ void init_xlnet_weights(torch::nn::Module& module, double initializer_range);
 //   multiple choice          sequence_summary -> logits_proj [H] -> 1 per choice row
 class XLNetEncoderModel : public EncoderModel {
  public:
-  XLNetEncoderModel(io::XLNetConfig config, nlohmann::json raw_config, BuildOptions options);
+  XLNetEncoderModel(XLNetConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
   std::string model_type() const override { return config_.common.model_type; }
@@ -99,6 +145,7 @@ class XLNetEncoderModel : public EncoderModel {
   nlohmann::json config_json() const override;
   void init_weights() override;
   void reset_head(int64_t num_labels) override;
+  torch::Tensor word_embeddings() const override { return transformer_->word_embedding->weight; }
 
   static constexpr int64_t kMaxPositions = int64_t{1} << 20;
 
@@ -107,7 +154,7 @@ class XLNetEncoderModel : public EncoderModel {
   // transformers' SequenceSummary: [B, T, H] -> [B, H]
   torch::Tensor summary(const torch::Tensor& last_hidden_state);
 
-  io::XLNetConfig config_;
+  XLNetConfig config_;
   nlohmann::json raw_config_;
   BuildOptions options_;
   XLNetCore transformer_{nullptr};

@@ -1,5 +1,6 @@
 #include "text/auto.h"
 
+#include <cctype>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -27,14 +28,13 @@ const std::map<std::string, std::string>& kind_by_class() {
   return m;
 }
 
-const std::map<std::string, std::string>& kind_by_model_type() {
-  static const std::map<std::string, std::string> m = {
-      {"bert", "wordpiece"},
-      {"roberta", "byte-level-bpe"},
-      {"xlm-roberta", "sentencepiece-xlmr"},
-      {"xlnet", "sentencepiece-xlnet"},
-  };
-  return m;
+// Lower case without '-' and '_': "xlm-roberta" and "XLMRoberta" both become "xlmroberta".
+std::string squashed(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c != '-' && c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
 }
 
 std::string supported_classes() {
@@ -60,6 +60,15 @@ const std::vector<std::string>& tokenizer_file_names() {
   return names;
 }
 
+std::optional<std::string> tokenizer_kind_of_model_type(const std::string& model_type) {
+  const std::string key = squashed(model_type);
+  static const std::string kSuffix = "Tokenizer";
+  for (const auto& [cls, kind] : kind_by_class()) {
+    if (squashed(cls.substr(0, cls.size() - kSuffix.size())) == key) return kind;
+  }
+  return std::nullopt;
+}
+
 std::string detect_tokenizer_kind(const fs::path& dir) {
   require_directory(dir, "a tokenizer directory");
   std::string cls = string_field(dir / "tokenizer_config.json", "tokenizer_class");
@@ -74,8 +83,7 @@ std::string detect_tokenizer_kind(const fs::path& dir) {
   }
   const std::string model_type = string_field(dir / "config.json", "model_type");
   if (!model_type.empty()) {
-    const auto it = kind_by_model_type().find(model_type);
-    if (it != kind_by_model_type().end()) return it->second;
+    if (auto kind = tokenizer_kind_of_model_type(model_type)) return *kind;
   }
   if (fs::exists(dir / "vocab.txt")) return "wordpiece";
   if (fs::exists(dir / "vocab.json") && fs::exists(dir / "merges.txt")) return "byte-level-bpe";

@@ -554,6 +554,16 @@ BpeTokenizer::BpeTokenizer(BpeFiles files, const SpecialConfig& config) : source
   template_.pad_type_id = 0;
   template_.padding_side = Side::kRight;
   template_.returns_token_type_ids = false;
+
+  std::vector<std::string> special_tokens;
+  std::optional<std::string> mask_token;
+  for (const auto& [role, token] : config.roles) {
+    if (!token) continue;
+    special_tokens.push_back(token->content);
+    if (role == "mask_token") mask_token = token->content;
+  }
+  for (const auto& token : config.additional) special_tokens.push_back(token.content);
+  set_special_tokens(special_tokens, mask_token);
 }
 
 void BpeTokenizer::add_split_token(const AddedToken& token, std::optional<int64_t> id, bool override_flags) {

@@ -421,6 +421,11 @@ SentencePieceTokenizer::SentencePieceTokenizer(Family family, const fs::path& di
     template_.returns_token_type_ids = true;
   }
   model_max_length_ = settings_.model_max_length;
+
+  std::vector<std::string> special_tokens;
+  for (const SpecialToken& t : all) special_tokens.push_back(t.content);
+  const auto& mask = settings_.specials.at("mask_token");
+  set_special_tokens(special_tokens, mask ? std::optional<std::string>(mask->content) : std::nullopt);
 }
 
 int64_t SentencePieceTokenizer::base_token_to_id(const std::string& token) const {

@@ -21,6 +21,18 @@ Padding parse_padding(std::string_view name) {
   input_error("padding '", name, "': expected longest, max_length or none");
 }
 
+void Tokenizer::set_special_tokens(const std::vector<std::string>& tokens,
+                                   const std::optional<std::string>& mask_token) {
+  special_ids_.clear();
+  for (const std::string& token : tokens) {
+    const auto id = token_to_id(token);
+    if (id && std::find(special_ids_.begin(), special_ids_.end(), *id) == special_ids_.end()) {
+      special_ids_.push_back(*id);
+    }
+  }
+  mask_id_ = mask_token ? token_to_id(*mask_token) : std::nullopt;
+}
+
 int64_t Template::num_special_tokens(bool pair) const {
   if (pair) return static_cast<int64_t>(pair_before.size() + pair_between.size() + pair_after.size());
   return static_cast<int64_t>(single_before.size() + single_after.size());

@@ -101,6 +101,11 @@ class Tokenizer {
   }
 
   const Template& special_template() const { return template_; }
+  // The ids of every special token (transformers' all_special_ids: bos, eos, unk, sep, pad, cls, mask
+  // and the additional ones, those the tokenizer has), in that order without repeats.
+  const std::vector<int64_t>& special_ids() const { return special_ids_; }
+  // The mask token's id ([MASK], <mask>), nullopt when the tokenizer has none.
+  std::optional<int64_t> mask_id() const { return mask_id_; }
   int64_t model_max_length() const { return model_max_length_; }
 
   // One sequence or a pair, with template, truncation and padding (Padding::kLongest pads nothing
@@ -144,6 +149,10 @@ class Tokenizer {
   Template template_;
   int64_t model_max_length_ = 512;
 
+  // Sets special_ids() and mask_id() from the tokens' text (ones missing from the vocabulary are
+  // skipped); a loader calls it once its vocabulary is complete.
+  void set_special_tokens(const std::vector<std::string>& tokens, const std::optional<std::string>& mask_token);
+
  private:
   // build's work; with `first_word_ids` (one word index per id of `first`) it also fills word_ids.
   Encoding assemble(std::vector<int64_t> first, std::optional<std::vector<int64_t>> second,
@@ -152,6 +161,9 @@ class Tokenizer {
   void pad_row(Encoding& encoding, const EncodeOptions& options) const;
   // The padding a batch gets on top: Padding::kLongest pads every row to the longest.
   void pad_batch(std::vector<Encoding>& encodings, const EncodeOptions& options) const;
+
+  std::vector<int64_t> special_ids_;
+  std::optional<int64_t> mask_id_;
 };
 
 }  // namespace stilts::text

@@ -225,6 +225,14 @@ WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, WordPiece
     never_split_.push_back(decode_utf8(word, source_));
     config_never_split_.push_back(word);
   }
+
+  std::vector<std::string> special_tokens{options_.unk_token};
+  for (const auto* token : {&options_.sep_token, &options_.pad_token, &options_.cls_token, &options_.mask_token}) {
+    if (*token) special_tokens.push_back(**token);
+  }
+  special_tokens.insert(special_tokens.end(), options_.additional_special_tokens.begin(),
+                        options_.additional_special_tokens.end());
+  set_special_tokens(special_tokens, options_.mask_token);
 }
 
 std::string WordPieceTokenizer::id_to_token(int64_t id) const {

@@ -126,14 +126,10 @@ MaskingSpec masking_spec(const text::Tokenizer& tokenizer, int64_t model_vocab_s
     for (const auto& piece : *pieces) mark(piece.id);
   }
   mark(t.pad_id);
-  for (const char* name : {"[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]", "<s>", "</s>", "<pad>", "<mask>", "<unk>"}) {
-    if (const auto id = tokenizer.token_to_id(name)) mark(*id);
-  }
-  for (const char* name : {"[MASK]", "<mask>"}) {
-    if (const auto id = tokenizer.token_to_id(name); id && spec.mask_token_id < 0) spec.mask_token_id = *id;
-  }
+  for (const int64_t id : tokenizer.special_ids()) mark(id);
+  spec.mask_token_id = tokenizer.mask_id().value_or(-1);
   if (spec.mask_token_id < 0) {
-    input_error(source, ": the tokenizer has no mask token ([MASK] or <mask>); masked-LM training needs one");
+    input_error(source, ": the tokenizer has no mask token (mask_token); masked-LM training needs one");
   }
   if (spec.mask_token_id >= model_vocab_size) {
     input_error(source, ": the mask token id ", spec.mask_token_id, " is outside the model's vocabulary (",

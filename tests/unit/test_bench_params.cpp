@@ -7,6 +7,7 @@
 #include "bench/params.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "models/mlm.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
 #include "support/fixtures.h"
@@ -64,6 +65,15 @@ TEST(BenchParams, XlmRobertaBaseMatchesPublishedCounts) {
   EXPECT_EQ(head.total, 278043648 + 768 * 2 + 2);
 }
 
+TEST(BenchParams, BertBaseMaskedLMMatchesPublishedCount) {
+  BuildOptions o;
+  o.head = stilts::models::HeadKind::kMaskedLM;
+  const auto mlm = analytic_parameters(bert_base_uncased(), o);
+  EXPECT_EQ(mlm.total, 109514298);  // BertForMaskedLM: no pooler; transform + bias, decoder tied
+  EXPECT_EQ(mlm.pooler, 0);
+  EXPECT_EQ(mlm.head, 768 * 768 + 768 + 2 * 768 + 30522);
+}
+
 TEST(BenchParams, NumLabelsFromId2label) {
   auto config = bert_base_uncased();
   config["id2label"] = {{"0", "a"}, {"1", "b"}, {"2", "c"}};
@@ -72,20 +82,31 @@ TEST(BenchParams, NumLabelsFromId2label) {
 
 class BenchParamsFamily : public ::testing::TestWithParam<std::string> {};
 
-// Analytic == counting a real model built from the same config, for every family, with and without
-// the head (and without the pooler for the base model).
+// Analytic == counting a real model built from the same config, for every family and every head (with
+// and without the pooler asked for): the masked LM is models::MaskedLMModel, which XLNet has not.
 TEST_P(BenchParamsFamily, AnalyticEqualsBuiltModel) {
+  using stilts::models::HeadKind;
   const auto dir = stilts::testing::test_data_dir() / "hf-golden" / GetParam();
   const nlohmann::json config = stilts::read_json_file(dir / "config.json");
-  for (const bool head : {true, false}) {
+  for (const HeadKind head : {HeadKind::kNone, HeadKind::kSequenceClassification, HeadKind::kTokenClassification,
+                              HeadKind::kQuestionAnswering, HeadKind::kMultipleChoice, HeadKind::kMaskedLM}) {
     for (const bool pooler : {true, false}) {
       BuildOptions o;
-      o.head = head ? stilts::models::HeadKind::kSequenceClassification : stilts::models::HeadKind::kNone;
+      o.head = head;
       o.add_pooling_layer = pooler;
-      const auto model = stilts::models::create_model(config, GetParam(), o);
+      SCOPED_TRACE(GetParam() + " " + stilts::models::head_kind_name(head) + (pooler ? ", pooler" : ", no pooler"));
+      std::shared_ptr<stilts::models::EncoderModel> model;
+      if (head != HeadKind::kMaskedLM) {
+        model = stilts::models::create_model(config, GetParam(), o);
+      } else if (stilts::models::supports_masked_lm(config.at("model_type").get<std::string>())) {
+        model = std::make_shared<stilts::models::MaskedLMModel>(config, GetParam());
+      } else {
+        EXPECT_THROW(stilts::models::MaskedLMModel(config, GetParam()), stilts::InputError);
+        EXPECT_THROW(analytic_parameters(config, o, GetParam()), stilts::InputError);
+        continue;
+      }
       const auto counted = stilts::models::count_parameters(*model);
       const auto analytic = analytic_parameters(config, o, GetParam());
-      SCOPED_TRACE(GetParam() + (head ? " with head" : " without head") + (pooler ? ", pooler" : ", no pooler"));
       EXPECT_EQ(analytic.total, counted.total);
       EXPECT_EQ(analytic.embeddings, counted.embeddings);
       EXPECT_EQ(analytic.encoder, counted.encoder);

@@ -6,12 +6,15 @@
 #include <torch/torch.h>
 
 #include <fstream>
+#include <set>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "io/safetensors.h"
 #include "models/inputs_json.h"
 #include "models/pretrained.h"
+#include "models/registry.h"
+#include "text/auto.h"
 #include "support/fixtures.h"
 
 namespace stilts {
@@ -171,6 +174,51 @@ TEST(CreateModel, UnknownModelTypeListsSupportedTypes) {
     EXPECT_NE(msg.find("cfg.json"), std::string::npos);
     EXPECT_NE(msg.find("'t5'"), std::string::npos);
     EXPECT_NE(msg.find("bert, roberta, xlm-roberta"), std::string::npos) << msg;
+  }
+}
+
+// ---- the family registry ----
+
+TEST(FamilyRegistry, EveryModelTypeHasOneFamilyThatBuildsIt) {
+  std::set<std::string> seen;
+  for (const models::Family* family : models::families()) {
+    SCOPED_TRACE(family->name);
+    EXPECT_TRUE(family->build && family->count_parameters && family->forward_flops);
+    EXPECT_FALSE(family->head_weight_prefixes.empty());
+    for (const auto& type : family->model_types) {
+      EXPECT_TRUE(seen.insert(type.name).second) << type.name << " is listed twice";
+      EXPECT_EQ(models::find_family(type.name), family);
+    }
+  }
+  EXPECT_EQ(models::supported_model_types(), std::vector<std::string>(seen.begin(), seen.end()));
+  EXPECT_EQ(models::find_family("t5"), nullptr);
+}
+
+// text finds a model_type's tokenizer by transformers' class naming, knowing no family: it must find the
+// kind each family declares.
+TEST(FamilyRegistry, TextFindsEveryDeclaredTokenizerKind) {
+  const auto root = testing::make_temp_dir();
+  for (const models::Family* family : models::families()) {
+    for (const auto& type : family->model_types) {
+      SCOPED_TRACE(type.name);
+      EXPECT_EQ(text::tokenizer_kind_of_model_type(type.name), type.tokenizer_kind);
+      // Through a directory whose tokenizer files do not say (AutoTokenizer then asks config.json).
+      const auto dir = root / type.name;
+      std::filesystem::create_directories(dir);
+      write_file_atomic(dir / "config.json", nlohmann::json{{"model_type", type.name}}.dump());
+      EXPECT_EQ(text::detect_tokenizer_kind(dir), type.tokenizer_kind);
+    }
+  }
+  EXPECT_EQ(text::tokenizer_kind_of_model_type("t5"), std::nullopt);
+}
+
+// A checkpoint holds a task head when a weight sits under any family's head prefixes.
+TEST(FamilyRegistry, CheckpointHasHeadAsksTheFamilies) {
+  EXPECT_FALSE(models::checkpoint_has_head({"bert.embeddings.word_embeddings.weight", "cls.predictions.bias"}));
+  for (const models::Family* family : models::families()) {
+    for (const auto& prefix : family->head_weight_prefixes) {
+      EXPECT_TRUE(models::checkpoint_has_head({"embeddings.x", prefix + "weight"})) << prefix;
+    }
   }
 }
 

@@ -87,6 +87,13 @@ TEST(Bpe, SpecialTokensInTextAndMaskTakesTheSpaceOnItsLeft) {
   EXPECT_EQ(ids(*tok, "<mask"), (Ids{3, 3, 3, 3, 3}));  // not a token: "<" then "mask" (m, a, s, k unknown)
 }
 
+// all_special_ids in transformers' order (bos, eos, unk, sep, pad, cls, mask; repeats once), and the mask.
+TEST(Bpe, SpecialIdsAndMaskId) {
+  const auto tok = load_bpe_tokenizer(toy_dir());
+  EXPECT_EQ(tok->special_ids(), (Ids{0, 2, 3, 1, 16}));
+  EXPECT_EQ(tok->mask_id(), 16);
+}
+
 TEST(Bpe, ConfigFlagsPrefixSpaceAndMaxLength) {
   const fs::path dir = toy_dir();
   // tokenizer_config.json as save_pretrained writes it, special_tokens_map.json overriding it.

@@ -239,6 +239,17 @@ TEST_F(SentencePieceTest, XlnetIdsTemplateTypesAndLeftPadding) {
   EXPECT_EQ(e.tokens.back(), "<cls>");
 }
 
+// XLNet's all_special_ids include its additional <eop> and <eod>; <mask> is the mask token.
+TEST_F(SentencePieceTest, XlnetSpecialIdsAndMaskId) {
+  const auto tok = load_xlnet_tokenizer(root_ / "xlnet");
+  std::vector<int64_t> expected;
+  for (const char* t : {"<s>", "</s>", "<unk>", "<sep>", "<pad>", "<cls>", "<mask>", "<eop>", "<eod>"}) {
+    expected.push_back(*tok->token_to_id(t));
+  }
+  EXPECT_EQ(tok->special_ids(), expected);
+  EXPECT_EQ(tok->mask_id(), tok->token_to_id("<mask>"));
+}
+
 TEST_F(SentencePieceTest, XlnetPreprocessing) {
   const auto tok = load_xlnet_tokenizer(root_ / "xlnet");
   // remove_space, `` and '' -> ", NFKD with combining marks dropped.

@@ -44,7 +44,7 @@ std::string input_error_of(const std::function<void()>& fn) {
 std::string config_error(const std::string& key, const json& value) {
   json j = fixture_config();
   j[key] = value;
-  return input_error_of([&] { io::XLNetConfig::from_json(j, "xlnet/config.json"); });
+  return input_error_of([&] { models::XLNetConfig::from_json(j, "xlnet/config.json"); });
 }
 
 std::vector<std::string> names_of(torch::nn::Module& m) {
@@ -58,7 +58,7 @@ double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b)
 // ---- config ----
 
 TEST(XLNetConfig, ReadsTheFixture) {
-  const auto c = io::XLNetConfig::from_json(fixture_config(), "config.json");
+  const auto c = models::XLNetConfig::from_json(fixture_config(), "config.json");
   EXPECT_EQ(c.common.model_type, "xlnet");
   EXPECT_EQ(c.vocab_size, 130);
   EXPECT_EQ(c.d_model, 32);
@@ -75,7 +75,7 @@ TEST(XLNetConfig, ReadsTheFixture) {
 }
 
 TEST(XLNetConfig, DefaultsAreTransformers) {
-  const auto c = io::XLNetConfig::from_json(json{{"model_type", "xlnet"}, {"vocab_size", 32000}}, "config.json");
+  const auto c = models::XLNetConfig::from_json(json{{"model_type", "xlnet"}, {"vocab_size", 32000}}, "config.json");
   EXPECT_EQ(c.d_model, 1024);
   EXPECT_EQ(c.n_layer, 24);
   EXPECT_EQ(c.d_head, 64);
@@ -86,14 +86,14 @@ TEST(XLNetConfig, DefaultsAreTransformers) {
 
 TEST(XLNetConfig, JsonRoundTripKeepsNullsAndUnknownFields) {
   const json raw = fixture_config();
-  const auto c = io::XLNetConfig::from_json(raw, "config.json");
+  const auto c = models::XLNetConfig::from_json(raw, "config.json");
   const json back = c.to_json(raw);
   EXPECT_TRUE(back.at("mem_len").is_null());
   EXPECT_TRUE(back.at("reuse_len").is_null());
   EXPECT_EQ(back.at("d_head"), 8);
   EXPECT_EQ(back.at("start_n_top"), 5);
   EXPECT_EQ(back.at("transformers_version"), raw.at("transformers_version"));
-  const auto again = io::XLNetConfig::from_json(back, "config.json");
+  const auto again = models::XLNetConfig::from_json(back, "config.json");
   EXPECT_EQ(again.to_json(raw), back);
 }
 
