@@ -49,7 +49,7 @@ double mean_squared_error(const Scores& predictions, const Scores& gold);
 // 1-based ranks, ties averaged (scipy.stats.rankdata(method="average")). Values must not be NaN.
 std::vector<double> average_ranks(const Scores& values);
 
-// ---- named metrics and task kinds ----
+// ---- named metrics ----
 
 // What a metric means when it is compared and shown: declared here once for every metric stilts
 // reports, never guessed from its name elsewhere.
@@ -62,30 +62,13 @@ struct MetricInfo {
 // spearman (higher is better); mse, loss, perplexity (lower is better). An unknown name throws InputError listing them.
 const MetricInfo& metric_info(std::string_view name);
 
-enum class TaskKind { kClassification, kRegression };
-
-// A metric on score vectors. Classification metrics read the vectors as label ids and throw
-// InputError on a value that is not an integer, so one signature serves every task kind.
+// A metric on score vectors (the plain-vector bootstrap overloads take one). Per-task-kind metric
+// choices live with the kinds (tasks/kind.h), not here.
 using Metric = std::function<double(const Scores& predictions, const Scores& gold)>;
-
-// "accuracy", "macro_f1", "pearson", "spearman", "mse"; an unknown name throws InputError listing these.
-Metric metric_by_name(std::string_view name);
-// The metrics compute_metrics reports: classification -> accuracy, macro_f1; regression -> pearson,
-// spearman.
-std::vector<std::string> metric_names(TaskKind kind);
 
 // Label ids held in doubles (as an argmax writes them) to Labels; a non-integer throws InputError
 // naming `what` and the row.
 Labels to_labels(const Scores& values, std::string_view what);
-
-// All metric_names(kind) on the whole input. Predictions are label ids for classification.
-MetricMap compute_metrics(TaskKind kind, const Scores& predictions, const Scores& gold);
-
-// compute_metrics per group (e.g. per language; groups[i] is example i's group) plus "all" over every
-// example. A group named "all" throws InputError.
-std::map<std::string, MetricMap> compute_metrics_by_group(TaskKind kind, const Scores& predictions,
-                                                          const Scores& gold,
-                                                          const std::vector<std::string>& groups);
 
 // ---- bootstrap ----
 

@@ -54,17 +54,4 @@ std::vector<std::string> task_kind_names() {
   return names;
 }
 
-eval::MetricMap score_examples(const TaskKind& kind, const Predictions& predictions,
-                               const std::vector<size_t>& indices) {
-  std::vector<size_t> all = indices;
-  if (all.empty()) {
-    for (size_t i = 0; i < predictions.predicted.size(); ++i) all.push_back(i);
-  }
-  eval::MetricMap out;
-  for (const std::string& metric : kind.metrics()) {
-    out[metric] = kind.scorer(metric, predictions.predicted, predictions.gold)(all);
-  }
-  return out;
-}
-
 }  // namespace stilts::tasks

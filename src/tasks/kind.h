@@ -93,8 +93,4 @@ const TaskKind& kind_for_data(const Dataset& dataset, std::optional<models::Head
 // Every kind's name, in registry order.
 std::vector<std::string> task_kind_names();
 
-// The metric name -> value on the examples `indices` (every example when empty) for each of kind.metrics().
-eval::MetricMap score_examples(const TaskKind& kind, const Predictions& predictions,
-                               const std::vector<size_t>& indices = {});
-
 }  // namespace stilts::tasks

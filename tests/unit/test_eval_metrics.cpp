@@ -77,39 +77,6 @@ TEST(Metrics, EmptyAndMismatchedInputsThrow) {
   }
 }
 
-TEST(Metrics, ComputeMetricsByTaskKindAndName) {
-  const MetricMap c = compute_metrics(TaskKind::kClassification, {0, 1, 1, 1, 2, 0}, {0, 0, 1, 1, 2, 2});
-  ASSERT_EQ(c.size(), 2u);
-  EXPECT_DOUBLE_EQ(c.at("accuracy"), 4.0 / 6.0);
-  EXPECT_DOUBLE_EQ(c.at("macro_f1"), (0.5 + 0.8 + 2.0 / 3.0) / 3.0);
-  const MetricMap r = compute_metrics(TaskKind::kRegression, {1, 2, 3, 4, 5}, {2, 4, 5, 4, 5});
-  ASSERT_EQ(r.size(), 2u);
-  EXPECT_NEAR(r.at("pearson"), std::sqrt(0.6), 1e-15);
-  EXPECT_NEAR(r.at("spearman"), 0.7378647873726218, 1e-14);
-  EXPECT_EQ(metric_names(TaskKind::kRegression), (std::vector<std::string>{"pearson", "spearman"}));
-
-  EXPECT_THROW(compute_metrics(TaskKind::kClassification, {0.5, 1}, {0, 1}), InputError);
-  EXPECT_DOUBLE_EQ(metric_by_name("accuracy")({1, 0}, {1, 1}), 0.5);
-  EXPECT_DOUBLE_EQ(metric_by_name("mse")({1, 0}, {1, 2}), 2.0);
-  EXPECT_THROW(metric_by_name("bleu"), InputError);
-}
-
-TEST(Metrics, PerGroupBreakdownPlusAll) {
-  const Scores gold = {0, 1, 1, 0, 1, 0};
-  const Scores pred = {0, 1, 0, 0, 0, 1};
-  const std::vector<std::string> lang = {"de", "de", "de", "fr", "fr", "fr"};
-  const auto by = compute_metrics_by_group(TaskKind::kClassification, pred, gold, lang);
-  ASSERT_EQ(by.size(), 3u);
-  EXPECT_DOUBLE_EQ(by.at("de").at("accuracy"), 2.0 / 3.0);
-  EXPECT_DOUBLE_EQ(by.at("fr").at("accuracy"), 1.0 / 3.0);
-  EXPECT_DOUBLE_EQ(by.at("all").at("accuracy"), 0.5);
-  // fr: gold {0,1,0} pred {0,0,1}: class 0 tp1 fp1 fn1 -> 1/2; class 1 fp1 fn1 -> 0.
-  EXPECT_DOUBLE_EQ(by.at("fr").at("macro_f1"), 0.25);
-  const std::vector<std::string> reserved = {"de", "all", "de", "fr", "fr", "fr"};
-  EXPECT_THROW(compute_metrics_by_group(TaskKind::kClassification, pred, gold, reserved), InputError);
-  EXPECT_THROW(compute_metrics_by_group(TaskKind::kClassification, pred, gold, {"de"}), InputError);
-}
-
 // ---- bootstrap ----
 
 Scores gold_zeros(std::size_t n) { return Scores(n, 0.0); }
@@ -118,6 +85,10 @@ Scores predictions_wrong_every(std::size_t n, std::size_t period, std::size_t of
   for (std::size_t i = offset; i < n; i += period) p[i] = 1.0;
   return p;
 }
+
+// The plain-vector bootstrap's metrics: accuracy over label ids held in doubles, and Pearson's r.
+double accuracy_of(const Scores& p, const Scores& g) { return accuracy(to_labels(p, "predictions"), to_labels(g, "gold")); }
+double pearson_of(const Scores& p, const Scores& g) { return pearson(p, g); }
 
 TEST(Bootstrap, PercentilesInterpolateBetweenOrderStatistics) {
   // The first call is the full-data value; replicates then return 1, 2, ..., 11.
@@ -149,7 +120,7 @@ TEST(Bootstrap, UndefinedReplicatesAreLeftOutAndCounted) {
   EXPECT_EQ(ci.upper, 1.0);
 
   // Pearson on 3 points: some resamples are constant (e.g. one point drawn three times).
-  const Interval r = bootstrap_ci(metric_by_name("pearson"), {1, 2, 3}, {1, 3, 2}, {});
+  const Interval r = bootstrap_ci(Metric(pearson_of), {1, 2, 3}, {1, 3, 2}, {});
   EXPECT_GT(r.undefined_resamples, 0);
   EXPECT_LE(r.lower, r.upper);
 }
@@ -159,7 +130,7 @@ TEST(Bootstrap, DeterministicGivenSeedAndContainsEstimate) {
   const Scores gold = gold_zeros(n);
   Scores pred = predictions_wrong_every(n, /*period=*/10, /*offset=*/0);  // 40 wrong
   for (std::size_t i = 1; i < n; i += 5) pred[i] = 1.0;                  // 80 more: 280/400 right
-  const Metric acc = metric_by_name("accuracy");
+  const Metric acc = Metric(accuracy_of);
   BootstrapOptions o;
   o.seed = 7;
   const Interval a = bootstrap_ci(acc, pred, gold, o);
@@ -194,14 +165,14 @@ TEST(Bootstrap, DeterministicGivenSeedAndContainsEstimate) {
 }
 
 TEST(Bootstrap, PerfectPredictionsGiveDegenerateInterval) {
-  const Interval ci = bootstrap_ci(metric_by_name("accuracy"), {1, 0, 1}, {1, 0, 1}, {});
+  const Interval ci = bootstrap_ci(Metric(accuracy_of), {1, 0, 1}, {1, 0, 1}, {});
   EXPECT_EQ(ci.value, 1.0);
   EXPECT_EQ(ci.lower, 1.0);
   EXPECT_EQ(ci.upper, 1.0);
 }
 
 TEST(Bootstrap, BadOptionsAndInputsThrow) {
-  const Metric acc = metric_by_name("accuracy");
+  const Metric acc = Metric(accuracy_of);
   BootstrapOptions o;
   o.level = 1.0;
   EXPECT_THROW(bootstrap_ci(acc, {1}, {1}, o), InputError);
@@ -220,7 +191,7 @@ TEST(PairedBootstrap, DetectsAClearDifference) {
   for (std::size_t i = 2; i < n; i += 5) b[i] = 1.0;                        // 60% right
   BootstrapOptions o;
   o.seed = 3;
-  const PairedInterval d = paired_bootstrap(metric_by_name("accuracy"), a, b, gold, o);
+  const PairedInterval d = paired_bootstrap(Metric(accuracy_of), a, b, gold, o);
   EXPECT_DOUBLE_EQ(d.value_a, 0.8);
   EXPECT_DOUBLE_EQ(d.value_b, 0.6);
   EXPECT_NEAR(d.difference, 0.2, 1e-12);
@@ -229,7 +200,7 @@ TEST(PairedBootstrap, DetectsAClearDifference) {
   EXPECT_LE(d.lower, d.difference);
   EXPECT_GE(d.upper, d.difference);
   // Swapping the systems mirrors the difference and keeps the p-value (same draws).
-  const PairedInterval s = paired_bootstrap(metric_by_name("accuracy"), b, a, gold, o);
+  const PairedInterval s = paired_bootstrap(Metric(accuracy_of), b, a, gold, o);
   EXPECT_NEAR(s.difference, -0.2, 1e-12);
   EXPECT_NEAR(s.lower, -d.upper, 1e-12);
   EXPECT_EQ(s.p_value, d.p_value);
@@ -243,7 +214,7 @@ TEST(PairedBootstrap, DoesNotFlagANullDifference) {
   b[2] = b[7] = 1.0;                                                        // 102 wrong
   BootstrapOptions o;
   o.seed = 11;
-  const PairedInterval d = paired_bootstrap(metric_by_name("accuracy"), a, b, gold, o);
+  const PairedInterval d = paired_bootstrap(Metric(accuracy_of), a, b, gold, o);
   EXPECT_NEAR(d.difference, 0.004, 1e-12);
   EXPECT_LT(d.lower, 0.0);
   EXPECT_GT(d.upper, 0.0);
@@ -251,7 +222,7 @@ TEST(PairedBootstrap, DoesNotFlagANullDifference) {
   EXPECT_LE(d.p_value, 1.0);
 
   // Identical systems: difference 0, p = 1 by definition.
-  const PairedInterval same = paired_bootstrap(metric_by_name("accuracy"), a, a, gold, o);
+  const PairedInterval same = paired_bootstrap(Metric(accuracy_of), a, a, gold, o);
   EXPECT_EQ(same.difference, 0.0);
   EXPECT_EQ(same.p_value, 1.0);
 }

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <tuple>
 
 #include "common/error.h"
@@ -17,6 +18,7 @@
 #include "tasks/features.h"
 #include "tasks/kind.h"
 #include "text/auto.h"
+#include "train/evaluate.h"
 #include "train/head.h"
 
 namespace stilts::tasks {
@@ -33,6 +35,48 @@ fs::path tokenizer_dir(const fs::path& dir) {
   for (const auto& w : kWords) text += w + "\n";
   write_file_atomic(dir / "vocab.txt", text);
   return dir;
+}
+
+std::vector<Value> values(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+
+TEST(Classification, ScorersGiveTheMetricsTheKindsReport) {
+  const TaskKind& classes = task_kind("classification");
+  EXPECT_EQ(classes.metrics(), (std::vector<std::string>{"accuracy", "macro_f1"}));
+  const auto p = values({0, 1, 1, 1, 2, 0}), g = values({0, 0, 1, 1, 2, 2});
+  const std::vector<size_t> six = {0, 1, 2, 3, 4, 5};
+  EXPECT_DOUBLE_EQ(classes.scorer("accuracy", p, g)(six), 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(classes.scorer("macro_f1", p, g)(six), (0.5 + 0.8 + 2.0 / 3.0) / 3.0);
+  EXPECT_THROW(classes.scorer("accuracy", values({0.5, 1}), values({0, 1})), InputError);
+  EXPECT_THROW(classes.scorer("bleu", p, g), InputError);
+
+  const TaskKind& scores = task_kind("regression");
+  EXPECT_EQ(scores.metrics(), (std::vector<std::string>{"pearson", "spearman", "mse"}));
+  const auto sp = values({1, 2, 3, 4, 5}), sg = values({2, 4, 5, 4, 5});
+  const std::vector<size_t> five = {0, 1, 2, 3, 4};
+  EXPECT_NEAR(scores.scorer("pearson", sp, sg)(five), std::sqrt(0.6), 1e-15);
+  EXPECT_NEAR(scores.scorer("spearman", sp, sg)(five), 0.7378647873726218, 1e-14);
+  EXPECT_DOUBLE_EQ(scores.scorer("mse", values({1, 0}), values({1, 2}))({0, 1}), 2.0);
+}
+
+TEST(Classification, MetricsPerLanguagePlusAll) {
+  Dataset d;
+  for (const char* language : {"de", "de", "de", "fr", "fr", "fr"}) {
+    Example ex;
+    ex.language = language;
+    d.examples.push_back(ex);
+  }
+  Predictions p;
+  p.gold = values({0, 1, 1, 0, 1, 0});
+  p.predicted = values({0, 1, 0, 0, 0, 1});
+  const auto by = train::metrics_by_language(task_kind("classification"), p, d);
+  ASSERT_EQ(by.size(), 3u);
+  EXPECT_DOUBLE_EQ(by.at("de").at("accuracy"), 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(by.at("fr").at("accuracy"), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(by.at("all").at("accuracy"), 0.5);
+  // fr: gold {0,1,0} pred {0,0,1}: class 0 tp1 fp1 fn1 -> 1/2; class 1 fp1 fn1 -> 0.
+  EXPECT_DOUBLE_EQ(by.at("fr").at("macro_f1"), 0.25);
+  d.examples[1].language = "all";  // the overall group's name
+  EXPECT_THROW(train::metrics_by_language(task_kind("classification"), p, d), InputError);
 }
 
 Dataset tagged(const std::vector<std::vector<std::string>>& sentences, const std::vector<std::vector<int64_t>>& tags) {

@@ -65,18 +65,6 @@ bool add_text_row(Features& features, const text::Tokenizer& tokenizer, const st
   return static_cast<int64_t>(enc.input_ids.size()) < untruncated;
 }
 
-eval::Labels value_labels(const std::vector<Value>& values, const char* what) {
-  eval::Labels out(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!values[i].is_number_integer() &&
-        !(values[i].is_number() && std::floor(values[i].get<double>()) == values[i].get<double>())) {
-      input_error(what, " row ", i + 1, ": expected a label id (an integer), got ", values[i].dump());
-    }
-    out[i] = static_cast<int64_t>(values[i].get<double>());
-  }
-  return out;
-}
-
 eval::Scores value_scores(const std::vector<Value>& values, const char* what) {
   eval::Scores out(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
@@ -84,6 +72,10 @@ eval::Scores value_scores(const std::vector<Value>& values, const char* what) {
     out[i] = values[i].get<double>();
   }
   return out;
+}
+
+eval::Labels value_labels(const std::vector<Value>& values, const char* what) {
+  return eval::to_labels(value_scores(values, what), what);
 }
 
 int64_t argmax(const std::vector<float>& values) {
