@@ -25,6 +25,15 @@ struct Example {
   // Multiple choice: the candidate answers, each paired with text_a as the model's input
   // (text_a, choices[k]); `label` is the correct choice's index, -1 when the file gives none.
   std::vector<std::string> choices;
+  // Extractive QA: text_a is the question, `context` the passage its answers are spans of, `answers`
+  // the gold spans (several in dev and test files; empty when the file has none). An answer's `start`
+  // counts Unicode code points from the start of the context, as SQuAD's answer_start does.
+  std::string context;
+  struct Answer {
+    std::string text;
+    int64_t start = -1;
+  };
+  std::vector<Answer> answers;
 };
 
 // What a reader did with the rows of a file.
@@ -43,6 +52,10 @@ struct Dataset {
   bool pairs = false;                    // examples have text_b
   bool tagging = false;                  // examples are words with word_labels (label_names: the tag set)
   bool multiple_choice = false;          // examples have choices; label = index of the right one
+  bool extractive_qa = false;            // examples are questions on a context, answered by spans of it
+  // Extractive QA: how answers are compared, "squad" (SQuAD v1.1's normaliser: SQuAD, XQuAD, TyDiQA)
+  // or "mlqa" (MLQA's, for each example's language).
+  std::string answer_normalizer;
   bool labelled = true;                  // false: a file read for prediction only (no gold)
   std::string format;
   std::string source;                    // the path(s) read

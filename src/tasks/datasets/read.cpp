@@ -39,6 +39,8 @@ const std::vector<std::pair<std::string, Reader>>& readers() {
       {"xcopa", detail::read_xcopa},
       {"copa", detail::read_copa},
       {"siqa", detail::read_siqa},
+      {"squad", detail::read_squad},
+      {"mlqa", detail::read_mlqa},
       {"tsv", detail::read_generic_tsv},
       {"csv", detail::read_generic_csv},
       {"jsonl", detail::read_generic_jsonl},

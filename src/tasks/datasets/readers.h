@@ -33,6 +33,8 @@ Dataset read_panx(const std::filesystem::path& path, const ReadOptions& options)
 Dataset read_xcopa(const std::filesystem::path& path, const ReadOptions& options);
 Dataset read_copa(const std::filesystem::path& path, const ReadOptions& options);
 Dataset read_siqa(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_squad(const std::filesystem::path& path, const ReadOptions& options);
+Dataset read_mlqa(const std::filesystem::path& path, const ReadOptions& options);
 
 // ---- files ----
 
