@@ -40,7 +40,7 @@ std::string read_error(const fs::path& path, const std::string& format, const Re
 TEST(DataReaders, FormatsListed) {
   EXPECT_THAT(dataset_formats(), ElementsAre("pawsx", "xnli", "glue-mnli", "glue-qqp", "glue-sst2", "glue-stsb",
                                              "mrpc", "imdb", "conllu", "xtreme-tagging", "panx", "xcopa", "copa",
-                                             "siqa", "tsv", "csv", "jsonl"));
+                                             "siqa", "squad", "mlqa", "tsv", "csv", "jsonl"));
 }
 
 TEST(DataReaders, UnknownFormatListsKnownOnes) {
@@ -49,7 +49,7 @@ TEST(DataReaders, UnknownFormatListsKnownOnes) {
   const std::string message = read_error(path, "paws");
   EXPECT_THAT(message, HasSubstr("unknown dataset format 'paws'"));
   EXPECT_THAT(message, HasSubstr("pawsx, xnli, glue-mnli, glue-qqp, glue-sst2, glue-stsb, mrpc, imdb, conllu, "
-                                  "xtreme-tagging, panx, xcopa, copa, siqa, tsv, csv, jsonl"));
+                                  "xtreme-tagging, panx, xcopa, copa, siqa, squad, mlqa, tsv, csv, jsonl"));
 }
 
 // ---- PAWS-X ----

@@ -382,6 +382,12 @@ void note_skip(ReadReport& report, const TextFile& file, int64_t line, const std
   }
 }
 
+void note_skip(ReadReport& report, const TextFile& file, std::string_view where, const std::string& why) {
+  if (static_cast<size_t>(report.skipped_placeholder + report.skipped_malformed) <= kMaxSkipNotes) {
+    report.notes.push_back(file.name + ": " + std::string(where) + ": " + why);
+  }
+}
+
 void close_skip_notes(ReadReport& report) {
   const int64_t skipped = report.skipped_placeholder + report.skipped_malformed;
   if (skipped > static_cast<int64_t>(kMaxSkipNotes)) {

@@ -149,6 +149,9 @@ Example tagged_example(const TextFile& file, int64_t line, std::string language,
 constexpr size_t kMaxSkipNotes = 10;
 // Records why a row was skipped, for the first kMaxSkipNotes skipped rows (call after counting it).
 void note_skip(ReadReport& report, const TextFile& file, int64_t line, const std::string& why);
+// The same for a file whose rows are not lines (a JSON document): `where` locates the row, e.g. a JSON
+// path "data[3].paragraphs[0].qas[2]"; the note reads "file: where: why".
+void note_skip(ReadReport& report, const TextFile& file, std::string_view where, const std::string& why);
 // Appends "... N more skipped rows" when not every skipped row got a note.
 void close_skip_notes(ReadReport& report);
 
