@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "text/basic.h"
 #include "text/unicode.h"
 
 namespace stilts::text {
@@ -67,9 +68,6 @@ bool is_regex_space(char32_t c) {
       return false;
   }
 }
-
-// Python's str.isspace, used by str.strip() around added tokens and by add_prefix_space.
-bool is_python_space(char32_t c) { return is_regex_space(c) || (c >= 0x1C && c <= 0x1F); }
 
 enum class CharClass { kLetter, kNumber, kSpace, kOther };
 
@@ -464,6 +462,8 @@ class BpeTokenizer final : public Tokenizer {
   int64_t vocab_size() const override { return static_cast<int64_t>(id_to_token_.size()); }
   int64_t unk_id() const override { return unk_id_; }
   std::vector<int64_t> tokenize_word(std::string_view word, std::string_view context) const override;
+  std::string tokens_to_string(const std::vector<int64_t>& ids) const override;
+  bool lowercases() const override { return false; }
 
  private:
   struct SplitToken {
@@ -732,6 +732,29 @@ void BpeTokenizer::append_bpe(const std::string& word, std::vector<int64_t>& out
   std::lock_guard<std::mutex> lock(cache_mutex_);
   if (cache_.size() >= kMaxCacheEntries) cache_.clear();
   cache_.emplace(word, std::move(symbols));
+}
+
+// bytearray(byte_decoder[c] for c in "".join(tokens)).decode("utf-8", errors="replace").
+std::string BpeTokenizer::tokens_to_string(const std::vector<int64_t>& ids) const {
+  static const std::unordered_map<char32_t, char> byte_of = [] {
+    std::unordered_map<char32_t, char> map;
+    const auto chars = bytes_to_unicode();
+    for (int b = 0; b < 256; ++b) map.emplace(chars[static_cast<size_t>(b)], static_cast<char>(b));
+    return map;
+  }();
+  std::string bytes;
+  for (int64_t id : ids) {
+    const std::string token = id_to_token(id);
+    for (char32_t c : decode_utf8(token, source_)) {
+      const auto it = byte_of.find(c);
+      if (it == byte_of.end()) {
+        input_error(source_, ": token '", token, "' (id ", id, ") holds a character that is not a byte of the "
+                    "byte-level alphabet, so it cannot be turned back into text");
+      }
+      bytes += it->second;
+    }
+  }
+  return decode_utf8_replace(bytes);
 }
 
 std::string BpeTokenizer::id_to_token(int64_t id) const {

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "text/basic.h"
 #include "text/unicode.h"
 
 namespace stilts::text {
@@ -313,6 +314,8 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::optional<int64_t> token_to_id(std::string_view token) const override;
   int64_t vocab_size() const override { return base_vocab_size() + static_cast<int64_t>(added_tokens_.size()); }
   int64_t unk_id() const override { return unk_id_; }
+  std::string tokens_to_string(const std::vector<int64_t>& ids) const override;
+  bool lowercases() const override { return family_ == Family::kXlnet && settings_.do_lower_case; }
 
  private:
   // XLM-R reserves fairseq's four specials in front of the spm vocabulary and <mask> after it.
@@ -455,6 +458,24 @@ std::optional<int64_t> SentencePieceTokenizer::token_to_id(std::string_view toke
   if (spm_id == sp_.unk_id() && t != sp_.id_to_piece(spm_id)) return std::nullopt;
   if (family_ == Family::kXlmr) return spm_id == 0 ? std::nullopt : std::optional<int64_t>(spm_id + kFairseqOffset);
   return spm_id;
+}
+
+// "".join(tokens).replace("\u2581", " ").strip(), as XLMRobertaTokenizer and XLNetTokenizer do it.
+std::string SentencePieceTokenizer::tokens_to_string(const std::vector<int64_t>& ids) const {
+  static const std::string kUnderline = "\u2581";
+  std::string joined;
+  for (int64_t id : ids) joined += id_to_token(id);
+  std::string spaced;
+  spaced.reserve(joined.size());
+  for (size_t i = 0; i < joined.size();) {
+    if (joined.compare(i, kUnderline.size(), kUnderline) == 0) {
+      spaced += ' ';
+      i += kUnderline.size();
+    } else {
+      spaced += joined[i++];
+    }
+  }
+  return python_strip(spaced, model_path_.string());
 }
 
 std::string SentencePieceTokenizer::id_to_token(int64_t id) const {

@@ -91,6 +91,15 @@ class Tokenizer {
   // The unknown token's id (what an out-of-vocabulary piece becomes).
   virtual int64_t unk_id() const = 0;
 
+  // transformers' convert_tokens_to_string(convert_ids_to_tokens(ids)): the pieces back as text, as the
+  // family's slow tokenizer joins them (WordPiece: spaces between pieces, "##" continuations glued on,
+  // stripped; SentencePiece: pieces concatenated, "\u2581" as a space, stripped; byte-level BPE: the
+  // bytes decoded, invalid UTF-8 replaced by U+FFFD). What SQuAD's decoding projects back onto the text.
+  virtual std::string tokens_to_string(const std::vector<int64_t>& ids) const = 0;
+  // Whether `tokenize` lowercases the text (the tokenizer's do_lower_case): SQuAD's answer projection
+  // then compares in lower case.
+  virtual bool lowercases() const = 0;
+
   // One word of a sentence given as words -> its piece ids, as transformers'
   // tokenize(word, is_split_into_words=True) gives them: WordPiece and SentencePiece tokenize the word as
   // they tokenize any text; byte-level BPE first puts a space before a word that does not start with

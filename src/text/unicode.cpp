@@ -37,6 +37,55 @@ std::string encode_utf8(std::u32string_view code_points) {
   return out;
 }
 
+std::string decode_utf8_replace(std::string_view bytes) {
+  static const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  out.reserve(bytes.size());
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const unsigned char b = byte(i);
+    if (b < 0x80) {
+      out += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    // The sequence length and the range of its second byte (Table 3-7 of the Unicode standard).
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      length = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      length = 3;
+      if (b == 0xE0) low = 0xA0;
+      if (b == 0xED) high = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      length = 4;
+      if (b == 0xF0) low = 0x90;
+      if (b == 0xF4) high = 0x8F;
+    }
+    if (length == 0) {  // a continuation byte or a byte that never starts a sequence
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    size_t valid = 1;  // bytes of the sequence that fit so far
+    while (valid < length && i + valid < bytes.size()) {
+      const unsigned char c = byte(i + valid);
+      const bool fits = valid == 1 ? (c >= low && c <= high) : (c >= 0x80 && c <= 0xBF);
+      if (!fits) break;
+      ++valid;
+    }
+    if (valid == length) {
+      out.append(bytes.substr(i, length));
+    } else {
+      out += kReplacement;
+    }
+    i += valid;
+  }
+  return out;
+}
+
 bool is_valid_utf8(std::string_view text) {
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   utf8proc_ssize_t pos = 0;

@@ -1,13 +1,12 @@
 #include "text/wordpiece.h"
 
-#include <utf8proc.h>
-
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/files.h"
+#include "text/basic.h"
 #include "text/unicode.h"
 
 namespace stilts::text {
@@ -17,112 +16,14 @@ using nlohmann::json;
 
 namespace {
 
-// ---- character classes (transformers' tokenization_utils / tokenization_bert helpers) ----
-
-utf8proc_category_t category(char32_t c) {
-  return utf8proc_category(static_cast<utf8proc_int32_t>(c));
-}
-
-// _is_whitespace: the four ASCII blanks and category Zs.
-bool is_bert_whitespace(char32_t c) {
-  return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' || category(c) == UTF8PROC_CATEGORY_ZS;
-}
-
-// _is_control: category C* except \t \n \r (which count as whitespace). Unassigned code points are
-// Cn, so they are dropped too.
-bool is_bert_control(char32_t c) {
-  if (c == U'\t' || c == U'\n' || c == U'\r') return false;
-  switch (category(c)) {
-    case UTF8PROC_CATEGORY_CN:
-    case UTF8PROC_CATEGORY_CC:
-    case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_CS:
-    case UTF8PROC_CATEGORY_CO:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// _is_punctuation: every non-alphanumeric printable ASCII character (BERT's own rule: "$", "^", "`"
-// are symbols in Unicode) plus category P*.
-bool is_bert_punctuation(char32_t c) {
-  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) {
-    return true;
-  }
-  const auto cat = category(c);
-  return cat >= UTF8PROC_CATEGORY_PC && cat <= UTF8PROC_CATEGORY_PO;
-}
-
-// _is_chinese_char: BERT's CJK Unified Ideographs blocks (not Hangul, kana or CJK punctuation).
-bool is_cjk_ideograph(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
-         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
-         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
-}
-
-// Python's str.isspace, used by str.split()/strip() in whitespace_tokenize: category Zs or bidi
-// class WS, B or S. Wider than _is_whitespace: U+2028/U+2029 survive _clean_text but still split words.
-bool is_python_space(char32_t c) {
-  if (category(c) == UTF8PROC_CATEGORY_ZS) return true;
-  const auto bidi = utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->bidi_class;
-  return bidi == UTF8PROC_BIDI_CLASS_WS || bidi == UTF8PROC_BIDI_CLASS_B || bidi == UTF8PROC_BIDI_CLASS_S;
-}
-
-// Python's str.lower of one character. utf8proc has the simple (1:1) mappings; str.lower uses the full
-// ones, which differ only for U+0130 (SpecialCasing.txt: "i" + COMBINING DOT ABOVE). Final-sigma
-// context never applies: transformers lowercases character by character.
-void append_python_lower(std::u32string& out, char32_t c) {
-  if (c == 0x130) {
-    out += U'i';
-    out += char32_t{0x307};
-    return;
-  }
-  out += static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
-}
-
-std::u32string python_lower(std::u32string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  for (char32_t c : text) append_python_lower(out, c);
-  return out;
-}
-
-// _run_strip_accents: NFD, then drop nonspacing marks (Mn).
-std::u32string strip_accents(std::u32string_view word) {
-  const std::string utf8 = encode_utf8(word);
-  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
-  const auto size = static_cast<utf8proc_ssize_t>(utf8.size());
-  std::vector<utf8proc_int32_t> buffer(word.size() * 4 + 4);
-  utf8proc_ssize_t n = 0;
-  for (;;) {
-    n = utf8proc_decompose(bytes, size, buffer.data(), static_cast<utf8proc_ssize_t>(buffer.size()),
-                           UTF8PROC_DECOMPOSE);
-    STILTS_CHECK(n >= 0, "utf8proc_decompose failed: ", utf8proc_errmsg(n));
-    if (static_cast<size_t>(n) <= buffer.size()) break;
-    buffer.resize(static_cast<size_t>(n));
-  }
-  std::u32string out;
-  out.reserve(static_cast<size_t>(n));
-  for (utf8proc_ssize_t i = 0; i < n; ++i) {
-    if (utf8proc_category(buffer[static_cast<size_t>(i)]) != UTF8PROC_CATEGORY_MN) {
-      out += static_cast<char32_t>(buffer[static_cast<size_t>(i)]);
-    }
-  }
-  return out;
-}
-
-// whitespace_tokenize: str.split() with no arguments.
-std::vector<std::u32string_view> python_split(std::u32string_view text) {
-  std::vector<std::u32string_view> words;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && is_python_space(text[i])) ++i;
-    const size_t start = i;
-    while (i < text.size() && !is_python_space(text[i])) ++i;
-    if (i > start) words.push_back(text.substr(start, i - start));
-  }
-  return words;
+BasicTokenizerOptions basic_options(const WordPieceOptions& o) {
+  BasicTokenizerOptions b;
+  b.do_lower_case = o.do_lower_case;
+  b.strip_accents = o.strip_accents;
+  b.tokenize_chinese_chars = o.tokenize_chinese_chars;
+  b.clean_text = o.clean_text;
+  b.do_split_on_punc = o.do_split_on_punc;
+  return b;
 }
 
 bool contains(const std::vector<std::u32string>& list, std::u32string_view item) {
@@ -318,62 +219,12 @@ void WordPieceTokenizer::tokenize_segment(std::u32string_view text, std::vector<
     return;
   }
 
-  // BasicTokenizer.tokenize
-  std::u32string cleaned;
-  cleaned.reserve(text.size() + 8);
-  for (char32_t c : text) {
-    if (options_.clean_text) {
-      if (c == 0 || c == 0xFFFD || is_bert_control(c)) continue;
-      if (is_bert_whitespace(c)) c = U' ';
-    }
-    if (options_.tokenize_chinese_chars && is_cjk_ideograph(c)) {
-      cleaned += U' ';
-      cleaned += c;
-      cleaned += U' ';
+  for (const std::u32string& word : basic_tokenize(text, basic_options(options_), never_split_)) {
+    const std::string utf8 = encode_utf8(word);
+    if (std::find(config_never_split_.begin(), config_never_split_.end(), utf8) != config_never_split_.end()) {
+      pieces.push_back(utf8);
     } else {
-      cleaned += c;
-    }
-  }
-
-  std::vector<std::u32string> split_tokens;
-  for (auto word_view : python_split(cleaned)) {
-    std::u32string word(word_view);
-    const bool keep = contains(never_split_, word);
-    if (!keep) {
-      if (options_.do_lower_case) {
-        word = python_lower(word);
-        if (options_.strip_accents.value_or(true)) word = strip_accents(word);
-      } else if (options_.strip_accents.value_or(false)) {
-        word = strip_accents(word);
-      }
-    }
-    // _run_split_on_punc
-    if (keep || !options_.do_split_on_punc) {
-      split_tokens.push_back(std::move(word));
-      continue;
-    }
-    bool start_new = true;
-    for (char32_t c : word) {
-      if (is_bert_punctuation(c)) {
-        split_tokens.emplace_back(1, c);
-        start_new = true;
-      } else {
-        if (start_new) split_tokens.emplace_back();
-        start_new = false;
-        split_tokens.back() += c;
-      }
-    }
-  }
-
-  // whitespace_tokenize(" ".join(split_tokens)): drops words emptied by accent stripping.
-  for (const auto& token : split_tokens) {
-    for (auto word : python_split(token)) {
-      const std::string utf8 = encode_utf8(word);
-      if (std::find(config_never_split_.begin(), config_never_split_.end(), utf8) != config_never_split_.end()) {
-        pieces.push_back(utf8);
-      } else {
-        wordpiece(word, pieces);
-      }
+      wordpiece(word, pieces);
     }
   }
 }
@@ -418,6 +269,25 @@ void WordPieceTokenizer::wordpiece(std::u32string_view word, std::vector<std::st
     pieces.push_back(candidate);
     start = end;
   }
+}
+
+std::string WordPieceTokenizer::tokens_to_string(const std::vector<int64_t>& ids) const {
+  // " ".join(tokens).replace(" ##", "").strip(): the marker is BERT's "##" whatever the prefix setting.
+  std::string joined;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) joined += ' ';
+    joined += id_to_token(ids[i]);
+  }
+  std::string glued;
+  glued.reserve(joined.size());
+  for (size_t i = 0; i < joined.size();) {
+    if (joined.compare(i, 3, " ##") == 0) {
+      i += 3;
+    } else {
+      glued += joined[i++];
+    }
+  }
+  return python_strip(glued, source_);
 }
 
 std::vector<int64_t> WordPieceTokenizer::tokenize(std::string_view text, std::string_view context) const {

@@ -64,6 +64,8 @@ class WordPieceTokenizer : public Tokenizer {
   std::optional<int64_t> token_to_id(std::string_view token) const override;
   int64_t vocab_size() const override { return static_cast<int64_t>(vocab_.size()); }
   int64_t unk_id() const override { return unk_id_; }
+  std::string tokens_to_string(const std::vector<int64_t>& ids) const override;
+  bool lowercases() const override { return lowercase_; }
 
   // The piece strings before the id look-up (transformers' `tokenize`); a piece missing from the
   // vocabulary (only possible for never_split words) maps to unk in `tokenize`.

@@ -45,6 +45,12 @@ class ByteTokenizer : public Tokenizer {
   std::optional<int64_t> token_to_id(std::string_view) const override { return std::nullopt; }
   int64_t vocab_size() const override { return 256; }
   int64_t unk_id() const override { return 3; }
+  std::string tokens_to_string(const std::vector<int64_t>& ids) const override {
+    std::string out;
+    for (int64_t id : ids) out += static_cast<char>(id);
+    return out;
+  }
+  bool lowercases() const override { return false; }
 };
 
 // [CLS] A [SEP], right padding.
