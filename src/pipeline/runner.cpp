@@ -78,7 +78,8 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
                               std::ostream& log) {
   const train::TrainConfig& c = node.config;
   const TaskSpec& task = config.tasks.at(node.task);
-  const tasks::TaskKind& kind = tasks::task_kind(c.task);
+  const std::unique_ptr<tasks::TaskKind> kind_with_settings = train::task_kind_of(c);
+  const tasks::TaskKind& kind = *kind_with_settings;
   const train::Precision precision = train::parse_precision(c.precision);
   at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(precision)));
   train::EvalModel model = train::load_eval_model(model_dir);
@@ -94,7 +95,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
     for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
       const train::FileEvaluation e =
           train::evaluate_file(model, kind, train::data_file_of(c, file, language), c.eval_batch_size, precision);
-      const tasks::Dataset& data = e.prepared.data;
+      const tasks::Dataset& data = e.data;
       const tasks::Predictions& p = e.predictions;
       if (!data.labelled) input_error(file, ": the ", split, " file has no gold labels to score");
       const nlohmann::json metrics = train::metrics_json(e.metrics);

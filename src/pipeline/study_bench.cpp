@@ -37,13 +37,13 @@ tasks::Features bench_features(const ExperimentConfig& config, const StageNode& 
   auto files = config.eval_files(task, "test", node.language);
   if (files.empty()) files = config.eval_files(task, "dev", node.language);
   if (files.empty()) input_error(config.source.string(), ": [tasks.", node.task, "] has no dev or test file to benchmark on");
-  const tasks::TaskKind& kind = tasks::task_kind(c.task);
+  const std::unique_ptr<tasks::TaskKind> kind = train::task_kind_of(c);
   tasks::Features all;
   int64_t examples = 0;
   for (const auto& [language, file] : files) {
     train::DataFile data_file = train::data_file_of(c, file, language);
     data_file.max_examples = config.bench.max_examples;
-    const train::PreparedData prepared = train::prepare_data(model, kind, data_file);
+    const train::PreparedData prepared = train::prepare_data(model, *kind, data_file);
     tasks::append_features(all, prepared.features, examples);
     examples += static_cast<int64_t>(prepared.data.examples.size());
   }
@@ -117,9 +117,9 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
       const fs::path dir = stage_dir(run_dir, f.node->key);
       bench::BenchModel m = bench::load_bench_model(dir, f.node->key);
       const tasks::Features features = bench_features(config, *f.node, train::load_eval_model(dir, m.model));
-      const tasks::TaskKind& kind = tasks::task_kind(f.node->config.task);
+      const std::unique_ptr<tasks::TaskKind> kind = train::task_kind_of(f.node->config);
       for (const int64_t b : spec.batch_sizes) {
-        auto w = bench::data_workloads(kind, features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
+        auto w = bench::data_workloads(*kind, features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
         m.workloads.insert(m.workloads.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
       }
       mean_tokens.push_back(static_cast<double>(features.num_tokens()) / static_cast<double>(features.size()));

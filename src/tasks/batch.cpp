@@ -9,9 +9,10 @@ namespace stilts::tasks {
 
 namespace {
 
+// The batch's padded length: its longest row, at least features.pad_to.
 size_t longest_row(const Features& features, const std::vector<size_t>& rows) {
   STILTS_CHECK(!rows.empty(), "collate of an empty batch");
-  size_t longest = 0;
+  size_t longest = static_cast<size_t>(std::max<int64_t>(features.pad_to, 0));
   for (size_t row : rows) {
     STILTS_CHECK(row < features.input_ids.size(), "row ", row, " of ", features.input_ids.size());
     longest = std::max(longest, features.input_ids[row].size());

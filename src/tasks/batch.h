@@ -16,7 +16,7 @@ struct Batch {
   int64_t real_tokens = 0;      // non-pad tokens in the batch
 };
 
-// Rows `rows` of `features` padded to their longest on the template's padding side: input_ids,
+// Rows `rows` of `features` padded to their longest (at least features.pad_to) on the template's padding side: input_ids,
 // attention_mask and (when the features have them) token_type_ids [R, T] on `device`, and the non-pad
 // token count.
 models::Inputs pad_rows(const Features& features, const std::vector<size_t>& rows, torch::Device device,

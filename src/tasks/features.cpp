@@ -3,11 +3,12 @@
 // Cache file (native byte order; a byte-order mark makes a foreign file a miss, not garbage):
 //   "STLTFEAT" u32 version u32 0x01020304  key[64]  (hex SHA-256 of the inputs)
 //   u64 features  u64 rows  u64 tokens  i64 rows_per_feature
-//   u8 has_types  u8 left_padding  u8 has_labels  u8 has_scores  u8 has_words  u8 0 u8 0 u8 0
-//   i64 pad_id  i64 pad_type_id  i64 truncated  u64 labels, each a string
+//   u8 has_types  u8 left_padding  u8 has_labels  u8 has_scores  u8 has_words  u8 has_spans  u8 0 u8 0
+//   i64 pad_id  i64 pad_type_id  i64 truncated  i64 pad_to  u64 labels, each a string
 //   u64 offsets[rows + 1]  i32 ids[tokens]  i8 types[tokens] (has_types)
-//   i32 word_ids[tokens] i32 token_labels[tokens] (has_words)
+//   i32 word_ids[tokens] i32 token_labels[tokens] (has_words)  i8 best_context[tokens] (has_spans)
 //   i64 example[features]  i64 labels[features] (has_labels)  f32 scores[features] (has_scores)
+//   i64 end_labels[features] (has_spans)
 //   strings languages[features]
 //   u64 checksum of everything before it
 // A string is u64 length + bytes.
@@ -33,7 +34,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump when featurize() output or the file layout changes: old entries then become misses.
-constexpr uint32_t kCacheVersion = 2;
+constexpr uint32_t kCacheVersion = 3;
 constexpr char kMagic[8] = {'S', 'T', 'L', 'T', 'F', 'E', 'A', 'T'};
 constexpr uint32_t kByteOrderMark = 0x01020304;
 // Examples per length-sorted chunk, in batches (see bucketed_batches).
@@ -155,11 +156,14 @@ std::string cache_key(const Dataset& dataset, const TaskKind& kind, const text::
   }
   key.u64(static_cast<uint64_t>(max_length));
   key.str(kind.name());
+  key.str(kind.settings_key());
   key.str(dataset.format);
   key.u64(dataset.pairs);
   key.u64(dataset.regression);
   key.u64(dataset.tagging);
   key.u64(dataset.multiple_choice);
+  key.u64(dataset.extractive_qa);
+  key.str(dataset.answer_normalizer);
   key.u64(dataset.labelled);
   key.u64(dataset.label_names.size());
   for (const auto& name : dataset.label_names) key.str(name);
@@ -180,6 +184,12 @@ std::string cache_key(const Dataset& dataset, const TaskKind& kind, const text::
     for (int64_t tag : ex.word_labels) key.u64(static_cast<uint64_t>(tag));
     key.u64(ex.choices.size());
     for (const auto& choice : ex.choices) key.str(choice);
+    key.str(ex.context);
+    key.u64(ex.answers.size());
+    for (const auto& answer : ex.answers) {
+      key.str(answer.text);
+      key.u64(static_cast<uint64_t>(answer.start));
+    }
   }
   return key.finish();
 }
@@ -239,16 +249,18 @@ std::string serialize(const Features& f, const std::string& key) {
   const bool has_labels = !f.labels.empty();
   const bool has_scores = !f.scores.empty();
   const bool has_words = !f.word_ids.empty();
+  const bool has_spans = !f.best_context.empty();
   w.put<uint64_t>(f.size());
   w.put<uint64_t>(f.input_ids.size());
   w.put(tokens);
   w.put(f.rows_per_feature);
-  for (const bool flag : {has_types, f.left_padding, has_labels, has_scores, has_words, false, false, false}) {
+  for (const bool flag : {has_types, f.left_padding, has_labels, has_scores, has_words, has_spans, false, false}) {
     w.put<uint8_t>(flag);
   }
   w.put(f.pad_id);
   w.put(f.pad_type_id);
   w.put(f.truncated);
+  w.put(f.pad_to);
   w.put<uint64_t>(f.label_names.size());
   for (const auto& name : f.label_names) w.put_string(name);
   w.bytes().reserve(w.bytes().size() + (f.input_ids.size() + 1) * 8 + tokens * 13 + f.size() * 32);
@@ -263,9 +275,13 @@ std::string serialize(const Features& f, const std::string& key) {
     put_token_field(w, f.word_ids);
     put_token_field(w, f.token_labels);
   }
+  if (has_spans) {
+    for (const auto& row : f.best_context) w.put_array(row.data(), row.size());
+  }
   w.put_array(f.example.data(), f.example.size());
   if (has_labels) w.put_array(f.labels.data(), f.labels.size());
   if (has_scores) w.put_array(f.scores.data(), f.scores.size());
+  if (has_spans) w.put_array(f.end_labels.data(), f.end_labels.size());
   for (const auto& language : f.languages) w.put_string(language);
   w.put(checksum(w.bytes().data(), w.bytes().size()));
   return std::move(w.bytes());
@@ -340,9 +356,11 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
   if (f.rows_per_feature < 1 || rows != features * static_cast<uint64_t>(f.rows_per_feature)) return std::nullopt;
   if (!r.get_array(flags, 8)) return std::nullopt;
   const bool has_types = flags[0] != 0, has_labels = flags[2] != 0, has_scores = flags[3] != 0;
-  const bool has_words = flags[4] != 0;
+  const bool has_words = flags[4] != 0, has_spans = flags[5] != 0;
   f.left_padding = flags[1] != 0;
-  if (!r.get(f.pad_id) || !r.get(f.pad_type_id) || !r.get(f.truncated) || !r.get(labels)) return std::nullopt;
+  if (!r.get(f.pad_id) || !r.get(f.pad_type_id) || !r.get(f.truncated) || !r.get(f.pad_to) || !r.get(labels)) {
+    return std::nullopt;
+  }
   if (labels > r.remaining()) return std::nullopt;
   f.label_names.resize(labels);
   for (auto& name : f.label_names) {
@@ -357,12 +375,14 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
   if (!get_rows(r, offsets, f.input_ids)) return std::nullopt;
   if (has_types && !get_rows(r, offsets, f.token_type_ids)) return std::nullopt;
   if (has_words && (!get_rows(r, offsets, f.word_ids) || !get_rows(r, offsets, f.token_labels))) return std::nullopt;
+  if (has_spans && !get_rows(r, offsets, f.best_context)) return std::nullopt;
   if (!r.get_vector(f.example, features)) return std::nullopt;
   for (int64_t e : f.example) {
     if (e < 0 || static_cast<uint64_t>(e) >= num_examples) return std::nullopt;
   }
   if (has_labels && !r.get_vector(f.labels, features)) return std::nullopt;
   if (has_scores && !r.get_vector(f.scores, features)) return std::nullopt;
+  if (has_spans && !r.get_vector(f.end_labels, features)) return std::nullopt;
   if (features > r.remaining() / sizeof(uint64_t)) return std::nullopt;
   f.languages.resize(features);
   for (auto& language : f.languages) {
@@ -423,6 +443,7 @@ Features select_features(const Features& features, const std::vector<size_t>& wh
   out.pad_id = features.pad_id;
   out.pad_type_id = features.pad_type_id;
   out.left_padding = features.left_padding;
+  out.pad_to = features.pad_to;
   const auto per = static_cast<size_t>(features.rows_per_feature);
   for (size_t f : which) {
     STILTS_CHECK(f < features.size(), "feature ", f, " of ", features.size());
@@ -431,10 +452,12 @@ Features select_features(const Features& features, const std::vector<size_t>& wh
       if (!features.token_type_ids.empty()) out.token_type_ids.push_back(features.token_type_ids[row]);
       if (!features.word_ids.empty()) out.word_ids.push_back(features.word_ids[row]);
       if (!features.token_labels.empty()) out.token_labels.push_back(features.token_labels[row]);
+      if (!features.best_context.empty()) out.best_context.push_back(features.best_context[row]);
     }
     out.example.push_back(features.example[f]);
     if (!features.labels.empty()) out.labels.push_back(features.labels[f]);
     if (!features.scores.empty()) out.scores.push_back(features.scores[f]);
+    if (!features.end_labels.empty()) out.end_labels.push_back(features.end_labels[f]);
     out.languages.push_back(features.languages[f]);
   }
   return out;
@@ -453,9 +476,11 @@ void append_features(Features& into, const Features& more, int64_t example_offse
   append(into.token_type_ids, more.token_type_ids);
   append(into.word_ids, more.word_ids);
   append(into.token_labels, more.token_labels);
+  append(into.best_context, more.best_context);
   for (int64_t e : more.example) into.example.push_back(e + example_offset);
   append(into.labels, more.labels);
   append(into.scores, more.scores);
+  append(into.end_labels, more.end_labels);
   append(into.languages, more.languages);
   into.truncated += more.truncated;
 }

@@ -19,7 +19,8 @@ class TaskKind;  // kind.h
 
 // A dataset's examples as token rows. A feature is what one model row (multiple choice: one row per
 // choice) sees; an example may become several features (tagging: a long sentence split into windows of
-// whole words). Which fields a kind fills is its own (kind.h); the rest stay empty.
+// whole words; extractive QA: a long context split into overlapping windows). Which fields a kind fills is
+// its own (kind.h); the rest stay empty.
 struct Features {
   // Rows with special tokens, unpadded; feature f is rows [f·rows_per_feature, (f+1)·rows_per_feature).
   std::vector<std::vector<int32_t>> input_ids;
@@ -28,11 +29,21 @@ struct Features {
   std::vector<int64_t> example;                     // per feature: its example's index in the dataset
   std::vector<int64_t> labels;                      // per feature: class or choice index (-1: no gold)
   std::vector<float> scores;                        // per feature: regression target
-  // Tagging, per row token: the index of the word whose first sub-token it is (-1 for the other
-  // sub-tokens and the specials), and that word's tag id (-100, the loss's ignore index, elsewhere and
-  // where the data has no tags).
+  // Per row token, the word it stands for (-1 elsewhere). Tagging: the index of the word whose first
+  // sub-token it is (-1 for the other sub-tokens and the specials). Extractive QA: the context word
+  // (whitespace-separated) every context token comes from (transformers' token_to_orig_map).
   std::vector<std::vector<int32_t>> word_ids;
+  // Tagging, per row token: the word's tag id at its first sub-token (-100, the loss's ignore index,
+  // elsewhere and where the data has no tags).
   std::vector<std::vector<int32_t>> token_labels;
+  // Extractive QA, per row token: 1 where this window is the context token's best context (of the
+  // windows holding it, the one where it has the most context on its shorter side: transformers'
+  // token_is_max_context), 0 elsewhere.
+  std::vector<std::vector<int8_t>> best_context;
+  std::vector<int64_t> end_labels;  // extractive QA, per feature: the answer's last token (labels: its first)
+  // Rows are padded to at least this length when collated (extractive QA: max_length, as transformers'
+  // SQuAD features are, so that the start and end candidates are the reference's); 0 = dynamic padding.
+  int64_t pad_to = 0;
   std::vector<std::string> languages;               // per feature ("" when unknown)
   std::vector<std::string> label_names;             // the label (tag) set, index = id
   int64_t pad_id = 0;

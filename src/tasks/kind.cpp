@@ -9,18 +9,31 @@ namespace stilts::tasks {
 
 namespace {
 
+using Constructor = std::unique_ptr<TaskKind> (*)(const KindSettings&);
+
 // The registry: adding a kind is its file and one line here.
+const std::vector<Constructor>& constructors() {
+  static const std::vector<Constructor> table = {
+      kinds::pair_classification, kinds::classification,  kinds::regression,
+      kinds::tagging,             kinds::multiple_choice, kinds::extractive_qa,
+  };
+  return table;
+}
+
+// Every kind with the default settings.
 const std::vector<std::unique_ptr<TaskKind>>& registry() {
   static const std::vector<std::unique_ptr<TaskKind>> kinds = [] {
     std::vector<std::unique_ptr<TaskKind>> k;
-    k.push_back(kinds::pair_classification());
-    k.push_back(kinds::classification());
-    k.push_back(kinds::regression());
-    k.push_back(kinds::tagging());
-    k.push_back(kinds::multiple_choice());
+    for (Constructor make : constructors()) k.push_back(make(KindSettings{}));
     return k;
   }();
   return kinds;
+}
+
+[[noreturn]] void unknown_kind(std::string_view name) {
+  std::string known;
+  for (const auto& n : task_kind_names()) known += (known.empty() ? "" : ", ") + n;
+  input_error("task kind '", name, "': expected one of ", known);
 }
 
 }  // namespace
@@ -29,9 +42,22 @@ const TaskKind& task_kind(std::string_view name) {
   for (const auto& kind : registry()) {
     if (kind->name() == name) return *kind;
   }
-  std::string known;
-  for (const auto& n : task_kind_names()) known += (known.empty() ? "" : ", ") + n;
-  input_error("task kind '", name, "': expected one of ", known);
+  unknown_kind(name);
+}
+
+std::unique_ptr<TaskKind> make_task_kind(std::string_view name, const KindSettings& settings) {
+  const std::pair<const char*, int64_t> values[] = {{"doc_stride", settings.doc_stride},
+                                                    {"max_query_length", settings.max_query_length},
+                                                    {"max_answer_length", settings.max_answer_length},
+                                                    {"n_best", settings.n_best}};
+  for (const auto& [key, value] : values) {
+    if (value < 1) input_error("task kind '", name, "': ", key, " must be at least 1, got ", value);
+  }
+  const auto& kinds = registry();
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (kinds[i]->name() == name) return constructors()[i](settings);
+  }
+  unknown_kind(name);
 }
 
 const TaskKind& kind_for_data(const Dataset& dataset, std::optional<models::HeadKind> head) {

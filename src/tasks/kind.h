@@ -5,7 +5,7 @@
 //                                                          outputs → decode (one prediction per example) → metrics
 //
 // Kinds: classification, pair-classification, regression (kinds/classification.cpp), tagging
-// (kinds/tagging.cpp), multiple-choice (kinds/multiple_choice.cpp). Each kind's file defines its class and
+// (kinds/tagging.cpp), multiple-choice (kinds/multiple_choice.cpp), extractive-qa (kinds/extractive_qa.cpp). Each kind's file defines its class and
 // kind.cpp lists it in one registry line. Callers (the trainer, `stilts eval`, the study runner, the
 // benchmark, the study statistics) go through this interface and never switch on the kind.
 #pragma once
@@ -13,6 +13,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,16 @@ struct Predictions {
   std::vector<std::vector<float>> probabilities;  // one-label kinds, when asked for: softmax per example
 };
 
+// Settings of the kinds that cut an example into windows and search answer spans in them (extractive QA,
+// with the names and defaults of transformers' SQuAD pipeline and XTREME's run_squad.py); the other
+// kinds take none.
+struct KindSettings {
+  int64_t doc_stride = 128;        // context tokens between the starts of consecutive windows
+  int64_t max_query_length = 64;   // question tokens kept (the rest cut)
+  int64_t max_answer_length = 30;  // the longest answer span, in tokens
+  int64_t n_best = 20;             // start and end candidates per window
+};
+
 class TaskKind {
  public:
   virtual ~TaskKind() = default;
@@ -55,6 +66,9 @@ class TaskKind {
   // Gold is required unless `need_gold` is false (a file read for prediction only).
   virtual void check(const Dataset& dataset, bool need_gold) const = 0;
 
+  // The settings featurize depends on, as text for the features cache key ("" for none).
+  virtual std::string settings_key() const { return ""; }
+
   // Tokenized features (see features.h); InputError naming the source and example.
   virtual Features featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, int64_t max_length) const = 0;
   // Features `rows` (feature indices) as model inputs and training targets on `device`.
@@ -63,9 +77,11 @@ class TaskKind {
   virtual torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const = 0;
   // What decode needs of each batch row, copied off the device (class logits, argmax tags, ...).
   virtual std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const = 0;
-  // Per-feature outputs (indexed like `features`) into one prediction per example of `dataset`.
+  // Per-feature outputs (indexed like `features`) into one prediction per example of `dataset`;
+  // `tokenizer` (the one that made the features) turns predicted tokens back into text.
   virtual Predictions decode(const Dataset& dataset, const Features& features,
-                             const std::vector<std::vector<float>>& outputs, bool keep_probabilities) const = 0;
+                             const std::vector<std::vector<float>>& outputs, const text::Tokenizer& tokenizer,
+                             bool keep_probabilities) const = 0;
 
   // The metrics the kind reports, the headline (what "best" and the study's tables use) first. Their
   // direction and display scale are eval::metric_info's.
@@ -84,8 +100,10 @@ class TaskKind {
   virtual std::string submission_extension() const = 0;
 };
 
-// The kind named `name`; InputError listing the kinds otherwise.
+// The kind named `name` with the default settings; InputError listing the kinds otherwise.
 const TaskKind& task_kind(std::string_view name);
+// The kind named `name` with `settings` (InputError for a setting below 1).
+std::unique_ptr<TaskKind> make_task_kind(std::string_view name, const KindSettings& settings);
 // The first kind (in registry order) whose check accepts `dataset` without gold: for callers that only
 // need inputs (the benchmark). InputError naming the source when no kind takes it.
 // With `head`, only kinds that train that head are considered.

@@ -47,6 +47,10 @@ const std::vector<Key>& keys() {
       {"label_names", &C::label_names},
       {"head", &C::head},
       {"max_length", &C::max_length},
+      {"doc_stride", &C::doc_stride},
+      {"max_query_length", &C::max_query_length},
+      {"max_answer_length", &C::max_answer_length},
+      {"n_best", &C::n_best},
       {"mlm_probability", &C::mlm_probability},
       {"init", &C::init},
       {"epochs", &C::epochs},
@@ -242,6 +246,10 @@ void TrainConfig::validate() const {
   require(!format.empty(), "format", format, "must not be empty");
   require(one_of(head, {"auto", "reinit", "reuse"}), "head", head, "expected auto, reinit or reuse");
   require(max_length >= 4, "max_length", max_length, "must be at least 4");
+  require(doc_stride >= 1, "doc_stride", doc_stride, "must be at least 1");
+  require(max_query_length >= 1, "max_query_length", max_query_length, "must be at least 1");
+  require(max_answer_length >= 1, "max_answer_length", max_answer_length, "must be at least 1");
+  require(n_best >= 1, "n_best", n_best, "must be at least 1");
   require(max_steps >= 0, "max_steps", max_steps, "must be >= 0 (0 = run for 'epochs')");
   require(max_steps > 0 || epochs >= 1, "epochs", epochs, "must be >= 1 (or set max_steps)");
   require(batch_size >= 1, "batch_size", batch_size, "must be >= 1");
@@ -290,6 +298,15 @@ void TrainConfig::validate() const {
     require(early_stopping_patience == 0, "early_stopping_patience", early_stopping_patience,
             "early stopping needs a dev set (--dev)");
   }
+}
+
+tasks::KindSettings TrainConfig::kind_settings() const {
+  tasks::KindSettings s;
+  s.doc_stride = doc_stride;
+  s.max_query_length = max_query_length;
+  s.max_answer_length = max_answer_length;
+  s.n_best = n_best;
+  return s;
 }
 
 std::string TrainConfig::resolved_metric_for_best() const {

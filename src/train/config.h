@@ -12,6 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace stilts::tasks {
+struct KindSettings;
+}
+
 namespace stilts::train {
 
 struct TrainConfig {
@@ -37,6 +41,12 @@ struct TrainConfig {
   // auto: reuse the checkpoint's head when its label space matches the task, else a new head.
   std::string head = "auto";  // auto | reinit | reuse
   int64_t max_length = 128;
+
+  // ---- extractive QA (task extractive-qa): windows and answer spans, as tasks::KindSettings ----
+  int64_t doc_stride = 128;        // context tokens between the starts of consecutive windows
+  int64_t max_query_length = 64;   // question tokens kept
+  int64_t max_answer_length = 30;  // the longest answer, in tokens
+  int64_t n_best = 20;             // start and end candidates per window
 
   // ---- masked-language-model pretraining (task = "mlm", train/mlm.h) ----
   double mlm_probability = 0.15;  // share of (non-special) tokens selected; of those 80% [MASK], 10% random, 10% kept
@@ -84,6 +94,7 @@ struct TrainConfig {
   void apply_setting(const std::string& assignment);
 
   std::string resolved_metric_for_best() const;
+  tasks::KindSettings kind_settings() const;
   std::string resolved_text_b_column() const;
   std::filesystem::path resolved_cache_dir() const;
 };

@@ -36,9 +36,13 @@ AutocastScope::~AutocastScope() {
 
 int default_threads(Precision precision) { return precision == Precision::kBf16 ? 2 : 1; }
 
+std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config) {
+  return tasks::make_task_kind(config.task, config.kind_settings());
+}
+
 tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
-                           const tasks::Features& features, int64_t batch_size, Precision precision,
-                           bool keep_probabilities) {
+                           const tasks::Features& features, const text::Tokenizer& tokenizer, int64_t batch_size,
+                           Precision precision, bool keep_probabilities) {
   STILTS_CHECK(model.has_head(), "predict needs a model with a head");
   const bool was_training = model.is_training();
   model.eval();
@@ -54,7 +58,7 @@ tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& k
     }
   }
   if (was_training) model.train();
-  return kind.decode(dataset, features, outputs, keep_probabilities);
+  return kind.decode(dataset, features, outputs, tokenizer, keep_probabilities);
 }
 
 GroupMetrics metrics_by_language(const tasks::TaskKind& kind, const tasks::Predictions& predictions,
@@ -149,7 +153,7 @@ DataFile data_file_of(const TrainConfig& config, const std::string& path, const 
   return file;
 }
 
-PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
+tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
   if (model.head.head != kind.head()) {
     input_error(model.dir.string(), ": the model's head is ", models::head_kind_name(model.head.head),
                 ", task kind '", kind.name(), "' needs ", models::head_kind_name(kind.head()));
@@ -160,35 +164,73 @@ PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, c
   if (!model.head.label_names.empty() && !default_label_names(model.head.label_names) && read.label_names.empty()) {
     read.label_names = model.head.label_names;
   }
-  PreparedData out;
-  out.data = tasks::read_dataset(file.path, file.format, read);
+  tasks::Dataset data = tasks::read_dataset(file.path, file.format, read);
   const std::string path = file.path.string();
-  if (out.data.examples.empty()) input_error(path, ": no examples");
-  if (file.max_examples > 0 && static_cast<int64_t>(out.data.examples.size()) > file.max_examples) {
-    out.data.examples.resize(static_cast<size_t>(file.max_examples));
+  if (data.examples.empty()) input_error(path, ": no examples");
+  if (file.max_examples > 0 && static_cast<int64_t>(data.examples.size()) > file.max_examples) {
+    data.examples.resize(static_cast<size_t>(file.max_examples));
   }
-  if (out.data.regression != model.head.regression) {
-    input_error(path, ": format '", file.format, "' holds ", out.data.regression ? "scores" : "class labels",
+  if (data.regression != model.head.regression) {
+    input_error(path, ": format '", file.format, "' holds ", data.regression ? "scores" : "class labels",
                 ", the model's head is ", model.head.regression ? "a regression head" : "a classification head");
   }
-  kind.check(out.data, /*need_gold=*/false);
-  map_to_head(out.data, model.head, path);
+  kind.check(data, /*need_gold=*/false);
+  map_to_head(data, model.head, path);
+  return data;
+}
+
+namespace {
+
+tasks::Features featurize_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
+                                    const tasks::Dataset& data) {
   const int64_t max_length = effective_max_length(*model.loaded.model, file.max_length);
-  if (file.cache_dir.empty()) {
-    out.features = kind.featurize(out.data, *model.tokenizer, max_length);
-  } else {
-    out.features = tasks::load_or_featurize(out.data, kind, *model.tokenizer, model.dir, max_length, file.cache_dir);
-  }
+  if (file.cache_dir.empty()) return kind.featurize(data, *model.tokenizer, max_length);
+  return tasks::load_or_featurize(data, kind, *model.tokenizer, model.dir, max_length, file.cache_dir);
+}
+
+}  // namespace
+
+PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
+  PreparedData out;
+  out.data = read_for_model(model, kind, file);
+  out.features = featurize_for_model(model, kind, file, out.data);
   return out;
 }
 
 FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
                              Precision precision, bool keep_probabilities) {
   FileEvaluation out;
-  out.prepared = prepare_data(model, kind, file);
-  out.predictions = predict(*model.loaded.model, kind, out.prepared.data, out.prepared.features, batch_size, precision,
-                            keep_probabilities);
-  if (out.prepared.data.labelled) out.metrics = metrics_by_language(kind, out.predictions, out.prepared.data);
+  out.data = read_for_model(model, kind, file);
+  std::vector<tasks::Example> examples = std::move(out.data.examples);
+  const tasks::Dataset without_examples = out.data;
+  tasks::Dataset group = without_examples;  // the examples whose features are in hand
+  tasks::Features features;
+  auto run_group = [&] {
+    if (group.examples.empty()) return;
+    tasks::Predictions p = predict(*model.loaded.model, kind, group, features, *model.tokenizer, batch_size,
+                                   precision, keep_probabilities);
+    auto append = [](auto& into, auto& more) { into.insert(into.end(), std::make_move_iterator(more.begin()),
+                                                           std::make_move_iterator(more.end())); };
+    append(out.predictions.predicted, p.predicted);
+    append(out.predictions.gold, p.gold);
+    append(out.predictions.probabilities, p.probabilities);
+    group.examples.clear();
+    features = tasks::Features{};
+  };
+  for (size_t begin = 0; begin < examples.size(); begin += kFeaturizeExamples) {
+    tasks::Dataset piece = without_examples;
+    const size_t end = std::min(examples.size(), begin + kFeaturizeExamples);
+    piece.examples.assign(examples.begin() + static_cast<std::ptrdiff_t>(begin),
+                          examples.begin() + static_cast<std::ptrdiff_t>(end));
+    tasks::append_features(features, featurize_for_model(model, kind, file, piece),
+                           static_cast<int64_t>(group.examples.size()));
+    group.examples.insert(group.examples.end(), std::make_move_iterator(piece.examples.begin()),
+                          std::make_move_iterator(piece.examples.end()));
+    if (features.size() >= kEvalWindows) run_group();
+  }
+  run_group();
+  out.data.examples = std::move(examples);
+  if (out.data.labelled) out.metrics = metrics_by_language(kind, out.predictions, out.data);
   return out;
 }
 

@@ -52,10 +52,14 @@ int default_threads(Precision precision);
 using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each language -> metrics
 
 // Inference over every feature (length-sorted batches of `batch_size`, dynamic padding), decoded by
-// `kind` into one prediction per example of `dataset`. Restores the model's training mode afterwards.
+// `kind` into one prediction per example of `dataset` (`tokenizer`: the one that made the features).
+// Restores the model's training mode afterwards.
 tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
-                           const tasks::Features& features, int64_t batch_size, Precision precision,
-                           bool keep_probabilities = false);
+                           const tasks::Features& features, const text::Tokenizer& tokenizer, int64_t batch_size,
+                           Precision precision, bool keep_probabilities = false);
+
+// The task kind a config trains, with its settings (extractive QA's windows and spans).
+std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config);
 
 // The kind's metrics over every example ("all") and, when any example's language is known, per
 // language ("unknown" for the others).
@@ -102,8 +106,18 @@ struct PreparedData {
 };
 PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file);
 
+// The file as the model reads it (prepare_data without the features).
+tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file);
+
+// evaluate_file featurizes kFeaturizeExamples examples at a time (each piece its own features-cache
+// entry), runs the model and decodes once it holds kEvalWindows features or more, and keeps only the
+// predictions: a file of any size, with contexts cut into any number of windows, is evaluated in memory
+// bounded by those two. A file of fewer features is run in one go.
+inline constexpr size_t kFeaturizeExamples = 256;
+inline constexpr size_t kEvalWindows = 8192;
+
 struct FileEvaluation {
-  PreparedData prepared;
+  tasks::Dataset data;  // as read_for_model reads it
   tasks::Predictions predictions;
   GroupMetrics metrics;  // empty when the file has no gold
 };

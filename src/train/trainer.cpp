@@ -77,7 +77,8 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
 
   // ---- data ----
-  const tasks::TaskKind& kind = tasks::task_kind(config.task);
+  const std::unique_ptr<tasks::TaskKind> kind_with_settings = task_kind_of(config);
+  const tasks::TaskKind& kind = *kind_with_settings;
   tasks::ReadOptions read = read_options(config);
   const tasks::Dataset train_data = tasks::read_dataset(config.train, config.format, read);
   check_dataset(train_data, kind, config.train);
@@ -134,7 +135,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
     nlohmann::json dev = nlohmann::json::object();
     double score_sum = 0;
     for (size_t i = 0; i < dev_features.size(); ++i) {
-      const tasks::Predictions p = predict(model, kind, dev_data[i], dev_features[i], config.eval_batch_size, precision);
+      const tasks::Predictions p = predict(model, kind, dev_data[i], dev_features[i], *tokenizer, config.eval_batch_size, precision);
       const GroupMetrics m = metrics_by_language(kind, p, dev_data[i]);
       dev[config.dev[i]] = metrics_json(m);
       score_sum += m.at("all").count(metric) ? m.at("all").at(metric) : std::numeric_limits<double>::quiet_NaN();

@@ -1,10 +1,13 @@
-// The tagging and multiple-choice kinds end to end through the CLI, on real data from ../shared:
-// stilts train on UD English (XTREME's tagging files) and on COPA, stilts eval --predictions in
-// XTREME's submission format, and stilts score on those files giving eval's own figures.
+// The tagging, multiple-choice and extractive-QA kinds end to end through the CLI, on real data from
+// ../shared: stilts train on UD English (XTREME's tagging files), on COPA and on TyDiQA English, stilts
+// eval --predictions in XTREME's submission format, and stilts score on those files giving eval's own
+// figures; transformers' QA pipeline answers reproduced; studies with these targets.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
+#include <random>
 #include <map>
 #include <set>
 #include <tuple>
@@ -366,6 +369,226 @@ enabled = false
   EXPECT_EQ(predictions_of(b), predictions_of(a));
   EXPECT_EQ(read_file(b / "submissions" / "stilts" / "seed-1" / "copa" / "test-en.jsonl"),
             read_file(a / "submissions" / "stilts" / "seed-1" / "copa" / "test-en.jsonl"));
+}
+
+// ---- extractive QA ----
+
+// The first `questions` questions of a SQuAD-format file, in its structure (articles and paragraphs
+// that keep none are dropped).
+nlohmann::json first_questions(const fs::path& file, size_t questions) {
+  const nlohmann::json in = read_json_file(file);
+  nlohmann::json out = {{"version", "1.1"}, {"data", nlohmann::json::array()}};
+  size_t kept = 0;
+  for (const auto& article : in.at("data")) {
+    nlohmann::json a = {{"title", article.value("title", "")}, {"paragraphs", nlohmann::json::array()}};
+    for (const auto& paragraph : article.at("paragraphs")) {
+      nlohmann::json p = {{"context", paragraph.at("context")}, {"qas", nlohmann::json::array()}};
+      for (const auto& qa : paragraph.at("qas")) {
+        if (kept == questions) break;
+        p["qas"].push_back(qa);
+        ++kept;
+      }
+      if (!p["qas"].empty()) a["paragraphs"].push_back(p);
+    }
+    if (!a["paragraphs"].empty()) out["data"].push_back(a);
+  }
+  return out;
+}
+
+TEST(TasksCli, ExtractiveQaAnswersAreTransformersPipelinesOwn) {
+  const fs::path fixture = testing::fixtures_dir() / "qa-pipeline";
+  if (!fs::exists(fixture / "model")) GTEST_SKIP() << "no ../shared fixtures";
+  const fs::path root = testing::make_temp_dir();
+  // The settings the fixture's README gives.
+  for (const auto& entry : fs::directory_iterator(fixture / "data")) {
+    const std::string name = entry.path().filename().string();
+    const fs::path written = root / name;
+    const auto e = run_stilts({"eval", "--model", (fixture / "model").string(), "--data", entry.path().string(),
+                               "--format", "squad", "--task", "extractive-qa", "--max-length", "128", "--doc-stride",
+                               "48", "--max-query-length", "32", "--max-answer-length", "30", "--n-best", "20",
+                               "--predictions", written.string(), "--json"});
+    ASSERT_EQ(e.exit_code, 0) << name << ": " << e.err;
+    const nlohmann::json expected = read_json_file(fixture / "expected" / name);
+    const nlohmann::json got = read_json_file(written);
+    ASSERT_EQ(got.size(), expected.size()) << name;
+    size_t same = 0;
+    for (const auto& [qid, answer] : expected.items()) {
+      ASSERT_TRUE(got.contains(qid)) << name << ": no answer for " << qid;
+      if (got.at(qid) == answer) {
+        ++same;
+      } else {
+        ADD_FAILURE() << name << " " << qid << ": expected " << answer << ", got " << got.at(qid);
+      }
+    }
+    std::cout << name << ": " << same << " of " << expected.size() << " answers as transformers gives them\n";
+  }
+}
+
+TEST(TasksCli, ExtractiveQaOnTydiEnglishBeatsRandomSpansAndEvalAgreesWithScore) {
+  const fs::path xr = testing::xtreme_r_dir();
+  const fs::path tydi = xr / "tydiqa" / "xtreme_processed" / "tydiqa.goldp.en.train.json";
+  if (!fs::exists(tydi)) GTEST_SKIP() << "no ../shared fixtures";
+  const fs::path root = testing::make_temp_dir();
+  fs::create_directories(root / "labels" / "xquad");
+  write_file_atomic(root / "tydiqa.goldp.en.train.json", first_questions(tydi, 2000).dump());
+  // XQuAD in three languages, the first 150 questions each, named as XQuAD names them.
+  const std::vector<std::string> languages = {"en", "es", "de"};
+  std::string all_text = read_file(root / "tydiqa.goldp.en.train.json");
+  for (const auto& lang : languages) {
+    const std::string file = "xquad." + lang + ".json";
+    write_file_atomic(root / "labels" / "xquad" / file, first_questions(xr / "xquad" / file, 150).dump());
+    all_text += read_file(root / "labels" / "xquad" / file);
+  }
+  const fs::path out = train_tiny(
+      root, letter_words(all_text),
+      {"--task", "extractive-qa", "--format", "squad", "--train", (root / "tydiqa.goldp.en.train.json").string(),
+       "--max-steps", "600", "--lr", "2e-3", "--max-query-length", "24", "--doc-stride", "24", "--final-model",
+       "last"});
+  if (::testing::Test::HasFailure()) return;
+  EXPECT_EQ(read_json_file(out / "config.json").at("architectures"), nlohmann::json({"BertForQuestionAnswering"}));
+
+  for (const auto& lang : languages) {
+    const std::string file = "xquad." + lang + ".json";
+    const fs::path gold = root / "labels" / "xquad" / file;
+    const fs::path predictions = root / "predictions" / "xquad" / ("test-" + lang + ".json");
+    fs::create_directories(predictions.parent_path());
+    // The run's settings (max_query_length, doc_stride) come from its config.resolved.json.
+    const auto e = run_stilts({"eval", "--model", out.string(), "--data", gold.string(), "--format", "squad", "--json",
+                               "--predictions", predictions.string()});
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    const auto result = nlohmann::json::parse(e.out);
+    EXPECT_EQ(result.at("task"), "extractive-qa");
+    const auto& metrics = result.at("metrics").at(lang);
+    const double f1 = metrics.at("f1").at("value").get<double>();
+    const double em = metrics.at("exact_match").at("value").get<double>();
+
+    // stilts score on the submission file gives eval's figures (as percentages).
+    const auto s = run_stilts({"score", "--task", "xquad", "--gold", gold.string(), "--predictions",
+                               predictions.string(), "--json"});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    const auto scored = nlohmann::json::parse(s.out);
+    EXPECT_NEAR(scored.at("f1").get<double>(), 100 * f1, 1e-9) << lang;
+    EXPECT_NEAR(scored.at("exact_match").get<double>(), 100 * em, 1e-9) << lang;
+
+    // A random-span baseline: for every question, 1 to 3 consecutive context words at a random place.
+    std::mt19937 rng(7);
+    nlohmann::json random = nlohmann::json::object();
+    const nlohmann::json gold_json = read_json_file(gold);
+    for (const auto& article : gold_json.at("data")) {
+      for (const auto& paragraph : article.at("paragraphs")) {
+        std::istringstream words_in(paragraph.at("context").get<std::string>());
+        std::vector<std::string> words{std::istream_iterator<std::string>(words_in), {}};
+        for (const auto& qa : paragraph.at("qas")) {
+          const size_t start = std::uniform_int_distribution<size_t>(0, words.size() - 1)(rng);
+          const size_t length = std::uniform_int_distribution<size_t>(1, 3)(rng);
+          std::string answer;
+          for (size_t w = start; w < std::min(words.size(), start + length); ++w) answer += (answer.empty() ? "" : " ") + words[w];
+          random[qa.at("id").get<std::string>()] = answer;
+        }
+      }
+    }
+    write_file_atomic(root / ("random-" + lang + ".json"), random.dump());
+    const auto r = run_stilts({"score", "--task", "xquad", "--gold", gold.string(), "--predictions",
+                               (root / ("random-" + lang + ".json")).string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const double random_f1 = nlohmann::json::parse(r.out).at("f1").get<double>();
+    std::cout << "XQuAD " << lang << " (150 questions): F1 " << 100 * f1 << ", EM " << 100 * em
+              << "; random spans F1 " << random_f1 << "\n";
+    EXPECT_GT(random_f1, 0) << "the baseline answered nothing";
+    if (lang == "en") EXPECT_GT(100 * f1, 2 * random_f1) << "English, the language trained on";
+  }
+}
+
+TEST(TasksCli, StudyWithAnExtractiveQaTargetReportsF1AndExactMatchPerLanguage) {
+  const fs::path xr = testing::xtreme_r_dir();
+  const fs::path tydi = xr / "tydiqa" / "xtreme_processed" / "tydiqa.goldp.en.train.json";
+  if (!fs::exists(tydi)) GTEST_SKIP() << "no ../shared fixtures";
+  const fs::path root = testing::make_temp_dir();
+  const fs::path data = root / "data";
+  for (const char* d : {"tydiqa", "xquad", "udpos"}) fs::create_directories(data / d);
+  write_file_atomic(data / "tydiqa" / "tydiqa.goldp.en.train.json", first_questions(tydi, 300).dump());
+  std::string all_text = read_file(data / "tydiqa" / "tydiqa.goldp.en.train.json");
+  for (const std::string lang : {"en", "es"}) {
+    const std::string file = "xquad." + lang + ".json";
+    write_file_atomic(data / "xquad" / file, first_questions(xr / "xquad" / file, 40).dump());
+    all_text += read_file(data / "xquad" / file);
+  }
+  const fs::path udpos = xr / "udpos" / "xtreme_processed_2020";
+  write_file_atomic(data / "udpos" / "train-en.tsv", head_sentences(udpos / "dev-en.tsv", 150));
+  all_text += read_file(data / "udpos" / "train-en.tsv");
+  testing::TinyBert spec;
+  spec.words = letter_words(all_text);
+  testing::make_tiny_bert(root / "tiny", spec);
+  write_file_atomic(root / "study.toml", R"(
+[experiment]
+name = "qa"
+seeds = [1, 2]
+languages = ["en", "es"]
+train_language = "en"
+
+[model]
+path = "tiny"
+
+[tasks.udpos]
+kind = "tagging"
+format = "xtreme-tagging"
+train = "data/udpos/train-{lang}.tsv"
+
+[tasks.xquad]
+kind = "extractive-qa"
+format = "squad"
+train = "data/tydiqa/tydiqa.goldp.en.train.json"
+test = "data/xquad/xquad.{lang}.json"
+
+[stages.pos]
+task = "udpos"
+max_steps = 20
+batch_size = 8
+lr = 1e-3
+max_length = 64
+final_model = "last"
+
+[stages.qa]
+task = "xquad"
+max_steps = 40
+batch_size = 8
+lr = 1e-3
+max_length = 64
+max_query_length = 24
+doc_stride = 24
+final_model = "last"
+
+[arms]
+direct = ["qa"]
+pos = ["pos", "qa"]
+
+[bench]
+enabled = false
+)");
+  const fs::path run = root / "run";
+  const auto r = run_stilts({"run", (root / "study.toml").string(), "--out", run.string(), "--set",
+                             "stages.qa.cache_dir=" + (root / "cache").string(), "--set",
+                             "stages.pos.cache_dir=" + (root / "cache").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  for (const auto& row : pipeline::ResultsStore::open(run / "results.sqlite")->results()) {
+    seen.insert({row.arm, row.language, row.metric});
+  }
+  for (const char* arm : {"direct", "pos"}) {
+    for (const char* lang : {"en", "es"}) {
+      for (const char* metric : {"f1", "exact_match"}) EXPECT_TRUE(seen.count({arm, lang, metric})) << arm << lang << metric;
+    }
+  }
+  // XTREME's submission layout: {question id: answer}.
+  const auto submission = read_json_file(run / "submissions" / "direct" / "seed-1" / "xquad" / "test-es.json");
+  EXPECT_EQ(submission.size(), 40u);
+
+  const auto report = run_stilts({"report", run.string(), "--no-png"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const std::string md = read_file(run / "report" / "report.md");
+  EXPECT_THAT(md, HasSubstr("exact_match"));
+  EXPECT_THAT(md, HasSubstr("pos"));
+  EXPECT_THAT(md, HasSubstr(" es"));
 }
 
 }  // namespace

@@ -120,7 +120,7 @@ TEST(Tagging, FirstSubTokenCarriesTheTagAndLongSentencesBecomeWindows) {
 
   // Decoding re-joins the windows: one tag per word, from its first sub-token.
   std::vector<std::vector<float>> outputs = {{2, 2, 0, 1, 2, 2}, {2, 1, 2}};
-  const Predictions p = kind.decode(d, w, outputs, false);
+  const Predictions p = kind.decode(d, w, outputs, *tokenizer, false);
   EXPECT_EQ(p.predicted[0], nlohmann::json({"O", "B-X", "O", "I-X"}));
   EXPECT_EQ(p.gold[0], nlohmann::json({"O", "B-X", "O", "I-X"}));
   EXPECT_EQ(kind.submission(d, p), "O\nB-X\nO\nI-X\n\n");
@@ -184,7 +184,7 @@ TEST(Tagging, ScorersAreSeqevalsAndUnlabelledFilesArePredictedOnly) {
   const auto tokenizer = text::load_tokenizer(tokenizer_dir(dir / "tok"));
   const Features f = kind.featurize(unlabelled, *tokenizer, 16);
   EXPECT_EQ(f.token_labels[0], (std::vector<int32_t>(4, -100)));
-  const Predictions pred = kind.decode(unlabelled, f, {{2, 0, 1, 2}}, false);
+  const Predictions pred = kind.decode(unlabelled, f, {{2, 0, 1, 2}}, *tokenizer, false);
   EXPECT_TRUE(pred.gold[0].is_null());
   EXPECT_EQ(pred.predicted[0], nlohmann::json({"B-X", "I-X"}));
 }
@@ -225,7 +225,7 @@ TEST(MultipleChoice, RowsPerChoiceCollateToBKT) {
   const auto logits = torch::tensor({{0.1f, 0.2f, 3.0f}, {1.0f, -1.0f, 0.0f}});
   EXPECT_NEAR(kind.loss(logits, b).item<double>(),
               torch::nn::functional::cross_entropy(logits, b.labels).item<double>(), 1e-7);
-  const Predictions p = kind.decode(d, f, {{0, 1, 0}, {2, 1, 0}, {0, 0, 5}}, true);
+  const Predictions p = kind.decode(d, f, {{0, 1, 0}, {2, 1, 0}, {0, 0, 5}}, *tokenizer, true);
   EXPECT_EQ(p.predicted, (std::vector<Value>{1, 0, 2}));
   EXPECT_EQ(p.gold, (std::vector<Value>{0, 1, 2}));
   EXPECT_DOUBLE_EQ(kind.scorer("accuracy", p.predicted, p.gold)({0, 1, 2}), 1.0 / 3.0);

@@ -126,8 +126,8 @@ TEST(XLNetTraining, LeftPaddedBatchesMatchSingleExamplesAndTheLossGoesDown) {
   const tasks::TaskKind& kind = tasks::task_kind("pair-classification");
   const tasks::Features features = kind.featurize(dev, *tokenizer, 32);
   ASSERT_TRUE(features.left_padding);
-  const auto batched = train::predict(*loaded.model, kind, dev, features, 16, train::Precision::kFp32, true);
-  const auto single = train::predict(*loaded.model, kind, dev, features, 1, train::Precision::kFp32, true);
+  const auto batched = train::predict(*loaded.model, kind, dev, features, *tokenizer, 16, train::Precision::kFp32, true);
+  const auto single = train::predict(*loaded.model, kind, dev, features, *tokenizer, 1, train::Precision::kFp32, true);
   double max_diff = 0;
   for (size_t i = 0; i < features.size(); ++i) {
     for (size_t k = 0; k < batched.probabilities[i].size(); ++k) {

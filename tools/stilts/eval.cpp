@@ -39,6 +39,8 @@ void add_eval_command(CLI::App& app) {
     std::string model, data, format = "tsv", task = "auto", precision = "fp32", predictions, outputs;
     std::string text_a_column = "sentence1", text_b_column, label_column = "label", language_column, language;
     int64_t max_length = 0, batch_size = 64;
+    // Extractive QA; 0 = the training run's setting, else transformers' default.
+    int64_t doc_stride = 0, max_query_length = 0, max_answer_length = 0, n_best = 0;
     int resamples = 1000;
     uint64_t seed = 0;
     bool json = false;
@@ -48,7 +50,7 @@ void add_eval_command(CLI::App& app) {
       "eval",
       "Evaluate a model with a task head on a dataset with the task kind's metrics (classification:\n"
       "accuracy, macro-F1; regression: Pearson, Spearman, MSE; tagging: seqeval F1, precision, recall and\n"
-      "token accuracy; multiple choice: accuracy), overall and per language, with percentile bootstrap 95%\n"
+      "token accuracy; multiple choice: accuracy; extractive QA: SQuAD's F1 and exact match), overall and per language, with percentile bootstrap 95%\n"
       "intervals. Gold labels are matched to the model's id2label by name (by position when the model's\n"
       "labels are LABEL_0..). A file without gold (XTREME's test files) is predicted, not scored.");
   cmd->add_option("--model", args->model, "model directory with a head (e.g. a stilts train --out)")->required();
@@ -62,6 +64,14 @@ void add_eval_command(CLI::App& app) {
                   }() + " (auto: the kind whose head the model has and whose data the file holds)");
   cmd->add_option("--max-length", args->max_length,
                   "tokens per example (default: the training run's max_length, else 128)");
+  cmd->add_option("--doc-stride", args->doc_stride,
+                  "extractive QA: context tokens between window starts (default: the training run's, else 128)");
+  cmd->add_option("--max-query-length", args->max_query_length,
+                  "extractive QA: question tokens kept (default: the training run's, else 64)");
+  cmd->add_option("--max-answer-length", args->max_answer_length,
+                  "extractive QA: longest answer in tokens (default: the training run's, else 30)");
+  cmd->add_option("--n-best", args->n_best,
+                  "extractive QA: start and end candidates per window (default: the training run's, else 20)");
   cmd->add_option("--batch-size", args->batch_size, "examples per batch (default 64)");
   cmd->add_option("--precision", args->precision, "fp32 | bf16");
   cmd->add_option("--resamples", args->resamples, "bootstrap resamples (default 1000)");
@@ -94,13 +104,19 @@ void add_eval_command(CLI::App& app) {
     file.read.label_column = args->label_column;
     file.read.language_column = args->language_column;
     file.read.language = args->language;
-    file.max_length = args->max_length;
-    if (file.max_length <= 0) {
-      file.max_length = 128;
-      if (fs::exists(dir / "config.resolved.json")) {
-        file.max_length = read_json_file(dir / "config.resolved.json").value("max_length", int64_t{128});
-      }
-    }
+    // Settings not given: the training run's (its config.resolved.json), else the defaults.
+    const nlohmann::json run = fs::exists(dir / "config.resolved.json") ? read_json_file(dir / "config.resolved.json")
+                                                                         : nlohmann::json::object();
+    auto setting = [&](int64_t given, const char* key, int64_t fallback) {
+      return given > 0 ? given : run.value(key, fallback);
+    };
+    const tasks::KindSettings defaults;
+    tasks::KindSettings settings;
+    settings.doc_stride = setting(args->doc_stride, "doc_stride", defaults.doc_stride);
+    settings.max_query_length = setting(args->max_query_length, "max_query_length", defaults.max_query_length);
+    settings.max_answer_length = setting(args->max_answer_length, "max_answer_length", defaults.max_answer_length);
+    settings.n_best = setting(args->n_best, "n_best", defaults.n_best);
+    file.max_length = setting(args->max_length, "max_length", 128);
     std::string task = args->task;
     if (task != "auto") tasks::task_kind(task);  // validates the name
     // The generic formats' second sentence: sentence2 unless the task reads single sentences or scores.
@@ -111,12 +127,13 @@ void add_eval_command(CLI::App& app) {
       read.regression = model.head.regression;
       task = tasks::kind_for_data(tasks::read_dataset(args->data, args->format, read), model.head.head).name();
     }
-    const tasks::TaskKind& kind = tasks::task_kind(task);
+    const std::unique_ptr<tasks::TaskKind> kind_with_settings = tasks::make_task_kind(task, settings);
+    const tasks::TaskKind& kind = *kind_with_settings;
 
     // ---- predictions and metrics ----
     const train::FileEvaluation e =
         train::evaluate_file(model, kind, file, args->batch_size, precision, !args->outputs.empty());
-    const tasks::Dataset& data = e.prepared.data;
+    const tasks::Dataset& data = e.data;
     const tasks::Predictions& p = e.predictions;
 
     eval::BootstrapOptions bootstrap;

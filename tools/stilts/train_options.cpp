@@ -17,6 +17,10 @@ void TrainConfigOptions::add_shared(const std::string& lr_help, const std::strin
   add("--warmup-ratio", &C::warmup_ratio, "warm-up as a fraction of the steps (default 0)");
   add("--seed", &C::seed, seed_help);
   add("--max-length", &C::max_length, "tokens per example after truncation (default 128)");
+  add("--doc-stride", &C::doc_stride, "extractive QA: context tokens between window starts (default 128)");
+  add("--max-query-length", &C::max_query_length, "extractive QA: question tokens kept (default 64)");
+  add("--max-answer-length", &C::max_answer_length, "extractive QA: longest answer in tokens (default 30)");
+  add("--n-best", &C::n_best, "extractive QA: start and end candidates per window (default 20)");
   add("--eval-every", &C::eval_every, "steps between dev evaluations (default 0: every epoch)");
   add("--checkpoint-every", &C::checkpoint_every, "steps between checkpoints (default 0: at every evaluation)");
   add("--precision", &C::precision, "fp32 | bf16 (default fp32)");

@@ -126,7 +126,7 @@ class SequenceKind final : public TaskKind {
   }
 
   Predictions decode(const Dataset& dataset, const Features& features, const std::vector<std::vector<float>>& outputs,
-                     bool keep_probabilities) const override {
+                     const text::Tokenizer&, bool keep_probabilities) const override {
     if (!regression()) return decode_argmax(dataset, features, outputs, keep_probabilities);
     Predictions p = one_per_example(dataset, features, outputs);
     for (size_t i = 0; i < p.predicted.size(); ++i) {
@@ -181,8 +181,8 @@ class SequenceKind final : public TaskKind {
 
 }  // namespace
 
-std::unique_ptr<TaskKind> classification() { return std::make_unique<SequenceKind>(Shape::kSingle); }
-std::unique_ptr<TaskKind> pair_classification() { return std::make_unique<SequenceKind>(Shape::kPair); }
-std::unique_ptr<TaskKind> regression() { return std::make_unique<SequenceKind>(Shape::kScore); }
+std::unique_ptr<TaskKind> classification(const KindSettings&) { return std::make_unique<SequenceKind>(Shape::kSingle); }
+std::unique_ptr<TaskKind> pair_classification(const KindSettings&) { return std::make_unique<SequenceKind>(Shape::kPair); }
+std::unique_ptr<TaskKind> regression(const KindSettings&) { return std::make_unique<SequenceKind>(Shape::kScore); }
 
 }  // namespace stilts::tasks::kinds

@@ -7,10 +7,11 @@
 
 namespace stilts::tasks::kinds {
 
-std::unique_ptr<TaskKind> classification();       // classification.cpp
-std::unique_ptr<TaskKind> pair_classification();  // classification.cpp
-std::unique_ptr<TaskKind> regression();           // classification.cpp
-std::unique_ptr<TaskKind> tagging();              // tagging.cpp
-std::unique_ptr<TaskKind> multiple_choice();      // multiple_choice.cpp
+std::unique_ptr<TaskKind> classification(const KindSettings&);       // classification.cpp
+std::unique_ptr<TaskKind> pair_classification(const KindSettings&);  // classification.cpp
+std::unique_ptr<TaskKind> regression(const KindSettings&);           // classification.cpp
+std::unique_ptr<TaskKind> tagging(const KindSettings&);              // tagging.cpp
+std::unique_ptr<TaskKind> multiple_choice(const KindSettings&);      // multiple_choice.cpp
+std::unique_ptr<TaskKind> extractive_qa(const KindSettings&);        // extractive_qa.cpp
 
 }  // namespace stilts::tasks::kinds

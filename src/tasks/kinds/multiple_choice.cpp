@@ -94,7 +94,7 @@ class MultipleChoiceKind final : public TaskKind {
   }
 
   Predictions decode(const Dataset& dataset, const Features& features, const std::vector<std::vector<float>>& outputs,
-                     bool keep_probabilities) const override {
+                     const text::Tokenizer&, bool keep_probabilities) const override {
     return decode_argmax(dataset, features, outputs, keep_probabilities);  // the best choice
   }
 
@@ -117,6 +117,6 @@ class MultipleChoiceKind final : public TaskKind {
 
 }  // namespace
 
-std::unique_ptr<TaskKind> multiple_choice() { return std::make_unique<MultipleChoiceKind>(); }
+std::unique_ptr<TaskKind> multiple_choice(const KindSettings&) { return std::make_unique<MultipleChoiceKind>(); }
 
 }  // namespace stilts::tasks::kinds

@@ -129,7 +129,7 @@ class TaggingKind final : public TaskKind {
   }
 
   Predictions decode(const Dataset& dataset, const Features& features, const std::vector<std::vector<float>>& outputs,
-                     bool) const override {
+                     const text::Tokenizer&, bool) const override {
     STILTS_CHECK(outputs.size() == features.size(), "outputs for ", outputs.size(), " of ", features.size(), " features");
     const size_t n = dataset.examples.size();
     std::vector<std::vector<std::string>> tags(n);
@@ -210,6 +210,6 @@ class TaggingKind final : public TaskKind {
 
 }  // namespace
 
-std::unique_ptr<TaskKind> tagging() { return std::make_unique<TaggingKind>(); }
+std::unique_ptr<TaskKind> tagging(const KindSettings&) { return std::make_unique<TaggingKind>(); }
 
 }  // namespace stilts::tasks::kinds
