@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "support/data_files.h"
 #include "support/fixtures.h"
 #include "tasks/datasets/dataset.h"
 
@@ -17,35 +18,14 @@ namespace stilts::tasks {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::read_error;
+using testing::with_language;
+const auto write = testing::write_data_file;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
-
-fs::path write(const fs::path& path, const std::string& bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return path;
-}
-
-// The InputError message of read_dataset (fails the test when nothing is thrown).
-std::string read_error(const fs::path& path, const std::string& format, const ReadOptions& options = {}) {
-  try {
-    read_dataset(path, format, options);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError reading " << path << " as " << format;
-  return "";
-}
-
-ReadOptions with_language(const std::string& language) {
-  ReadOptions options;
-  options.language = language;
-  return options;
-}
 
 // {"data": [{"paragraphs": [{"context": <context>, "qas": [<qas>]}]}]}
 std::string one_paragraph(const std::string& context, const std::string& qas) {

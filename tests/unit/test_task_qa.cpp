@@ -8,10 +8,10 @@
 
 #include <torch/torch.h>
 
-#include <functional>
 
 #include "common/error.h"
 #include "common/files.h"
+#include "support/data_files.h"
 #include "support/fixtures.h"
 #include "tasks/batch.h"
 #include "tasks/features.h"
@@ -25,15 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace qa = kinds::qa;
 using ::testing::HasSubstr;
-
-std::string input_error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
+using testing::input_error_of;
 
 // ids: [PAD] 0 [UNK] 1 [CLS] 2 [SEP] 3 [MASK] 4, then these from 5 (the 5, cat 6, dog 7, sat 8, on 9,
 // mat 10, ##s 11, . 12, 北 13 ...).
