@@ -42,7 +42,9 @@ HttpResponse http_request(const HttpRequest& request);
 // GET `request.url` into `file`: when `file` already holds bytes, asks for the rest with
 // "Range: bytes=<size>-" and appends them (a server that answers 200 instead of 206 restarts the file).
 // Writes as bytes arrive, so a transfer that fails midway leaves what arrived for the next attempt.
-// Returns the response of the last attempt; a status other than 200/206 leaves `file` as it was.
+// Returns the response of the last attempt; a status other than 200/206 leaves `file` as it was. A file
+// already complete gets 416 with "Content-Range: bytes */<its size>": that response is returned, the file
+// kept; a 416 with another length (the file is longer than the server's) restarts without a Range, once.
 // InputError naming the URL on a transport failure (the bytes received so far stay in `file`), and naming
 // `file` when it cannot be written (a full disk: its error).
 HttpResponse http_download(const HttpRequest& request, const std::filesystem::path& file,
