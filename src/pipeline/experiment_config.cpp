@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "hub/cache.h"
 #include "common/error.h"
 #include "common/files.h"
 
@@ -73,8 +74,8 @@ bool is_string_key(const std::vector<std::string>& parts) {
 
 void resolve_paths(nlohmann::json& j, const fs::path& base) {
   if (!j.is_object()) return;
-  if (j.contains("model") && j["model"].is_object() && j["model"].contains("path")) {
-    resolve_value(j["model"]["path"], base);
+  if (j.contains("model") && j["model"].is_object() && j["model"].contains("path") && j["model"]["path"].is_string()) {
+    j["model"]["path"] = hub::model_spec_in(j["model"]["path"].get<std::string>(), base);  // a directory or a hub id
   }
   if (j.contains("tasks") && j["tasks"].is_object()) {
     for (auto& [name, task] : j["tasks"].items()) {
@@ -298,7 +299,11 @@ void apply_experiment_setting(nlohmann::json& j, const std::string& assignment) 
   }
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded() || is_string_key(parts)) value = text;
-  if (is_path_key(parts)) resolve_value(value, fs::current_path());
+  if (parts.size() == 2 && parts[0] == "model" && parts[1] == "path" && value.is_string()) {
+    value = hub::model_spec_in(value.get<std::string>(), fs::current_path());
+  } else if (is_path_key(parts)) {
+    resolve_value(value, fs::current_path());
+  }
   nlohmann::json* node = &j;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     nlohmann::json& next = (*node)[parts[i]];

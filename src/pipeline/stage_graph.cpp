@@ -5,6 +5,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/sha256.h"
 #include "common/files.h"
 #include "tasks/features.h"
 
@@ -49,11 +50,11 @@ class DataHasher {
       std::sort(files.begin(), files.end());
       std::string all;
       for (const auto& f : files) {
-        all += fs::relative(f, path).string() + "\n" + tasks::detail::sha256_hex(read_file(f)) + "\n";
+        all += fs::relative(f, path).string() + "\n" + sha256_hex(read_file(f)) + "\n";
       }
-      h = tasks::detail::sha256_hex(all);
+      h = sha256_hex(all);
     } else {
-      h = tasks::detail::sha256_hex(read_file(path));  // InputError naming a missing file
+      h = sha256_hex(read_file(path));  // InputError naming a missing file
     }
     memo_[path] = h;
     return h;
@@ -104,7 +105,7 @@ StageGraph build_stage_graph(const ExperimentConfig& config) {
                                            {"train_data", data.hash(c.train)},
                                            {"dev_data", dev_hashes},
                                            {"config", hyper}};
-          const std::string key = tasks::detail::sha256_hex(identity.dump());
+          const std::string key = sha256_hex(identity.dump());
           const bool last = i + 1 == stage_names.size();
           auto it = index.find(key);
           if (it == index.end()) {

@@ -86,9 +86,4 @@ std::filesystem::path features_cache_path(const Dataset& dataset, const TaskKind
 std::vector<std::vector<size_t>> bucketed_batches(const Features& features, int64_t batch_size, uint64_t seed,
                                                   int64_t epoch, bool shuffle);
 
-namespace detail {
-// Lower-case hex SHA-256 of `bytes` (exposed for its known-answer test).
-std::string sha256_hex(std::string_view bytes);
-}  // namespace detail
-
 }  // namespace stilts::tasks

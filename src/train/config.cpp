@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "hub/cache.h"
 #include "tasks/kind.h"
 
 namespace stilts::train {
@@ -106,7 +107,11 @@ void set_field(TrainConfig& config, const Key& key, const nlohmann::json& value,
         auto& target = config.*member;
         if constexpr (std::is_same_v<T, std::string>) {
           if (!value.is_string()) type_error(source, name, "a string", value);
-          target = key.is_path ? resolve_path(value.get<std::string>(), base_dir) : value.get<std::string>();
+          if (name == "model") {
+            target = hub::model_spec_in(value.get<std::string>(), base_dir);  // a directory or a hub id
+          } else {
+            target = key.is_path ? resolve_path(value.get<std::string>(), base_dir) : value.get<std::string>();
+          }
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           // A single string is a list of one (dev = "dev.tsv").
           std::vector<std::string> items;

@@ -1,6 +1,7 @@
 // Masked-LM training. Letters: B batch rows, T the batch's longest row, M masked positions.
 #include "train/mlm.h"
 
+#include "hub/cache.h"
 #include "train/loop.h"
 
 
@@ -215,6 +216,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   TrainConfig config = config_in;
   if (config.task != "mlm") input_error("config: task '", config.task, "' is not mlm");
   config.validate();
+  config.model = hub::resolve_model(config.model).dir.string();  // a directory, or a hub id's cached snapshot
   config = with_absolute_paths(std::move(config));
 
   // ---- the output directory: a fresh one, the run to resume, or a finished one ----

@@ -10,6 +10,7 @@
 #include <limits>
 #include <sstream>
 
+#include "hub/cache.h"
 #include "common/files.h"
 #include "eval/metrics.h"
 #include "models/pretrained.h"
@@ -61,6 +62,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   std::ostream& log = *options.log;
   TrainConfig config = config_in;
   config.validate();
+  config.model = hub::resolve_model(config.model).dir.string();  // a directory, or a hub id's cached snapshot
   config = with_absolute_paths(std::move(config));
 
   // ---- the output directory: a fresh one, the run to resume, or a finished one ----

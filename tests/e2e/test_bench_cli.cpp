@@ -176,7 +176,7 @@ TEST(BenchCli, BadInputIsAClearError) {
     bool quick = true;  // add the short-measurement options
   };
   const std::vector<Case> cases = {
-      {{"bench", "/nonexistent/model"}, 1, "/nonexistent/model: no such model directory"},
+      {{"bench", "/nonexistent/model"}, 1, "/nonexistent/model: no such directory"},
       {{"bench", b, "--batch-sizes", "1,x"}, 1, "--batch-sizes: '1,x' is not a comma-separated list"},
       {{"bench", b, "--batch-sizes", "1,"}, 1, "--batch-sizes: '1,' is not"},
       {{"bench", b, "--seq-lens", "0"}, 1, "--seq-lens: '0' is not"},

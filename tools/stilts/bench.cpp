@@ -9,6 +9,7 @@
 #include "bench/measure.h"
 #include "bench/params.h"
 #include "commands.h"
+#include "hub/cache.h"
 #include "common/error.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
@@ -99,6 +100,7 @@ void add_bench_command(CLI::App& app) {
     if (args->dirs.empty() && !args->peak) {
       throw CLI::ValidationError("bench", "give at least one MODEL_DIR (or --peak)");
     }
+    for (auto& dir : args->dirs) dir = hub::resolve_model(dir).dir.string();  // directories or hub ids
     (void)dirs;
     // Validate every option before loading anything.
     const bench::Mode mode = bench::parse_mode(args->mode);

@@ -19,5 +19,6 @@ void add_pretrain_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_score_command(CLI::App& app);
+void add_fetch_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "hub/cache.h"
 #include "common/error.h"
 #include "common/files.h"
 #include "eval/metrics.h"
@@ -53,7 +54,7 @@ void add_eval_command(CLI::App& app) {
       "token accuracy; multiple choice: accuracy; extractive QA: SQuAD's F1 and exact match), overall and per language, with percentile bootstrap 95%\n"
       "intervals. Gold labels are matched to the model's id2label by name (by position when the model's\n"
       "labels are LABEL_0..). A file without gold (XTREME's test files) is predicted, not scored.");
-  cmd->add_option("--model", args->model, "model directory with a head (e.g. a stilts train --out)")->required();
+  cmd->add_option("--model", args->model, "model directory with a head (e.g. a stilts train --out), or a hub id in the HF cache")->required();
   cmd->add_option("--data", args->data, "data file")->required();
   cmd->add_option("--format", args->format, "data format (default tsv)");
   cmd->add_option("--task", args->task,
@@ -90,7 +91,7 @@ void add_eval_command(CLI::App& app) {
                   "write one JSON line per example: id, language, gold, prediction (the task kind's values: a "
                   "label id, a score, a choice index, a tag per word), probabilities (one-label kinds)");
   cmd->callback([args] {
-    const fs::path dir = args->model;
+    const fs::path dir = hub::resolve_model(args->model).dir;  // a directory or a hub id
     const train::Precision precision = train::parse_precision(args->precision);
     at::set_num_threads(train::default_threads(precision));
     train::EvalModel model = train::load_eval_model(dir);

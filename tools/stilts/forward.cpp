@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "hub/cache.h"
 #include "io/safetensors.h"
 #include "models/inputs_json.h"
 #include "models/pretrained.h"
@@ -22,11 +23,12 @@ void add_forward_command(CLI::App& app) {
       "last_hidden_state, pooler_output (when the model has a pooler) and the head's outputs (logits, or\n"
       "start_logits and end_logits for question answering) to a safetensors file. Multiple-choice models\n"
       "take [batch, choices, tokens] arrays; their last_hidden_state is [batch x choices, tokens, hidden].");
-  cmd->add_option("model_dir", args->model_dir, "Hugging Face model directory")->required();
+  cmd->add_option("model_dir", args->model_dir, "Hugging Face model directory, or a hub id in the HF cache")->required();
   cmd->add_option("--input", args->input, "inputs.json")->required();
   cmd->add_option("--output", args->output, "output .safetensors file")->required();
   cmd->add_flag("--hidden-states", args->hidden_states, "also write hidden_states.0..N (embeddings, each layer)");
   cmd->callback([args] {
+    args->model_dir = hub::resolve_model(args->model_dir).dir.string();
     auto loaded = models::load_pretrained(args->model_dir);
     const auto inputs = models::read_inputs_json(args->input);
     models::validate_inputs(*loaded.model, inputs, args->input);

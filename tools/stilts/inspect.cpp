@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "hub/cache.h"
 #include "models/pretrained.h"
 
 namespace stilts::cli {
@@ -17,9 +18,10 @@ void add_inspect_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect",
                                  "Show a model directory's type, dtype, size on disk and parameter counts\n"
                                  "(total, embeddings, encoder, pooler, head).");
-  cmd->add_option("model_dir", args->dir, "Hugging Face model directory")->required();
+  cmd->add_option("model_dir", args->dir, "Hugging Face model directory, or a hub id in the HF cache")->required();
   cmd->add_flag("--json", args->json, "print JSON");
   cmd->callback([args] {
+    args->dir = hub::resolve_model(args->dir).dir.string();
     const auto loaded = models::load_pretrained(args->dir);
     const auto& model = *loaded.model;
     const auto counts = models::count_parameters(model);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "hub/cache.h"
 #include "common/error.h"
 
 namespace {
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   stilts::cli::add_bench_command(app);
   stilts::cli::add_demo_command(app);
   stilts::cli::add_score_command(app);
+  stilts::cli::add_fetch_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "hub/cache.h"
 #include "common/error.h"
 #include "pipeline/experiment_config.h"
 #include "pipeline/runner.h"
@@ -33,7 +34,16 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--dry-run", args->dry_run, "print the stage graph (which stages run, which are cached) and exit");
   cmd->add_flag("--no-report", args->no_report, "don't write RUN_DIR/report/ at the end");
   cmd->callback([args] {
-    const pipeline::ExperimentConfig config = pipeline::load_experiment(args->config, args->settings);
+    pipeline::ExperimentConfig config = pipeline::load_experiment(args->config, args->settings);
+    if (!args->dry_run) {
+      // A hub id runs on its cached snapshot: the run records that folder, whose name is the commit.
+      const hub::ResolvedModel model = hub::resolve_model(config.model_path);
+      if (!model.repo.empty()) {
+        std::cerr << "stilts run: model " << model.repo << "@" << model.revision << " = commit " << model.commit
+                  << " (" << model.dir.string() << ")\n";
+      }
+      config.model_path = model.dir.string();
+    }
     pipeline::RunOptions options;
     options.out = args->out.empty() ? std::filesystem::path("runs") / config.name : std::filesystem::path(args->out);
     options.dry_run = args->dry_run;

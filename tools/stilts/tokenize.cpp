@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "hub/cache.h"
 #include "common/error.h"
 #include "text/auto.h"
 
@@ -112,6 +113,7 @@ void add_tokenize_command(CLI::App& app) {
       ->default_str("none");
   cmd->add_option("--padding", args->padding, "longest | max_length | none")->default_str("none");
   cmd->callback([args] {
+    args->dir = hub::resolve_model(args->dir).dir.string();
     const auto tokenizer = text::load_tokenizer(args->dir);
     text::EncodeOptions options;
     options.max_length = args->max_length;
