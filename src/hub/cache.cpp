@@ -12,11 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
 bool valid_name(const std::string& part) {
   if (part.empty() || part.size() > 96) return false;
   for (char c : part) {
@@ -63,6 +58,11 @@ std::optional<HubId> parse_hub_id(const std::string& spec) {
   return id;
 }
 
+std::string env_value(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
 bool is_commit(const std::string& revision) {
   if (revision.size() != 40) return false;
   for (char c : revision) {
@@ -72,16 +72,16 @@ bool is_commit(const std::string& revision) {
 }
 
 fs::path hf_home() {
-  if (const std::string home = env("HF_HOME"); !home.empty()) return home;
-  if (const std::string xdg = env("XDG_CACHE_HOME"); !xdg.empty()) return fs::path(xdg) / "huggingface";
-  const std::string user_home = env("HOME");
+  if (const std::string home = env_value("HF_HOME"); !home.empty()) return home;
+  if (const std::string xdg = env_value("XDG_CACHE_HOME"); !xdg.empty()) return fs::path(xdg) / "huggingface";
+  const std::string user_home = env_value("HOME");
   if (user_home.empty()) input_error("cannot find the Hugging Face cache: HOME is not set (set HF_HOME or HF_HUB_CACHE)");
   return fs::path(user_home) / ".cache" / "huggingface";
 }
 
 fs::path hub_cache_dir() {
-  if (const std::string cache = env("HF_HUB_CACHE"); !cache.empty()) return cache;
-  if (const std::string cache = env("HUGGINGFACE_HUB_CACHE"); !cache.empty()) return cache;
+  if (const std::string cache = env_value("HF_HUB_CACHE"); !cache.empty()) return cache;
+  if (const std::string cache = env_value("HUGGINGFACE_HUB_CACHE"); !cache.empty()) return cache;
   return hf_home() / "hub";
 }
 

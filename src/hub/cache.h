@@ -48,6 +48,9 @@ std::filesystem::path repo_folder(const std::string& repo);
 // huggingface_hub's HF_HOME (the token file lives there).
 std::filesystem::path hf_home();
 
+// The environment variable's value, "" when unset.
+std::string env_value(const char* name);
+
 // Whether `revision` is a full commit id (40 lower-case hex digits).
 bool is_commit(const std::string& revision);
 

@@ -23,11 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
-
 std::string trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   size_t start = 0;
@@ -36,7 +31,7 @@ std::string trim(std::string s) {
 }
 
 std::string endpoint_of(const FetchOptions& options) {
-  std::string e = !options.endpoint.empty() ? options.endpoint : env("HF_ENDPOINT");
+  std::string e = !options.endpoint.empty() ? options.endpoint : env_value("HF_ENDPOINT");
   if (e.empty()) e = "https://huggingface.co";
   while (!e.empty() && e.back() == '/') e.pop_back();
   return e;
@@ -44,8 +39,8 @@ std::string endpoint_of(const FetchOptions& options) {
 
 std::string token_of(const FetchOptions& options) {
   if (!options.token.empty()) return options.token;
-  if (const std::string t = env("HF_TOKEN"); !t.empty()) return t;
-  const std::string path_env = env("HF_TOKEN_PATH");
+  if (const std::string t = env_value("HF_TOKEN"); !t.empty()) return t;
+  const std::string path_env = env_value("HF_TOKEN_PATH");
   const fs::path file = path_env.empty() ? hf_home() / "token" : fs::path(path_env);
   std::error_code ec;
   if (fs::is_regular_file(file, ec)) return trim(read_file(file));
@@ -157,7 +152,7 @@ ResolvedModel fetch_model(const std::string& repo, const FetchOptions& options) 
   const std::string spec = repo + "@" + options.revision;
   const std::optional<HubId> id = parse_hub_id(spec);
   if (!id) input_error("'", spec, "' is not a Hugging Face hub id (org/name, optionally @revision)");
-  const std::string offline = env("HF_HUB_OFFLINE");
+  const std::string offline = env_value("HF_HUB_OFFLINE");
   if (!offline.empty() && offline != "0" && offline != "false") {
     if (options.log) *options.log << "HF_HUB_OFFLINE is set: using the cached snapshot\n";
     return resolve_model(spec);

@@ -109,5 +109,12 @@ enabled = false
   ::unsetenv("HF_HUB_CACHE");
 }
 
+TEST(FetchCli, FetchDataNamesItsTasks) {
+  const auto r = run_stilts({"fetch-data", "panx", "--out", (testing::make_temp_dir() / "d").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("manual download"));
+  EXPECT_THAT(r.err, HasSubstr("tasks: pawsx, xnli, udpos, squad, xquad, mlqa, tydiqa, xcopa, siqa, tatoeba, lareqa"));
+}
+
 }  // namespace
 }  // namespace stilts

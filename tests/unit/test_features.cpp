@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/sha256.h"
+#include "support/data_files.h"
 #include "support/fixtures.h"
 #include "tasks/batch.h"
 #include "tasks/features.h"
@@ -22,6 +23,7 @@ namespace stilts::tasks {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::input_error_of;
 using ::testing::HasSubstr;
 
 const std::vector<std::string> kVocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the",  "a",    "cat",
@@ -60,17 +62,6 @@ Dataset read_pairs(const fs::path& file) {
   ReadOptions options;
   options.text_b_column = "sentence2";
   return read_dataset(file, "tsv", options);
-}
-
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError";
-  return "";
 }
 
 void expect_same(const Features& a, const Features& b) {

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "support/data_files.h"
 #include "support/fixtures.h"
 #include "text/wordpiece.h"
 
@@ -14,6 +15,7 @@ namespace stilts::text {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::input_error_of;
 using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -49,18 +51,6 @@ std::vector<std::string> pieces(const Tokenizer& tokenizer, std::string_view tex
   std::vector<std::string> out;
   for (int64_t id : tokenizer.tokenize(text)) out.push_back(tokenizer.id_to_token(id));
   return out;
-}
-
-// The InputError message `f` throws ("" and a test failure if it throws none).
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
 }
 
 TEST(WordPiece, UncasedLowercasesSplitsPunctuationAndMatchesLongestFirst) {

@@ -20,5 +20,6 @@ void add_bench_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
+void add_fetch_data_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -1,7 +1,9 @@
 // stilts fetch MODEL_ID [--revision R] [--endpoint URL]
+// stilts fetch-data TASK... --out DIR [--mirror URL]
 #include <iostream>
 
 #include "commands.h"
+#include "hub/datasets.h"
 #include "hub/fetch.h"
 
 namespace stilts::cli {
@@ -34,6 +36,33 @@ void add_fetch_command(CLI::App& app) {
     const hub::ResolvedModel model = hub::fetch_model(repo, options);
     std::cout << model.repo << "@" << model.revision << " = commit " << model.commit << "\n" << model.dir.string()
               << "\n";
+  });
+}
+
+void add_fetch_data_command(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> tasks;
+    std::string out, mirror;
+  };
+  auto args = std::make_shared<Args>();
+  std::string tasks;
+  for (const auto& t : hub::data_tasks()) tasks += (tasks.empty() ? "" : ", ") + t;
+  auto* cmd = app.add_subcommand(
+      "fetch-data",
+      "Download benchmark data from the datasets' official locations into XTREME's download folder\n"
+      "(one folder per task, files as distributed, archives extracted), each file checked against its\n"
+      "pinned SHA-256 or the one recorded in OUT/SHA256SUMS when first downloaded, resumable. Tasks: " +
+          tasks);
+  cmd->add_option("tasks", args->tasks, "tasks to download")->required();
+  cmd->add_option("--out", args->out, "the download folder")->required();
+  cmd->add_option("--mirror", args->mirror, "fetch https://host/path from MIRROR/host/path instead");
+  cmd->callback([args] {
+    hub::FetchDataOptions options;
+    options.out = args->out;
+    options.mirror = args->mirror;
+    options.log = &std::cerr;
+    hub::fetch_data(args->tasks, options);
+    std::cout << "fetch-data: done in " << args->out << "\n";
   });
 }
 
