@@ -34,6 +34,18 @@ struct Example {
     int64_t start = -1;
   };
   std::vector<Answer> answers;
+  // Retrieval: text_a is the query (a sentence, a question, a mention in its context) and `relevant` the
+  // indices into Dataset::candidates of its gold answers (empty when the file has none). In a file of
+  // query–positive pairs (training data, no candidate pool) text_b is the positive instead.
+  std::vector<int64_t> relevant;
+};
+
+// Retrieval: one entry of the pool every query is ranked against (a Tatoeba English sentence, a LAReQA
+// answer sentence with its paragraph, a Mewsli-X entity description).
+struct Candidate {
+  std::string id;        // what submissions and gold files name it by (Tatoeba: its line index)
+  std::string text;      // the model's input, as the reference builds it from the file
+  std::string language;  // "" when the file does not say
 };
 
 // What a reader did with the rows of a file.
@@ -53,6 +65,10 @@ struct Dataset {
   bool tagging = false;                  // examples are words with word_labels (label_names: the tag set)
   bool multiple_choice = false;          // examples have choices; label = index of the right one
   bool extractive_qa = false;            // examples are questions on a context, answered by spans of it
+  // Retrieval: examples are queries ranked against `candidates` (each query's gold in `relevant`), or,
+  // when `candidates` is empty, query–positive pairs (text_a, text_b) to train a dual encoder on.
+  bool retrieval = false;
+  std::vector<Candidate> candidates;
   // Extractive QA: how answers are compared, "squad" (SQuAD v1.1's normaliser: SQuAD, XQuAD, TyDiQA)
   // or "mlqa" (MLQA's, for each example's language).
   std::string answer_normalizer;
