@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <unordered_set>
 
 #include "common/error.h"
 
@@ -273,11 +274,30 @@ Labels to_labels(const Scores& values, std::string_view what) {
   return labels;
 }
 
+double average_precision_at_k(const std::vector<std::string>& ranked, const std::vector<std::string>& relevant,
+                              int64_t k) {
+  const size_t cut = k > 0 ? std::min(ranked.size(), static_cast<size_t>(k)) : ranked.size();
+  const std::unordered_set<std::string> targets(relevant.begin(), relevant.end());
+  std::unordered_set<std::string> seen;
+  double score = 0, hits = 0;
+  for (size_t i = 0; i < cut; ++i) {
+    if (!seen.insert(ranked[i]).second) continue;  // a repeated id counts once, at its first rank
+    if (targets.count(ranked[i])) {
+      hits += 1;
+      score += hits / static_cast<double>(i + 1);
+    }
+  }
+  const size_t n = targets.size();
+  const double divisor = static_cast<double>(k > 0 ? std::min(n, static_cast<size_t>(k)) : n);
+  return divisor > 0 ? score / divisor : 0.0;
+}
+
 const MetricInfo& metric_info(std::string_view name) {
   static const MetricInfo kMetrics[] = {
       {"accuracy", true, true},  {"macro_f1", true, true}, {"f1", true, true},       {"precision", true, true},
       {"recall", true, true},    {"exact_match", true, true}, {"pearson", true, false}, {"spearman", true, false},
       {"mse", false, false},     {"loss", false, false},  {"perplexity", false, false},
+      {"map@20", true, true},
   };
   std::string known;
   for (const MetricInfo& m : kMetrics) {

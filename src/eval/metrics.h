@@ -58,9 +58,15 @@ struct MetricInfo {
   bool higher_is_better = true;
   bool fraction = false;  // a value in [0, 1], shown as a percentage (differences in percentage points)
 };
-// accuracy, macro_f1, f1, precision, recall, exact_match (fractions, higher is better); pearson,
+// accuracy, macro_f1, f1, precision, recall, exact_match, map@20 (fractions, higher is better); pearson,
 // spearman (higher is better); mse, loss, perplexity (lower is better). An unknown name throws InputError listing them.
 const MetricInfo& metric_info(std::string_view name);
+
+// Average precision of a ranking cut at `k` (0 = uncut), as xtreme's utils_lareqa.average_precision_at_k:
+// the precision at each rank holding a relevant id not seen earlier, summed, over min(|relevant|, k) (over
+// |relevant| when uncut). 0 when nothing is relevant. With one relevant id it is the reciprocal rank (Mewsli-X).
+double average_precision_at_k(const std::vector<std::string>& ranked, const std::vector<std::string>& relevant,
+                              int64_t k);
 
 // A metric on score vectors (the plain-vector bootstrap overloads take one). Per-task-kind metric
 // choices live with the kinds (tasks/kind.h), not here.

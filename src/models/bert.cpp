@@ -279,9 +279,10 @@ void init_bert_weights(torch::nn::Module& module, double initializer_range) {
 // ---- BertModel with a head ----
 
 namespace {
-// BERT's sequence-classification and multiple-choice heads read the pooled first position.
+// BERT's sequence-classification, multiple-choice and retrieval heads read the pooled first position.
 bool reads_pooler(HeadKind head) {
-  return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice;
+  return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice ||
+         head == HeadKind::kRetrieval;
 }
 }  // namespace
 
@@ -302,6 +303,10 @@ BertEncoderModel::BertEncoderModel(BertConfig config, nlohmann::json raw_config,
 
 void BertEncoderModel::build_head() {
   if (options_.head == HeadKind::kNone) return;
+  if (options_.head == HeadKind::kRetrieval) {
+    build_logit_scale(*this);
+    return;
+  }
   const std::string name = options_.head == HeadKind::kQuestionAnswering ? "qa_outputs" : "classifier";
   auto layer = torch::nn::Linear(config_.hidden_size, head_outputs(options_.head, num_labels()));
   classifier_ = named_children().contains(name) ? replace_module(name, layer) : register_module(name, layer);
@@ -327,6 +332,7 @@ void BertEncoderModel::apply_head(Outputs& out, int64_t choices) {
     case HeadKind::kQuestionAnswering:
       split_span_logits(torch::linear(out.last_hidden_state, classifier_->weight, classifier_->bias), out);
       return;
+    case HeadKind::kRetrieval: out.logits = retrieval_embedding(out.pooler_output); return;  // [B, H]
   }
 }
 
@@ -370,7 +376,7 @@ void BertEncoderModel::reset_head(int64_t num_labels) {
   STILTS_CHECK(has_head(), "reset_head on a model built without a head");
   if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
   build_head();
-  init_bert_weights(*classifier_, config_.initializer_range);
+  if (classifier_) init_bert_weights(*classifier_, config_.initializer_range);
 }
 
 // ---- the family ----
@@ -421,7 +427,9 @@ ParameterCounts count_bert_parameters(const json& config, const BuildOptions& op
   check_family_head(options.head, source);
   const BertConfig c = BertConfig::from_json(config, source);
   ParameterCounts counts = bert_base_parameters(c, BertEncoderModel::builds_pooler(options));
-  if (options.head != HeadKind::kNone) {
+  if (options.head == HeadKind::kRetrieval) {
+    counts.head = 1;  // logit_scale
+  } else if (options.head != HeadKind::kNone) {
     const int64_t outputs = head_outputs(options.head, c.common.num_labels());
     counts.head = c.hidden_size * outputs + outputs;  // classifier | qa_outputs
   }
@@ -447,7 +455,7 @@ const Family& bert_family() {
   static const Family family{/*name=*/"BERT", /*model_types=*/{{"bert", "wordpiece"}},
                              build_model<BertEncoderModel, BertConfig>,
                              count_bert_parameters, bert_forward_flops, bert_masked_lm_head,
-                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs."}};
+                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs.", kLogitScaleName}};
   return family;
 }
 

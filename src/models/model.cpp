@@ -1,5 +1,7 @@
 #include "models/model.h"
 
+#include <torch/nn/functional/normalization.h>
+
 #include "common/error.h"
 
 namespace stilts::models {
@@ -27,6 +29,7 @@ constexpr HeadName kHeads[] = {
     {HeadKind::kQuestionAnswering, "question-answering", "ForQuestionAnswering"},
     {HeadKind::kMultipleChoice, "multiple-choice", "ForMultipleChoice"},
     {HeadKind::kMaskedLM, "masked-lm", "ForMaskedLM"},
+    {HeadKind::kRetrieval, "retrieval", "ForRetrieval"},
 };
 }  // namespace
 
@@ -83,6 +86,31 @@ int64_t head_outputs(HeadKind head, int64_t num_labels) {
     case HeadKind::kMultipleChoice: return 1;
     default: return num_labels;
   }
+}
+
+torch::Tensor retrieval_embedding(const torch::Tensor& pooled) {
+  // torch.nn.functional.normalize(p=2, dim=1), as xtreme's BertForRetrieval: x / max(||x||, 1e-12).
+  return torch::nn::functional::normalize(pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
+}
+
+void build_logit_scale(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  if (auto* existing = model.named_parameters(/*recurse=*/false).find(kLogitScaleName)) {
+    existing->fill_(kLogitScaleInit);
+    return;
+  }
+  model.register_parameter(kLogitScaleName, torch::full({1}, kLogitScaleInit));
+}
+
+torch::Tensor logit_scale_of(const EncoderModel& model, const std::string& source) {
+  if (model.head_kind() != HeadKind::kRetrieval) {
+    input_error(source, ": the model's head is ", head_kind_name(model.head_kind()), ", not a retrieval head");
+  }
+  for (const auto& p : model.named_parameters(/*recurse=*/false)) {
+    if (p.key() == kLogitScaleName) return p.value();
+  }
+  STILTS_CHECK(false, "a retrieval model without ", kLogitScaleName);
+  return {};
 }
 
 int64_t num_choices(const Inputs& inputs) {

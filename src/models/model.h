@@ -26,7 +26,8 @@ struct Outputs {
   torch::Tensor last_hidden_state;           // [B, T, H] ([B·K, T, H] for multiple choice)
   torch::Tensor pooler_output;               // [B, H], undefined when the model has no pooler
   // The head's output, undefined without one: sequence classification [B, C], token classification
-  // [B, T, C], multiple choice [B, K], masked LM [B, T, V]; question answering leaves it undefined
+  // [B, T, C], multiple choice [B, K], masked LM [B, T, V], retrieval the unit-length embedding [B, H];
+  // question answering leaves it undefined
   // and sets start_logits / end_logits [B, T].
   torch::Tensor logits;
   torch::Tensor start_logits, end_logits;
@@ -42,6 +43,10 @@ enum class HeadKind {
   kQuestionAnswering,       // *ForQuestionAnswering (XLNet: *ForQuestionAnsweringSimple): qa_outputs [H] -> 2
   kMultipleChoice,          // *ForMultipleChoice: one score per choice, [B, K]
   kMaskedLM,                // *ForMaskedLM (models/mlm.h)
+  // *ForRetrieval, xtreme's dual encoder (its third_party/bert.py, used for LAReQA and Mewsli-X): the pooled
+  // first position L2-normalised as the embedding [B, H], and a learnable `logit_scale` [1] (100 at start)
+  // that multiplies query-candidate cosines in the in-batch softmax. BERT and RoBERTa/XLM-R only.
+  kRetrieval,
 };
 // "none", "sequence-classification", "token-classification", "question-answering", "multiple-choice",
 // "masked-lm".
@@ -119,6 +124,14 @@ int64_t num_choices(const Inputs& inputs);
 Inputs flatten_choices(const Inputs& inputs);
 // qa_outputs' [B, T, 2] into out.start_logits and out.end_logits [B, T].
 void split_span_logits(const torch::Tensor& logits, Outputs& out);
+// The retrieval head: its parameter's name and starting value, and the embedding of a pooled row.
+inline constexpr const char* kLogitScaleName = "logit_scale";
+inline constexpr double kLogitScaleInit = 100.0;
+torch::Tensor retrieval_embedding(const torch::Tensor& pooled);  // [B, H] -> [B, H], unit L2 norm
+// Registers (or resets) `model`'s logit_scale at kLogitScaleInit: the retrieval head of BERT and RoBERTa.
+void build_logit_scale(torch::nn::Module& model);
+// The model's logit_scale [1]; InputError naming `source` for a model without a retrieval head.
+torch::Tensor logit_scale_of(const EncoderModel& model, const std::string& source);
 
 struct ParameterCounts {
   int64_t total = 0, embeddings = 0, encoder = 0, pooler = 0, head = 0, trainable = 0;

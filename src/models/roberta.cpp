@@ -5,9 +5,11 @@
 namespace stilts::models {
 
 namespace {
-// RoBERTa's multiple-choice head reads the pooler; its sequence-classification head has its own dense.
+// RoBERTa's multiple-choice and retrieval heads read the pooler; its sequence-classification head has its
+// own dense.
 bool reads_first_position(HeadKind head) {
-  return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice;
+  return head == HeadKind::kSequenceClassification || head == HeadKind::kMultipleChoice ||
+         head == HeadKind::kRetrieval;
 }
 
 // transformers' class names: RobertaFor..., XLMRobertaFor...
@@ -17,7 +19,9 @@ std::string class_prefix(const std::string& model_type) {
 }  // namespace
 
 bool RobertaEncoderModel::builds_pooler(const BuildOptions& options) {
-  return options.head == HeadKind::kNone ? options.add_pooling_layer : options.head == HeadKind::kMultipleChoice;
+  return options.head == HeadKind::kNone
+             ? options.add_pooling_layer
+             : options.head == HeadKind::kMultipleChoice || options.head == HeadKind::kRetrieval;
 }
 
 RobertaEncoderModel::RobertaEncoderModel(BertConfig config, nlohmann::json raw_config, BuildOptions options)
@@ -39,6 +43,10 @@ RobertaEncoderModel::RobertaEncoderModel(BertConfig config, nlohmann::json raw_c
 
 void RobertaEncoderModel::build_head() {
   if (options_.head == HeadKind::kNone) return;
+  if (options_.head == HeadKind::kRetrieval) {
+    build_logit_scale(*this);
+    return;
+  }
   const auto H = config_.hidden_size;
   const int64_t outputs = head_outputs(options_.head, num_labels());
   std::string name = "classifier";
@@ -88,6 +96,7 @@ void RobertaEncoderModel::apply_head(Outputs& out, int64_t choices) {
       out.logits = torch::linear(pooled, proj->weight, proj->bias).view({-1, choices});                // [B, K]
       return;
     }
+    case HeadKind::kRetrieval: out.logits = retrieval_embedding(out.pooler_output); return;  // [B, H]
   }
 }
 
@@ -132,7 +141,7 @@ void RobertaEncoderModel::reset_head(int64_t num_labels) {
   STILTS_CHECK(has_head(), "reset_head on a model built without a head");
   if (options_.head != HeadKind::kQuestionAnswering) config_.common.set_labels(num_labels);
   build_head();
-  init_bert_weights(*head_, config_.initializer_range);
+  if (head_) init_bert_weights(*head_, config_.initializer_range);
 }
 
 // ---- the family ----
@@ -146,7 +155,9 @@ ParameterCounts count_roberta_parameters(const nlohmann::json& config, const Bui
   ParameterCounts counts = bert_base_parameters(c, RobertaEncoderModel::builds_pooler(options));
   const int64_t H = c.hidden_size;
   if (options.head == HeadKind::kSequenceClassification) counts.head = H * H + H;  // classifier.dense
-  if (options.head != HeadKind::kNone) {
+  if (options.head == HeadKind::kRetrieval) {
+    counts.head = 1;  // logit_scale
+  } else if (options.head != HeadKind::kNone) {
     const int64_t outputs = head_outputs(options.head, c.common.num_labels());
     counts.head += H * outputs + outputs;  // classifier(.out_proj) | qa_outputs
   }
@@ -173,7 +184,7 @@ const Family& roberta_family() {
                              /*model_types=*/{{"roberta", "byte-level-bpe"}, {"xlm-roberta", "sentencepiece-xlmr"}},
                              build_model<RobertaEncoderModel, BertConfig>, count_roberta_parameters,
                              bert_forward_flops, roberta_masked_lm_head,
-                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs."}};
+                             /*head_weight_prefixes=*/{"classifier.", "qa_outputs.", kLogitScaleName}};
   return family;
 }
 

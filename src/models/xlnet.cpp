@@ -323,6 +323,10 @@ XLNetEncoderModel::XLNetEncoderModel(XLNetConfig config, nlohmann::json raw_conf
     input_error("config.json: d_model ", config_.d_model, " must be even (sin/cos halves of the relative encoding)");
   }
   check_family_head(options_.head, "config.json");
+  if (options_.head == HeadKind::kRetrieval) {
+    input_error("config.json: XLNet has no retrieval head (xtreme's dual encoder is BERT's and XLM-R's); ",
+                "use sentence-retrieval, which pools a hidden layer of any model");
+  }
   options_.add_pooling_layer = false;  // XLNet has no pooler
   if (options_.head == HeadKind::kQuestionAnswering) config_.common.set_labels(2);
   transformer_ = register_module("transformer", XLNetCore(config_));
@@ -343,7 +347,8 @@ void XLNetEncoderModel::build_head() {
   sequence_summary_ = nullptr;
   switch (options_.head) {
     case HeadKind::kNone:
-    case HeadKind::kMaskedLM: return;
+    case HeadKind::kMaskedLM:
+    case HeadKind::kRetrieval: return;  // refused by the constructor
     case HeadKind::kSequenceClassification:
     case HeadKind::kMultipleChoice:
       sequence_summary_ = std::make_shared<torch::nn::Module>();
@@ -384,7 +389,8 @@ Outputs XLNetEncoderModel::forward(const Inputs& inputs, bool output_hidden_stat
   const auto& h = out.last_hidden_state;  // [B, T, H]
   switch (options_.head) {
     case HeadKind::kNone:
-    case HeadKind::kMaskedLM: break;
+    case HeadKind::kMaskedLM:
+    case HeadKind::kRetrieval: break;
     case HeadKind::kSequenceClassification: out.logits = linear(summary(h), logits_proj_); break;  // [B, C]
     case HeadKind::kMultipleChoice:
       out.logits = linear(summary(h), logits_proj_).view({-1, choices});  // [B, K]

@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump when featurize() output or the file layout changes: old entries then become misses.
-constexpr uint32_t kCacheVersion = 3;
+constexpr uint32_t kCacheVersion = 4;
 constexpr char kMagic[8] = {'S', 'T', 'L', 'T', 'F', 'E', 'A', 'T'};
 constexpr uint32_t kByteOrderMark = 0x01020304;
 // Examples per length-sorted chunk, in batches (see bucketed_batches).
@@ -81,6 +81,7 @@ std::string cache_key(const Dataset& dataset, const TaskKind& kind, const text::
   key.u64(dataset.tagging);
   key.u64(dataset.multiple_choice);
   key.u64(dataset.extractive_qa);
+  key.u64(dataset.retrieval);
   key.str(dataset.answer_normalizer);
   key.u64(dataset.labelled);
   key.u64(dataset.label_names.size());
@@ -108,6 +109,14 @@ std::string cache_key(const Dataset& dataset, const TaskKind& kind, const text::
       key.str(answer.text);
       key.u64(static_cast<uint64_t>(answer.start));
     }
+    key.u64(ex.relevant.size());
+    for (int64_t r : ex.relevant) key.u64(static_cast<uint64_t>(r));
+  }
+  key.u64(dataset.candidates.size());
+  for (const Candidate& c : dataset.candidates) {
+    key.str(c.id);
+    key.str(c.text);
+    key.str(c.language);
   }
   return key.finish();
 }
@@ -419,7 +428,7 @@ Features load_or_featurize(const Dataset& dataset, const TaskKind& kind, const t
   if (fs::is_regular_file(path, ec)) {
     std::optional<Features> cached;
     try {
-      cached = deserialize(read_file(path), key, dataset.examples.size());
+      cached = deserialize(read_file(path), key, dataset.examples.size() + dataset.candidates.size());
     } catch (const std::exception&) {
       // Unreadable (removed meanwhile, permissions): recompute.
     }

@@ -26,7 +26,9 @@ struct Features {
   std::vector<std::vector<int32_t>> input_ids;
   std::vector<std::vector<int8_t>> token_type_ids;  // per row; empty when the family returns none
   int64_t rows_per_feature = 1;                     // multiple choice: the number of choices
-  std::vector<int64_t> example;                     // per feature: its example's index in the dataset
+  // Per feature: its example's index in the dataset. Retrieval: the queries' features come first, then the
+  // candidate pool's, whose entries count on past the queries (candidate c is Q + c for Q queries).
+  std::vector<int64_t> example;
   std::vector<int64_t> labels;                      // per feature: class or choice index (-1: no gold)
   std::vector<float> scores;                        // per feature: regression target
   // Per row token, the word it stands for (-1 elsewhere). Tagging: the index of the word whose first

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "tasks/batch.h"
+
 #include "common/error.h"
 #include "tasks/kinds/kinds.h"
 
@@ -16,6 +18,7 @@ const std::vector<Constructor>& constructors() {
   static const std::vector<Constructor> table = {
       kinds::pair_classification, kinds::classification,  kinds::regression,
       kinds::tagging,             kinds::multiple_choice, kinds::extractive_qa,
+      kinds::retrieval,           kinds::sentence_retrieval,
   };
   return table;
 }
@@ -38,6 +41,10 @@ const std::vector<std::unique_ptr<TaskKind>>& registry() {
 
 }  // namespace
 
+torch::Tensor TaskKind::forward(models::EncoderModel& model, const Batch& batch) const {
+  return model.logits(batch.inputs);
+}
+
 const TaskKind& task_kind(std::string_view name) {
   for (const auto& kind : registry()) {
     if (kind->name() == name) return *kind;
@@ -53,6 +60,9 @@ std::unique_ptr<TaskKind> make_task_kind(std::string_view name, const KindSettin
   for (const auto& [key, value] : values) {
     if (value < 1) input_error("task kind '", name, "': ", key, " must be at least 1, got ", value);
   }
+  if (settings.layer < -1) {
+    input_error("task kind '", name, "': layer must be -1 (the last) or a hidden state's index, got ", settings.layer);
+  }
   const auto& kinds = registry();
   for (size_t i = 0; i < kinds.size(); ++i) {
     if (kinds[i]->name() == name) return constructors()[i](settings);
@@ -62,7 +72,7 @@ std::unique_ptr<TaskKind> make_task_kind(std::string_view name, const KindSettin
 
 const TaskKind& kind_for_data(const Dataset& dataset, std::optional<models::HeadKind> head) {
   for (const auto& kind : registry()) {
-    if (head && kind->head() != *head) continue;
+    if (head && !kind->accepts_head(*head)) continue;
     try {
       kind->check(dataset, /*need_gold=*/false);
       return *kind;

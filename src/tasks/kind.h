@@ -5,7 +5,8 @@
 //                                                          outputs → decode (one prediction per example) → metrics
 //
 // Kinds: classification, pair-classification, regression (kinds/classification.cpp), tagging
-// (kinds/tagging.cpp), multiple-choice (kinds/multiple_choice.cpp), extractive-qa (kinds/extractive_qa.cpp). Each kind's file defines its class and
+// (kinds/tagging.cpp), multiple-choice (kinds/multiple_choice.cpp), extractive-qa (kinds/extractive_qa.cpp),
+// retrieval and sentence-retrieval (kinds/retrieval.cpp). Each kind's file defines its class and
 // kind.cpp lists it in one registry line. Callers (the trainer, `stilts eval`, the study runner, the
 // benchmark, the study statistics) go through this interface and never switch on the kind.
 #pragma once
@@ -27,6 +28,9 @@
 
 namespace stilts::text {
 class Tokenizer;
+}
+namespace stilts::models {
+class EncoderModel;
 }
 
 namespace stilts::tasks {
@@ -52,14 +56,24 @@ struct KindSettings {
   int64_t max_query_length = 64;   // question tokens kept (the rest cut)
   int64_t max_answer_length = 30;  // the longest answer span, in tokens
   int64_t n_best = 20;             // start and end candidates per window
+  // Sentence retrieval: the hidden state whose mean is a sentence's embedding, as transformers numbers
+  // hidden_states (0 = the embeddings, L = the last layer; XTREME's mBERT setting, its "layer 7", is 8);
+  // -1 = the last layer.
+  int64_t layer = -1;
 };
 
 class TaskKind {
  public:
   virtual ~TaskKind() = default;
   virtual std::string name() const = 0;
-  // The head the kind trains and predicts with.
+  // The head the kind trains and predicts with (kNone: the kind reads hidden states and trains nothing).
   virtual models::HeadKind head() const = 0;
+  // Whether a model with `head` can be evaluated by the kind: head() itself, or any for a kind that reads
+  // hidden states only.
+  virtual bool accepts_head(models::HeadKind model_head) const { return model_head == head(); }
+  // Whether examples may be featurized, run and decoded a piece at a time (evaluate_file's bounded memory);
+  // false when decoding needs every feature at once (retrieval ranks each query against the whole pool).
+  virtual bool decodes_in_pieces() const { return true; }
   // Outputs the head needs for `dataset` (classes, tags; 1 for regression and multiple choice).
   virtual int64_t head_labels(const Dataset& dataset) const = 0;
   // Whether `dataset` is data of this kind; InputError naming its source and what to use otherwise.
@@ -73,7 +87,11 @@ class TaskKind {
   virtual Features featurize(const Dataset& dataset, const text::Tokenizer& tokenizer, int64_t max_length) const = 0;
   // Features `rows` (feature indices) as model inputs and training targets on `device`.
   virtual Batch collate(const Features& features, const std::vector<size_t>& rows, torch::Device device) const = 0;
-  // Hugging Face's loss for the head's logits (as models::EncoderModel::logits gives them), in fp32.
+  // What the model computes for a batch, the `logits` loss and feature_outputs take: the head's logits
+  // (EncoderModel::logits) unless the kind says otherwise (retrieval: embeddings, and for a training batch
+  // of pairs the scaled query-positive similarities).
+  virtual torch::Tensor forward(models::EncoderModel& model, const Batch& batch) const;
+  // Hugging Face's loss for the head's logits (as forward gives them), in fp32.
   virtual torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const = 0;
   // What decode needs of each batch row, copied off the device (class logits, argmax tags, ...).
   virtual std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const = 0;

@@ -43,7 +43,8 @@ std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config) {
 tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
                            const tasks::Features& features, const text::Tokenizer& tokenizer, int64_t batch_size,
                            Precision precision, bool keep_probabilities) {
-  STILTS_CHECK(model.has_head(), "predict needs a model with a head");
+  STILTS_CHECK(kind.accepts_head(model.head_kind()), "task kind ", kind.name(), " cannot run a ",
+               models::head_kind_name(model.head_kind()), " head");
   const bool was_training = model.is_training();
   model.eval();
   std::vector<std::vector<float>> outputs(features.size());
@@ -53,7 +54,7 @@ tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& k
     for (const auto& indices : tasks::bucketed_batches(features, batch_size, /*seed=*/0, /*epoch=*/0,
                                                        /*shuffle=*/false)) {
       const tasks::Batch batch = kind.collate(features, indices, torch::kCPU);
-      std::vector<std::vector<float>> rows = kind.feature_outputs(model.logits(batch.inputs), batch);
+      std::vector<std::vector<float>> rows = kind.feature_outputs(kind.forward(model, batch), batch);
       for (size_t i = 0; i < indices.size(); ++i) outputs[indices[i]] = std::move(rows[i]);
     }
   }
@@ -99,17 +100,16 @@ int64_t effective_max_length(const models::EncoderModel& model, int64_t requeste
 EvalModel load_eval_model(const std::filesystem::path& dir, std::shared_ptr<models::EncoderModel> loaded) {
   EvalModel m;
   m.dir = dir;
-  if (!has_task_head(dir)) {
-    input_error(dir.string(), ": the model has no task head (a base model?); fine-tune it with stilts train first");
-  }
-  m.head = label_space_of_config(io::read_config_json(dir), (dir / "config.json").string());
+  const bool with_head = has_task_head(dir);
+  if (with_head) m.head = label_space_of_config(io::read_config_json(dir), (dir / "config.json").string());
   if (loaded) {
     m.loaded.model = std::move(loaded);
   } else {
     models::LoadOptions load;
-    load.head = models::HeadPolicy::kWith;
+    load.head = with_head ? models::HeadPolicy::kWith : models::HeadPolicy::kWithout;
     m.loaded = models::load_pretrained(dir, load);
   }
+  if (!with_head) m.head.head = models::HeadKind::kNone;
   m.tokenizer = text::load_tokenizer(dir);
   return m;
 }
@@ -154,7 +154,11 @@ DataFile data_file_of(const TrainConfig& config, const std::string& path, const 
 }
 
 tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
-  if (model.head.head != kind.head()) {
+  if (!kind.accepts_head(model.head.head)) {
+    if (model.head.head == models::HeadKind::kNone) {
+      input_error(model.dir.string(), ": the model has no task head (a base model?); fine-tune it with stilts train ",
+                  "first (task kind '", kind.name(), "' needs a ", models::head_kind_name(kind.head()), " head)");
+    }
     input_error(model.dir.string(), ": the model's head is ", models::head_kind_name(model.head.head),
                 ", task kind '", kind.name(), "' needs ", models::head_kind_name(kind.head()));
   }
@@ -217,9 +221,10 @@ FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, cons
     group.examples.clear();
     features = tasks::Features{};
   };
-  for (size_t begin = 0; begin < examples.size(); begin += kFeaturizeExamples) {
+  const size_t piece_size = kind.decodes_in_pieces() ? kFeaturizeExamples : std::max<size_t>(examples.size(), 1);
+  for (size_t begin = 0; begin < examples.size(); begin += piece_size) {
     tasks::Dataset piece = without_examples;
-    const size_t end = std::min(examples.size(), begin + kFeaturizeExamples);
+    const size_t end = std::min(examples.size(), begin + piece_size);
     piece.examples.assign(examples.begin() + static_cast<std::ptrdiff_t>(begin),
                           examples.begin() + static_cast<std::ptrdiff_t>(end));
     tasks::append_features(features, featurize_for_model(model, kind, file, piece),

@@ -72,14 +72,15 @@ int64_t effective_max_length(const models::EncoderModel& model, int64_t requeste
 
 // ---- evaluating a model on a data file: `stilts eval`, the study runner and the benchmark ----
 
-// A model directory loaded with its head for inference, its tokenizer and what the head predicts.
+// A model directory loaded with its head for inference, its tokenizer and what the head predicts (head
+// kNone for a base model, which only kinds that read hidden states take: read_for_model says so).
 struct EvalModel {
   std::filesystem::path dir;
   models::LoadedModel loaded;
   std::shared_ptr<text::Tokenizer> tokenizer;
   LabelSpace head;
 };
-// InputError naming `dir` when it holds no task head. `loaded`: the directory's model already in memory
+// `loaded`: the directory's model already in memory
 // (the benchmark's), used instead of loading it again.
 EvalModel load_eval_model(const std::filesystem::path& dir, std::shared_ptr<models::EncoderModel> loaded = nullptr);
 

@@ -81,6 +81,10 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   // ---- data ----
   const std::unique_ptr<tasks::TaskKind> kind_with_settings = task_kind_of(config);
   const tasks::TaskKind& kind = *kind_with_settings;
+  if (kind.head() == models::HeadKind::kNone) {
+    input_error("task kind '", kind.name(), "' trains nothing (it reads a hidden layer of any model): ",
+                "evaluate a model with stilts eval --task ", kind.name());
+  }
   tasks::ReadOptions read = read_options(config);
   const tasks::Dataset train_data = tasks::read_dataset(config.train, config.format, read);
   check_dataset(train_data, kind, config.train);
@@ -129,7 +133,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   objective.loss = [&](const std::vector<size_t>& rows, int64_t) {
     const tasks::Batch batch = kind.collate(train_features, rows, torch::kCPU);
     const torch::Tensor& ids = batch.inputs.input_ids;  // [B, T] ([B, K, T] for multiple choice)
-    return MicroBatch{kind.loss(model.logits(batch.inputs), batch), static_cast<int64_t>(rows.size()), ids.size(-1),
+    return MicroBatch{kind.loss(kind.forward(model, batch), batch), static_cast<int64_t>(rows.size()), ids.size(-1),
                       batch.real_tokens};
   };
   objective.evaluate = [&](nlohmann::json& entry) {
