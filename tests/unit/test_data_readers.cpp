@@ -26,7 +26,8 @@ using ::testing::HasSubstr;
 TEST(DataReaders, FormatsListed) {
   EXPECT_THAT(dataset_formats(), ElementsAre("pawsx", "xnli", "glue-mnli", "glue-qqp", "glue-sst2", "glue-stsb",
                                              "mrpc", "imdb", "conllu", "xtreme-tagging", "panx", "xcopa", "copa",
-                                             "siqa", "squad", "mlqa", "tsv", "csv", "jsonl"));
+                                             "siqa", "squad", "mlqa", "tatoeba", "lareqa", "mewslix",
+                                             "retrieval-json", "tsv", "csv", "jsonl"));
 }
 
 TEST(DataReaders, UnknownFormatListsKnownOnes) {
@@ -35,7 +36,8 @@ TEST(DataReaders, UnknownFormatListsKnownOnes) {
   const std::string message = read_error(path, "paws");
   EXPECT_THAT(message, HasSubstr("unknown dataset format 'paws'"));
   EXPECT_THAT(message, HasSubstr("pawsx, xnli, glue-mnli, glue-qqp, glue-sst2, glue-stsb, mrpc, imdb, conllu, "
-                                  "xtreme-tagging, panx, xcopa, copa, siqa, squad, mlqa, tsv, csv, jsonl"));
+                                  "xtreme-tagging, panx, xcopa, copa, siqa, squad, mlqa, tatoeba, lareqa, mewslix, "
+                                  "retrieval-json, tsv, csv, jsonl"));
 }
 
 // ---- PAWS-X ----

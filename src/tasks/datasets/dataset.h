@@ -95,7 +95,8 @@ struct ReadOptions {
   // integers, else bytewise). xtreme-tagging: the tag set in id order (empty = inferred, see below).
   std::vector<std::string> label_names;
   // siqa: AI2's separate labels file (`dev-labels.lst`), one 1-based label ("1", "2", "3") a line, row
-  // for row with the data file; "" = the labels are inline (`correct`) or absent.
+  // for row with the data file; "" = the labels are inline (`correct`) or absent. tatoeba (XTREME's
+  // sorted <l>-en.<l> layout): XTREME's labels file, one 0-based English line index a line, row for row.
   std::string labels_file;
 };
 
