@@ -173,11 +173,13 @@ TEST(DataRetrieval, TatoebaErrors) {
   EXPECT_THAT(read_error(odd, "tatoeba"), AllOf(HasSubstr("french.txt"), HasSubstr("not a Tatoeba file name")));
   EXPECT_THAT(read_error(dir / "tatoeba.fra-eng.deu", "tatoeba"), HasSubstr("not a Tatoeba file name"));
   EXPECT_THAT(read_error(dir, "tatoeba"), HasSubstr("set the language option"));
-  EXPECT_THAT(read_error(dir, "tatoeba", with_language("ko")),
-              AllOf(HasSubstr("no Tatoeba pair for language 'ko'"), HasSubstr("tatoeba.kor-eng.kor"), HasSubstr("ko-en.ko")));
+  EXPECT_THAT(
+      read_error(dir, "tatoeba", with_language("ko")),
+      AllOf(HasSubstr("no Tatoeba pair for language 'ko'"), HasSubstr("tatoeba.kor-eng.kor"), HasSubstr("ko-en.ko")));
   write(dir / "tatoeba.spa-eng.spa", "uno\n");
   write(dir / "tatoeba.spa-eng.eng", "\n");
-  EXPECT_THAT(read_error(dir / "tatoeba.spa-eng.spa", "tatoeba"), AllOf(HasSubstr("tatoeba.spa-eng.eng"), HasSubstr("empty")));
+  EXPECT_THAT(read_error(dir / "tatoeba.spa-eng.spa", "tatoeba"),
+              AllOf(HasSubstr("tatoeba.spa-eng.eng"), HasSubstr("empty")));
   write(dir / "tatoeba.por-eng.por", "um\n");
   write(dir / "tatoeba.por-eng.eng", "one\n");
   ReadOptions options;
@@ -247,10 +249,13 @@ TEST(DataRetrieval, TatoebaRealFilesEveryPair) {
 std::string lareqa_file(const std::string& lang, const std::string& question_prefix) {
   return R"({"data": [{"title": "T", "paragraphs": [
   {"context": "Yes.\nNo. Yes.", "sentence_breaks": [[0, 4], [5, 8], [9, 13]], "sentences": ["ignored"],
-   "qas": [{"id": "q1", "question": " )" + question_prefix + R"(one? ", "answers": [{"text": "Yes", "answer_start": 9}]},
-           {"id": "q2", "question": ")" + question_prefix + R"(two?", "answers": [{"text": "No", "answer_start": 5}]}]},
+   "qas": [{"id": "q1", "question": " )" +
+         question_prefix + R"(one? ", "answers": [{"text": "Yes", "answer_start": 9}]},
+           {"id": "q2", "question": ")" +
+         question_prefix + R"(two?", "answers": [{"text": "No", "answer_start": 5}]}]},
   {"context": "Über.", "sentence_breaks": [[0, 5]],
-   "qas": [{"id": "q3", "question": ")" + question_prefix + R"(three?", "answers": [{"text": "Über", "answer_start": 0}]}]}]},
+   "qas": [{"id": "q3", "question": ")" +
+         question_prefix + R"(three?", "answers": [{"text": "Über", "answer_start": 0}]}]}]},
  {"paragraphs": [
   {"context": "A. B.", "sentence_breaks": [[0, 2], [3, 5]],
    "qas": [{"id": "q4", "question": "four?", "answers": [{"text": " ", "answer_start": 2}]}]}]}]})";
@@ -288,7 +293,8 @@ TEST(DataRetrieval, LareqaDirectoryIsOneMultilingualPool) {
   write(dir / "xquad-r" / "de.json", lareqa_file("de", "D "));
   write(dir / "xquad-r" / "README.md", "not read");
   const Dataset d = read_dataset(dir / "xquad-r", "lareqa");
-  EXPECT_THAT(candidate_ids(d), ElementsAre("de_1_0", "de_1_1", "de_1_2", "de_2_0", "en_1_0", "en_1_1", "en_1_2", "en_2_0"));
+  EXPECT_THAT(candidate_ids(d),
+              ElementsAre("de_1_0", "de_1_1", "de_1_2", "de_2_0", "en_1_0", "en_1_1", "en_1_2", "en_2_0"));
   ASSERT_EQ(d.examples.size(), 6u);
   EXPECT_EQ(d.examples[0].id, "q1_de");
   EXPECT_EQ(d.examples[3].id, "q1_en");
@@ -349,9 +355,17 @@ TEST(DataRetrieval, LareqaRealXquadR) {
   EXPECT_EQ(d.report.skipped_malformed, 0);
   std::map<std::string, size_t> per_language;
   for (const auto& c : d.candidates) ++per_language[c.language];
-  EXPECT_EQ(per_language, (std::map<std::string, size_t>{{"ar", 1222}, {"de", 1276}, {"el", 1234}, {"en", 1180},
-                                                         {"es", 1215}, {"hi", 1244}, {"ru", 1219}, {"th", 852},
-                                                         {"tr", 1167}, {"vi", 1209}, {"zh", 1196}}));
+  EXPECT_EQ(per_language, (std::map<std::string, size_t>{{"ar", 1222},
+                                                         {"de", 1276},
+                                                         {"el", 1234},
+                                                         {"en", 1180},
+                                                         {"es", 1215},
+                                                         {"hi", 1244},
+                                                         {"ru", 1219},
+                                                         {"th", 852},
+                                                         {"tr", 1167},
+                                                         {"vi", 1209},
+                                                         {"zh", 1196}}));
   for (const auto& e : d.examples) {
     ASSERT_EQ(e.relevant.size(), 11u) << e.id;  // one answer sentence in each language
     std::set<std::string> languages;
@@ -375,11 +389,13 @@ TEST(DataRetrieval, LareqaRealXquadR) {
   EXPECT_EQ(en.candidates.size(), 1180u);
   EXPECT_EQ(en.examples[0].text_a, "How many points did the Panthers defense surrender?");
   EXPECT_THAT(relevant_ids(en, en.examples[0]), ElementsAre("en_1_0"));
-  EXPECT_EQ(en.candidates[0].text.rfind("The Panthers defense gave up just 308 points, ranking sixth in the league, while", 0), 0u);
+  EXPECT_EQ(en.candidates[0].text.rfind(
+                "The Panthers defense gave up just 308 points, ranking sixth in the league, while", 0),
+            0u);
   EXPECT_EQ(code_points(en.candidates[0].text), 1331u);  // Python's len
   for (const auto& c : en.candidates) ASSERT_EQ(c.text.find('\n'), std::string::npos) << c.id;
-  const auto seamans = std::find_if(en.candidates.begin(), en.candidates.end(),
-                                    [](const Candidate& c) { return c.id == "en_71_0"; });
+  const auto seamans =
+      std::find_if(en.candidates.begin(), en.candidates.end(), [](const Candidate& c) { return c.id == "en_71_0"; });
   ASSERT_NE(seamans, en.candidates.end());
   EXPECT_EQ(seamans->text.rfind("Seamans' establishment of an ad-hoc com", 0), 0u);  // leading space stripped
 
@@ -463,17 +479,20 @@ TEST(DataRetrieval, MewslixErrors) {
     text.replace(text.find(from), from.size(), to);
     return text;
   };
-  EXPECT_THAT(read_error(with_mentions("a.jsonl", replaced(kMentions, R"("text": "Smith")", R"("text": "Smyth")")), "mewslix"),
-              AllOf(HasSubstr("a.jsonl:1: mentions[0] (mention 'm1').mention_span"), HasSubstr("'Smyth' does not match"),
-                    HasSubstr("holds 'Smith'")));
+  EXPECT_THAT(
+      read_error(with_mentions("a.jsonl", replaced(kMentions, R"("text": "Smith")", R"("text": "Smyth")")), "mewslix"),
+      AllOf(HasSubstr("a.jsonl:1: mentions[0] (mention 'm1').mention_span"), HasSubstr("'Smyth' does not match"),
+            HasSubstr("holds 'Smith'")));
   // The mention crosses from the first sentence into the second.
   EXPECT_THAT(read_error(with_mentions("b.jsonl", replaced(kMentions, R"({"start": 0, "end": 5, "text": "Intro"})",
                                                            R"({"start": 6, "end": 16, "text": "line.\nThe "})")),
                          "mewslix"),
               AllOf(HasSubstr("mention 'm2'"), HasSubstr("lies in no single sentence")));
-  EXPECT_THAT(read_error(with_mentions("c.jsonl", replaced(kMentions, R"({"start": 60, "end": 73})", R"({"start": 60, "end": 99})")),
+  EXPECT_THAT(read_error(with_mentions("c.jsonl", replaced(kMentions, R"({"start": 60, "end": 73})",
+                                                           R"({"start": 60, "end": 99})")),
                          "mewslix"),
-              AllOf(HasSubstr("c.jsonl:1: context.sentence_spans[2]"), HasSubstr("span [60, 99)"), HasSubstr("73 code points")));
+              AllOf(HasSubstr("c.jsonl:1: context.sentence_spans[2]"), HasSubstr("span [60, 99)"),
+                    HasSubstr("73 code points")));
   EXPECT_THAT(read_error(with_mentions("d.jsonl", replaced(kMentions, "\"m2\"", "\"m1\"")), "mewslix"),
               AllOf(HasSubstr("mention 'm1'"), HasSubstr("repeats")));
   EXPECT_THAT(read_error(with_mentions("e.jsonl", replaced(kMentions, R"("language": "en", )", "")), "mewslix"),
@@ -485,10 +504,12 @@ TEST(DataRetrieval, MewslixErrors) {
   EXPECT_THAT(read_error(with_mentions("h.jsonl", "[1]\n"), "mewslix"), HasSubstr("h.jsonl:1: expected a JSON object"));
 
   // The pool.
-  write(dir / "candidate_set_entities.jsonl", std::string(kEntities) + lines_of(dir / "candidate_set_entities.jsonl")[0] + "\n");
+  write(dir / "candidate_set_entities.jsonl",
+        std::string(kEntities) + lines_of(dir / "candidate_set_entities.jsonl")[0] + "\n");
   EXPECT_THAT(read_error(dir / "a.jsonl", "mewslix"),
               AllOf(HasSubstr("candidate_set_entities.jsonl:4: entity 'Q1757' is also on line 1")));
-  write(dir / "candidate_set_entities.jsonl", replaced(kEntities, R"({"start": 36, "end": 57})", R"({"start": 57, "end": 36})"));
+  write(dir / "candidate_set_entities.jsonl",
+        replaced(kEntities, R"({"start": 36, "end": 57})", R"({"start": 57, "end": 36})"));
   EXPECT_THAT(read_error(dir / "a.jsonl", "mewslix"),
               AllOf(HasSubstr("candidate_set_entities.jsonl:1: sentence_spans[1]"), HasSubstr("span [57, 36)")));
   write(dir / "candidate_set_entities.jsonl", replaced(kEntities, R"("entity_id": "Q9", )", ""));
@@ -613,12 +634,14 @@ TEST(DataRetrieval, RetrievalJsonErrors) {
        {"queries[1] (query 'q')", "also queries[0]'s"}},
       {R"({"queries": [{"id": "q", "text": "t", "relevant": ["c9"]}])" + pool,
        {"queries[0] (query 'q')", "relevant[0] 'c9' is not the id of a candidate"}},
-      {R"({"queries": [{"id": "q", "text": "t", "relevant": [1]}])" + pool, {"relevant[0] is 1, expected a candidate id"}},
+      {R"({"queries": [{"id": "q", "text": "t", "relevant": [1]}])" + pool,
+       {"relevant[0] is 1, expected a candidate id"}},
       {R"({"queries": [{"id": "q", "text": "t", "relevant": ["c1"], "positive": "p"}])" + pool,
        {"(query 'q')", "both 'relevant' and 'positive'"}},
       {R"({"queries": [{"id": "q", "text": "t"}])" + pool, {"(query 'q')", "no 'relevant' list"}},
       {R"({"queries": [{"id": "q", "text": "t"}]})", {"(query 'q')", "no 'positive' text"}},
-      {R"({"queries": [{"id": "q", "text": "t", "relevant": ["c1"]}]})", {"'relevant' names candidates, but the file has no 'candidates'"}},
+      {R"({"queries": [{"id": "q", "text": "t", "relevant": ["c1"]}]})",
+       {"'relevant' names candidates, but the file has no 'candidates'"}},
       {R"({"queries": [{"id": "q", "text": "t", "positive": "p"}])" + pool, {"no 'relevant' list"}},
       {R"({"queries": [{"id": "q", "text": " ", "positive": "p"}]})", {"queries[0] (query 'q'): key 'text' is empty"}},
       {R"({"queries": [{"text": "t", "positive": "p"}]})", {"queries[0]: no key 'id'"}},
@@ -636,7 +659,8 @@ TEST(DataRetrieval, RetrievalJsonErrors) {
     for (const auto& part : expected) EXPECT_THAT(error, HasSubstr(part)) << text;
   }
   // Queries without a language would take the option's; here every query has one.
-  const auto path = write(dir / "pool.json", R"({"queries": [{"id": "a", "text": "t", "language": "en", "positive": "p"},
+  const auto path =
+      write(dir / "pool.json", R"({"queries": [{"id": "a", "text": "t", "language": "en", "positive": "p"},
                                                 {"id": "b", "text": "t", "language": "de", "positive": "p"}]})");
   EXPECT_THAT(read_error(path, "retrieval-json", with_language("fr")),
               AllOf(HasSubstr("no queries in language 'fr'"), HasSubstr("(languages in the file: de, en)")));

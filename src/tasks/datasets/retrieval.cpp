@@ -73,12 +73,11 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <set>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "tasks/datasets/readers.h"
@@ -194,14 +193,14 @@ void check_span(const TextFile& file, const std::string& where, Span span, size_
                 std::string_view of_what) {
   const bool ordered = allow_empty ? span.start <= span.end : span.start < span.end;
   if (span.start < 0 || !ordered || span.end > static_cast<int64_t>(size)) {
-    input_error(file.name, where, ": span [", span.start, ", ", span.end, ") is not within ", of_what, " (",
-                size, " code points)", allow_empty ? "" : "; expected 0 <= start < end <= length");
+    input_error(file.name, where, ": span [", span.start, ", ", span.end, ") is not within ", of_what, " (", size,
+                " code points)", allow_empty ? "" : "; expected 0 <= start < end <= length");
   }
 }
 
 std::string substr(const std::u32string& text, Span span) {
-  return text::encode_utf8(std::u32string_view(text).substr(static_cast<size_t>(span.start),
-                                                            static_cast<size_t>(span.end - span.start)));
+  return text::encode_utf8(
+      std::u32string_view(text).substr(static_cast<size_t>(span.start), static_cast<size_t>(span.end - span.start)));
 }
 
 // ---- tatoeba ----
@@ -240,7 +239,8 @@ struct TatoebaPair {
 };
 
 bool is_code(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
 }
 
 // The pair a file name names, or nullopt: tatoeba.<l>-eng.{<l>,eng} or <l>-en.{<l>,en}.
@@ -270,7 +270,8 @@ TatoebaPair tatoeba_pair(const fs::path& path, const ReadOptions& options) {
   if (fs::is_directory(path, ec)) {
     const std::string& language = options.language;
     if (language.empty()) {
-      input_error(path.string(), ": a Tatoeba directory holds a pair per language: set the language option "
+      input_error(path.string(),
+                  ": a Tatoeba directory holds a pair per language: set the language option "
                   "(e.g. de or deu) or give the path of one file (tatoeba.<l3>-eng.<l3> or <l>-en.<l>)");
     }
     const std::string two = iso639_1(language);
@@ -290,7 +291,8 @@ TatoebaPair tatoeba_pair(const fs::path& path, const ReadOptions& options) {
   }
   auto pair = tatoeba_pair_of(path);
   if (!pair) {
-    input_error(path.string(), ": not a Tatoeba file name: expected LASER's tatoeba.<l3>-eng.<l3> (or .eng) or "
+    input_error(path.string(),
+                ": not a Tatoeba file name: expected LASER's tatoeba.<l3>-eng.<l3> (or .eng) or "
                 "XTREME's <l>-en.<l> (or .en), the other side of the pair beside it");
   }
   if (!options.language.empty()) pair->language = options.language;
@@ -450,7 +452,8 @@ void require_only_keys(const TextFile& file, const std::string& where, const Jso
 }
 
 void require_object(const TextFile& file, const std::string& where, const Json& value, std::string_view what) {
-  if (!value.is_object()) input_error(file.name, where, ": expected ", what, " (a JSON object), found ", value.type_name());
+  if (!value.is_object())
+    input_error(file.name, where, ": expected ", what, " (a JSON object), found ", value.type_name());
 }
 
 }  // namespace
@@ -458,7 +461,8 @@ void require_object(const TextFile& file, const std::string& where, const Json& 
 Dataset read_tatoeba(const fs::path& path, const ReadOptions& options) {
   const TatoebaPair pair = tatoeba_pair(path, options);
   if (pair.aligned && !options.labels_file.empty()) {
-    input_error(options.labels_file, ": a labels file is for XTREME's sorted <l>-en.<l> layout; LASER's "
+    input_error(options.labels_file,
+                ": a labels file is for XTREME's sorted <l>-en.<l> layout; LASER's "
                 "tatoeba.<l3>-eng.* pair is aligned line by line and gives its own gold");
   }
   const TextFile source = load_text_file(pair.source);
@@ -501,8 +505,10 @@ Dataset read_tatoeba(const fs::path& path, const ReadOptions& options) {
     example.language = pair.language;
     if (pair.aligned) example.relevant = {position[i]};
     if (!labels.empty()) example.relevant = {labels[i]};
-    if (example.text_a.empty()) report.notes.push_back(example.id + ": blank source sentence (kept: the lines are aligned)");
-    if (english_text[i].empty()) report.notes.push_back(row_id(english, english_lines[i].line) + ": blank English sentence (kept)");
+    if (example.text_a.empty())
+      report.notes.push_back(example.id + ": blank source sentence (kept: the lines are aligned)");
+    if (english_text[i].empty())
+      report.notes.push_back(row_id(english, english_lines[i].line) + ": blank English sentence (kept)");
     dataset.examples.push_back(std::move(example));
   }
   dataset.labelled = pair.aligned || !labels.empty();
@@ -526,7 +532,8 @@ Dataset read_lareqa(const fs::path& path, const ReadOptions& options) {
     const bool keep_queries = !pool || options.language.empty() || options.language == language;
     const Json document = parse_document(file, "XQuAD-R's layout {\"data\": [{\"paragraphs\": [...]}]}");
     if (!document.is_object()) {
-      input_error(file.name, ": expected a JSON object {\"data\": [...]} (XQuAD-R layout), found ", document.type_name());
+      input_error(file.name, ": expected a JSON object {\"data\": [...]} (XQuAD-R layout), found ",
+                  document.type_name());
     }
     std::set<std::string> uids;
     int64_t paragraph_number = 0;
@@ -537,7 +544,8 @@ Dataset read_lareqa(const fs::path& path, const ReadOptions& options) {
       for (size_t p = 0; p < paragraphs.size(); ++p) {
         const std::string at_paragraph = at_index(at_article, "paragraphs", p);
         ++paragraph_number;
-        const std::string context = require_string(file, at_paragraph, paragraphs[p], "context", "the paragraph's text");
+        const std::string context =
+            require_string(file, at_paragraph, paragraphs[p], "context", "the paragraph's text");
         const std::u32string context_points = decode(file, at_paragraph, context);
         const Json& breaks = require_array(file, at_paragraph, paragraphs[p], "sentence_breaks",
                                            "[start, end] sentence offsets (XQuAD-R)");
@@ -585,7 +593,8 @@ Dataset read_lareqa(const fs::path& path, const ReadOptions& options) {
           if (holder == spans.size()) {
             ++report.skipped_malformed;
             note_skip(report, file, at.substr(2),
-                      "answer_start " + std::to_string(answer_start) + " is in no sentence: question skipped (as XTREME does)");
+                      "answer_start " + std::to_string(answer_start) +
+                          " is in no sentence: question skipped (as XTREME does)");
             continue;
           }
           if (!uids.insert(xling_id).second) {
@@ -756,8 +765,9 @@ Dataset read_mewslix(const fs::path& path, const ReadOptions& options) {
   }
   if (dataset.examples.empty()) {
     if (!options.language.empty() && report.rows > 0) {
-      input_error(file.name, ": no mentions in language '", options.language, "' (languages in the file: ",
-                  join(std::vector<std::string>(languages.begin(), languages.end())), ")");
+      input_error(file.name, ": no mentions in language '", options.language,
+                  "' (languages in the file: ", join(std::vector<std::string>(languages.begin(), languages.end())),
+                  ")");
     }
     input_error(file.name, ": no mentions (every line's 'mentions' list is empty)");
   }
@@ -829,11 +839,13 @@ Dataset read_retrieval_json(const fs::path& path, const ReadOptions& options) {
     const bool has_relevant = queries[q].contains("relevant");
     const bool has_positive = queries[q].contains("positive");
     if (has_relevant && has_positive) {
-      input_error(file.name, named, ": both 'relevant' and 'positive' (relevant names candidates of the pool, "
+      input_error(file.name, named,
+                  ": both 'relevant' and 'positive' (relevant names candidates of the pool, "
                   "positive is a training pair's text: one or the other)");
     }
     if (has_pool && !has_relevant) {
-      input_error(file.name, named, ": no 'relevant' list (a file with 'candidates' gives each query the ids of its "
+      input_error(file.name, named,
+                  ": no 'relevant' list (a file with 'candidates' gives each query the ids of its "
                   "relevant candidates, [] for none)");
     }
     if (!has_pool && !has_positive) {
@@ -845,7 +857,8 @@ Dataset read_retrieval_json(const fs::path& path, const ReadOptions& options) {
       std::set<int64_t> seen;
       for (size_t k = 0; k < relevant.size(); ++k) {
         if (!relevant[k].is_string()) {
-          input_error(file.name, named, ": relevant[", k, "] is ", relevant[k].dump(), ", expected a candidate id (a string)");
+          input_error(file.name, named, ": relevant[", k, "] is ", relevant[k].dump(),
+                      ", expected a candidate id (a string)");
         }
         const std::string id = relevant[k].get<std::string>();
         const auto it = index_of.find(id);
@@ -866,8 +879,8 @@ Dataset read_retrieval_json(const fs::path& path, const ReadOptions& options) {
     dataset.examples.push_back(std::move(example));
   }
   if (dataset.examples.empty()) {
-    input_error(file.name, ": no queries in language '", options.language, "' (languages in the file: ",
-                join(std::vector<std::string>(languages.begin(), languages.end())), ")");
+    input_error(file.name, ": no queries in language '", options.language,
+                "' (languages in the file: ", join(std::vector<std::string>(languages.begin(), languages.end())), ")");
   }
   dataset.labelled = !has_pool || any_relevant;
   report.kept = static_cast<int64_t>(dataset.examples.size());
