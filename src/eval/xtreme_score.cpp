@@ -99,6 +99,9 @@ JsonFile read_squad(const fs::path& path) {
   return {path, std::move(doc)};
 }
 
+// The whole document as it is (LAReQA's layout has no "data" wrapper to unwrap).
+JsonFile read_json(const fs::path& path) { return {path, parse_json(read_file(path), path)}; }
+
 // read_xcopa: the "label" of every line, each line a JSON object.
 struct JsonLabelFile {
   fs::path path;
@@ -303,6 +306,64 @@ NamedValues mewslix_map20(const JsonFile& gold, const JsonFile& pred, const std:
   return {{"map@20", mrr * 100}};
 }
 
+constexpr size_t kLareqaTopK = 20;
+
+// A list of strings at `where`; InputError naming the file and the question otherwise.
+std::vector<std::string> string_list(const Json& value, const fs::path& path, const std::string& id,
+                                     const char* what) {
+  if (!value.is_array()) input_error(at_path(path, "\"" + id + "\""), ": expected a list of ", what);
+  std::vector<std::string> out;
+  for (const Json& item : value) {
+    if (!item.is_string()) {
+      input_error(at_path(path, "\"" + id + "\""), ": expected a list of ", what, ", found ", item.dump());
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+// utils_lareqa.average_precision_at_k: precision at each rank (within the first k) holding a relevant
+// candidate not seen higher up, summed and divided by min(k, #relevant). A repeated candidate still
+// takes a rank.
+double average_precision_at_k(const std::vector<std::string>& ranked, const std::set<std::string>& relevant,
+                              size_t k) {
+  double score = 0;
+  double hits = 0;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < std::min(ranked.size(), k); ++i) {
+    const bool first = seen.insert(ranked[i]).second;
+    if (first && relevant.count(ranked[i]) > 0) {
+      hits += 1;
+      score += hits / static_cast<double>(i + 1);
+    }
+  }
+  return score / static_cast<double>(std::min(relevant.size(), k));
+}
+
+// utils_lareqa.mean_avg_prec_at_k(k=20) over the gold file's questions, in its order (see the header).
+NamedValues lareqa_map20(const JsonFile& gold, const JsonFile& pred, const std::string&) {
+  if (!gold.doc.is_object()) {
+    input_error(gold.path.string(), ": expected an object {question uid: [relevant candidate uids]}");
+  }
+  if (!pred.doc.is_object()) {
+    input_error(pred.path.string(), ": expected an object {question uid: [candidate uids, best first]}");
+  }
+  if (gold.doc.empty()) input_error(gold.path.string(), ": no questions to score");
+  double sum = 0;
+  for (const auto& [id, labels] : gold.doc.items()) {
+    const std::vector<std::string> relevant_list = string_list(labels, gold.path, id, "relevant candidate uids");
+    const std::set<std::string> relevant(relevant_list.begin(), relevant_list.end());
+    if (relevant.empty()) {
+      input_error(at_path(gold.path, "\"" + id + "\""),
+                  ": no relevant candidate (AP@20 divides by their number; drop the question or add its answers)");
+    }
+    if (!pred.doc.contains(id)) continue;  // no ranking: AP 0
+    sum += average_precision_at_k(string_list(pred.doc.at(id), pred.path, id, "candidate uids"), relevant,
+                                  kLareqaTopK);
+  }
+  return {{"map@20", sum / static_cast<double>(gold.doc.size()) * 100}};
+}
+
 // READER_FUNCTION[task] then METRIC_FUNCTION[task], as evaluate_one_task does.
 template <typename Data>
 TaskScorer read_then(Data (*read)(const fs::path&),
@@ -364,7 +425,8 @@ const std::vector<XtremeBenchmark>& benchmarks() {
            {"tatoeba", split_languages("ar,he,vi,id,jv,tl,eu,ml,ta,te,af,nl,de,el,bn,hi,mr,ur,fa,fr,it,"
                                        "pt,es,bg,ru,ja,ka,ko,th,sw,zh,kk,tr,et,fi,hu,az,lt,pl,uk,ro")},
            {"xcopa", split_languages("et,ht,id,it,qu,sw,ta,th,tr,vi,zh")},
-           {"lareqa", {}},
+           // evaluate.py lists none for lareqa; these are XQuAD-R's (the LAReQA test set).
+           {"lareqa", split_languages("ar,de,el,en,es,hi,ru,th,tr,vi,zh")},
            {"mewslix", split_languages("ar,de,en,es,fa,ja,pl,ro,ta,tr,uk")},
            {"xquad", split_languages("en,es,de,el,ru,tr,ar,vi,th,zh,hi,ro")},
            {"mlqa", split_languages("en,es,de,ar,hi,vi,zh")},
@@ -431,6 +493,22 @@ const TaskResult& task_result(const BenchmarkResult& result, const std::string& 
   throw InternalError("xtreme_score: task " + task + " is not in the result");
 }
 
+// What a task with stilts' own scorer measures, for the document and the table.
+std::string own_scorer_note(const std::string& task) {
+  STILTS_CHECK(task == "lareqa", "no note for task ", task);
+  return "map@20 computed by stilts as xtreme's third_party/utils_lareqa.py mean_avg_prec_at_k (k=20); "
+         "evaluate.py has no LAReQA scorer, so this and every score that includes it are not official";
+}
+
+// The unofficial tasks among `tasks` that `result` scored.
+std::vector<std::string> unofficial_among(const BenchmarkResult& result, const std::vector<std::string>& tasks) {
+  std::vector<std::string> out;
+  for (const std::string& task : result.unofficial_tasks()) {
+    if (std::find(tasks.begin(), tasks.end(), task) != tasks.end()) out.push_back(task);
+  }
+  return out;
+}
+
 std::string two_decimals(double v) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.2f", v);
@@ -453,7 +531,7 @@ const std::vector<XtremeTask>& xtreme_tasks() {
       {"mlqa", "json", read_then(read_squad, mlqa_em_f1)},
       {"tydiqa", "json", read_then(read_squad, squad_em_f1)},
       {"xcopa", "jsonl", read_then(read_xcopa, label_accuracy)},
-      {"lareqa", "json", nullptr},
+      {"lareqa", "json", read_then(read_json, lareqa_map20), /*official=*/false},
   };
   return table;
 }
@@ -477,7 +555,6 @@ const XtremeBenchmark& xtreme_benchmark(std::string_view name) {
 NamedValues score_task_files(std::string_view task, const fs::path& gold, const fs::path& predictions,
                              const std::string& language) {
   const XtremeTask& spec = xtreme_task(task);
-  if (!spec.score) input_error("task '", task, "': evaluate.py has no scorer for it");
   return spec.score(gold, predictions, language);
 }
 
@@ -492,25 +569,23 @@ BenchmarkResult score_benchmark(std::string_view benchmark, const fs::path& labe
     const XtremeTask& spec = xtreme_task(task);
     TaskResult r;
     r.task = task;
-    r.has_scorer = static_cast<bool>(spec.score);
-    if (r.has_scorer) {
-      for (const std::string& language : languages) {
-        const std::string file = "test-" + language + "." + spec.extension;
-        const fs::path pred = predictions_dir / task / file;
-        const fs::path gold = labels_dir / task / file;
-        std::error_code ec;
-        const bool have_pred = fs::exists(pred, ec);
-        const bool have_gold = fs::exists(gold, ec);
-        if (!have_pred || !have_gold) {
-          r.missing_languages.push_back(language);
-          if (!have_pred) r.missing_files.push_back(pred);
-          if (!have_gold) r.missing_files.push_back(gold);
-          continue;
-        }
-        r.languages.push_back({language, spec.score(gold, pred, language)});
+    r.official = spec.official;
+    for (const std::string& language : languages) {
+      const std::string file = "test-" + language + "." + spec.extension;
+      const fs::path pred = predictions_dir / task / file;
+      const fs::path gold = labels_dir / task / file;
+      std::error_code ec;
+      const bool have_pred = fs::exists(pred, ec);
+      const bool have_gold = fs::exists(gold, ec);
+      if (!have_pred || !have_gold) {
+        r.missing_languages.push_back(language);
+        if (!have_pred) r.missing_files.push_back(pred);
+        if (!have_gold) r.missing_files.push_back(gold);
+        continue;
       }
-      average(r, in_group(bm, "qa", task));
+      r.languages.push_back({language, spec.score(gold, pred, language)});
     }
+    average(r, in_group(bm, "qa", task));
     result.tasks.push_back(std::move(r));
   }
   bool all_complete = true;
@@ -533,6 +608,14 @@ BenchmarkResult score_benchmark(std::string_view benchmark, const fs::path& labe
     result.groups.push_back(std::move(group));
   }
   return result;
+}
+
+std::vector<std::string> BenchmarkResult::unofficial_tasks() const {
+  std::vector<std::string> out;
+  for (const TaskResult& t : tasks) {
+    if (!t.official && !t.languages.empty()) out.push_back(t.task);
+  }
+  return out;
 }
 
 Json to_json(const NamedValues& values) {
@@ -558,6 +641,12 @@ Json to_evaluate_json(const BenchmarkResult& result) {
     for (const auto& [name, value] : t.averages) task[name] = value;
     doc[t.task] = std::move(task);
   }
+  const std::vector<std::string> own = result.unofficial_tasks();
+  if (!own.empty()) {
+    Json notes = Json::object();
+    for (const std::string& task : own) notes[task] = own_scorer_note(task);
+    doc["stilts_own_scorers"] = std::move(notes);
+  }
   return doc;
 }
 
@@ -567,10 +656,6 @@ std::vector<std::string> missing_report(const BenchmarkResult& result) {
   for (const TaskResult& t : result.tasks) {
     if (t.complete()) continue;
     incomplete.push_back(t.task);
-    if (!t.has_scorer) {
-      lines.push_back(t.task + ": not scored (evaluate.py has no scorer for it)");
-      continue;
-    }
     const size_t required = t.languages.size() + t.missing_languages.size();
     std::string line = t.task + ": " + std::to_string(t.missing_languages.size()) + " of " +
                        std::to_string(required) + " languages missing (" + join(t.missing_languages, " ") + ")";
@@ -599,14 +684,22 @@ std::string format_task_scores(std::string_view task, const NamedValues& values)
 std::string format_benchmark(const BenchmarkResult& result) {
   std::ostringstream out;
   out << "====== " << result.benchmark << " overall ======\n";
-  out << "all_task: " << (result.all_task ? two_decimals(*result.all_task) : "-") << "\n";
+  // A score that averages in a task stilts scored itself says so on its line.
+  const auto own_mark = [&](const std::vector<std::string>& tasks) {
+    const std::vector<std::string> own = unofficial_among(result, tasks);
+    return own.empty() ? std::string() : "  (includes " + join(own, ", ") + ", scored by stilts, not evaluate.py)";
+  };
+  std::vector<std::string> all_tasks;
+  for (const TaskResult& t : result.tasks) all_tasks.push_back(t.task);
+  out << "all_task: " << (result.all_task ? two_decimals(*result.all_task) + own_mark(all_tasks) : "-") << "\n";
   for (const GroupResult& g : result.groups) {
-    out << g.name << ": " << (g.score ? two_decimals(*g.score) : "-") << "\n";
+    out << g.name << ": " << (g.score ? two_decimals(*g.score) + own_mark(g.tasks) : "-") << "\n";
   }
   // Per task as evaluate.py prints it: languages and values per metric, then the averages.
   for (const TaskResult& t : result.tasks) {
     if (t.languages.empty()) continue;
     out << "\n====== " << t.task << (t.complete() ? "" : " (incomplete)") << " ======\n";
+    if (!t.official) out << "(" << own_scorer_note(t.task) << ")\n";
     for (const std::string& metric : t.metrics) {
       std::vector<std::string> languages;
       std::vector<std::string> values;

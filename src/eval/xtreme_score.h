@@ -11,10 +11,31 @@
 //   xquad, tydiqa          exact_match, f1 with SQuAD v1.1's normaliser (eval/squad.h)     (.json)
 //   mlqa                   exact_match, f1 with MLQA's normaliser for the language         (.json)
 //   mewslix                map@20: mean reciprocal rank of the gold entity in the top 20   (.json)
+//   lareqa                 map@20: mean average precision at 20 (stilts' own, see below)  (.json)
 // Labels for QA are SQuAD JSON ({"data": [articles]}); QA predictions {question id: answer text};
 // Mewsli-X both {mention id: [entity ids]} (gold: one id, predictions: best first).
-// lareqa is part of XTREME-R but evaluate.py has no scorer for it, so XTREME-R never has an
-// all_task score (as with the official script).
+//
+// LAReQA is part of XTREME-R but evaluate.py has no reader or metric for it (and lists no languages
+// for it), so the official script can never give XTREME-R's all_task. stilts scores it itself, and
+// says so: TaskResult::official is false, the evaluate.py-style document gains a "stilts_own_scorers"
+// entry, and the text output marks the task and every score that includes it. Its layout, mirroring
+// Mewsli-X's (XTREME-R defines none):
+//   labels/lareqa/test-<lang>.json       {question uid: [relevant candidate uids]}
+//   predictions/lareqa/test-<lang>.json  {question uid: [candidate uids, best first]}
+// for XQuAD-R's 11 languages ar de el en es hi ru th tr vi zh (a file holds the questions in <lang>;
+// candidates come from the pool of all languages). The metric is xtreme's
+// third_party/utils_lareqa.py mean_avg_prec_at_k with k = 20, times 100: per gold question,
+//   AP@20 = sum over the first 20 predictions that are relevant and not already seen higher up of
+//           (relevant hits so far) / (1-based rank), divided by min(20, #distinct relevant);
+// map@20 is the mean over the gold file's questions. A question without predictions scores 0 and
+// still counts; predicted question uids not in the gold are ignored; a gold question with no relevant
+// candidate is an error (utils_lareqa would divide by zero). The reference ranks a score vector, so
+// its ties are numpy's argsort order; here the submitted order is the ranking. The reference averages
+// over all questions of all languages at once; with XQuAD-R's parallel questions (the same number
+// per language) the mean of the per-language scores below is the same number.
+//
+// XTREME-R's groups are evaluate.py's table as it stands: retrieval is tatoeba and mewslix (lareqa
+// is in no group), xcopa counts in classification and multi_choice; lareqa enters only all_task.
 //
 // Per task: avg_<metric> is the unweighted mean over languages, and avg_metric is (avg_exact_match +
 // avg_f1) / 2 for the QA group, else avg_f1, avg_accuracy or avg_map@20 (the first present). Group
@@ -51,7 +72,8 @@ using TaskScorer = std::function<NamedValues(const std::filesystem::path& gold,
 struct XtremeTask {
   std::string name;       // the task's folder in the submission layout
   std::string extension;  // files are test-<language>.<extension>
-  TaskScorer score;       // empty for a task evaluate.py cannot score (lareqa)
+  TaskScorer score;
+  bool official = true;   // false: evaluate.py cannot score the task and the metric is stilts' (lareqa)
 };
 
 // Every task evaluate.py knows, in its order.
@@ -84,7 +106,7 @@ struct LanguageScores {
 
 struct TaskResult {
   std::string task;
-  bool has_scorer = true;                // false for lareqa
+  bool official = true;                  // false for lareqa: scored by stilts, not by evaluate.py
   std::vector<std::string> metrics;      // metric names, e.g. {"f1", "precision", "recall"}
   std::vector<LanguageScores> languages;  // scored languages, in the benchmark's language order
   NamedValues averages;                  // avg_<metric> for each metric, then avg_metric
@@ -92,7 +114,7 @@ struct TaskResult {
   std::vector<std::string> missing_languages;  // required languages lacking a gold or prediction file
   std::vector<std::filesystem::path> missing_files;  // those files (prediction, then gold, per language)
 
-  bool complete() const { return has_scorer && missing_languages.empty(); }
+  bool complete() const { return missing_languages.empty(); }
 };
 
 struct GroupResult {
@@ -108,6 +130,8 @@ struct BenchmarkResult {
   std::vector<GroupResult> groups;
 
   bool complete() const { return all_task.has_value(); }
+  // Scored tasks (at least one language) whose metric is stilts' own rather than evaluate.py's.
+  std::vector<std::string> unofficial_tasks() const;
 };
 
 // evaluate.py's evaluate(predictions, labels, version) on the two folders; InputError when a folder
@@ -118,7 +142,8 @@ BenchmarkResult score_benchmark(std::string_view benchmark, const std::filesyste
 // The document `evaluate.py --output_file` writes: the overall scores (all_task, then the groups that
 // have one), then per scored task {metric: {language: value}, avg_<metric>: ..., avg_metric: ...}, in
 // evaluate.py's key order. Tasks with missing languages are included with their partial averages
-// (the official script would have stopped); missing_report() names what is missing.
+// (the official script would have stopped); missing_report() names what is missing. When a task with
+// stilts' own scorer was scored, a last key "stilts_own_scorers" {task: what its metric is} says so.
 nlohmann::ordered_json to_evaluate_json(const BenchmarkResult& result);
 // Metric -> value, as evaluate_one_task returns it.
 nlohmann::ordered_json to_json(const NamedValues& values);
