@@ -215,6 +215,120 @@ TEST(XtremeScore, XcopaCountsInClassificationAndMultipleChoice) {
   EXPECT_THAT(keys, ElementsAre("classification", "multi_choice", "xnli", "xcopa"));
 }
 
+// Mean over the languages present in the mock data (expected.json, i.e. evaluate.py's numbers) and
+// `added` languages written here, each scoring `added_value`.
+double mean_with(const Json& by_language, int added, double added_value) {
+  double sum = 0;
+  for (const auto& [language, value] : by_language.items()) sum += value.get<double>();
+  return (sum + added * added_value) / static_cast<double>(by_language.size() + added);
+}
+
+// A whole XTREME-R submission: the mock files where they exist, hand-written files for the languages
+// XTREME-R added and for XCOPA and LAReQA (no mock data). Per-task scores are worked out here from
+// expected.json and the written files; groups and all_task from those, as evaluate.py's table says.
+TEST(XtremeScore, CompleteXtremeRSubmissionHasGroupsAndAllTask) {
+  STILTS_REQUIRE_SHARED(kFixture);
+  const Json all = expected();
+  const Json& mock = all.at("per_task").at("xtreme-r");
+  const fs::path dir = testing::make_temp_dir();
+  for (const char* task : {"xnli", "panx", "udpos", "tatoeba", "mewslix", "xquad", "mlqa", "tydiqa"}) {
+    copy_task(dir, task);
+  }
+  const auto both = [&](const std::string& file, const std::string& gold, const std::string& pred) {
+    write(dir / "labels" / file, gold);
+    write(dir / "predictions" / file, pred);
+  };
+  // Tagging: predictions equal to the gold -> f1 100.
+  for (const char* language : {"qu", "pl", "uk", "az", "lt", "pa", "gu", "ro"}) {
+    both(std::string("panx/test-") + language + ".tsv", "B-PER\nI-PER\nO\n\nB-LOC\n", "B-PER\nI-PER\nO\n\nB-LOC\n");
+  }
+  for (const char* language : {"lt", "pl", "uk", "wo", "ro"}) {
+    both(std::string("udpos/test-") + language + ".tsv", "NOUN\nVERB\n\nDET\nNOUN\n", "NOUN\nVERB\n\nDET\nNOUN\n");
+  }
+  // Tatoeba: 2 of 4 indices right -> 50.
+  for (const char* language : {"az", "lt", "pl", "uk", "ro"}) {
+    both(std::string("tatoeba/test-") + language + ".tsv", "1\n2\n3\n4\n", "1\n2\n9\n9\n");
+  }
+  // XQuAD ro: one exact answer, one with no common token -> EM 50, F1 50.
+  both("xquad/test-ro.json",
+       R"({"data": [{"paragraphs": [{"qas": [{"id": "q1", "answers": [{"text": "Bucharest"}]},)"
+       R"( {"id": "q2", "answers": [{"text": "Danube"}]}]}]}]})",
+       R"({"q1": "Bucharest", "q2": "Prut"})");
+  // XCOPA: gold 0 1 0 1; et all right (100), the other 10 languages two right (50).
+  for (const char* language : {"et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"}) {
+    const std::string pred = std::string(language) == "et" ? "{\"label\": 0}\n{\"label\": 1}\n{\"label\": 0}\n{\"label\": 1}\n"
+                                                           : "{\"label\": 0}\n{\"label\": 1}\n{\"label\": 1}\n{\"label\": 0}\n";
+    both(std::string("xcopa/test-") + language + ".jsonl",
+         "{\"label\": 0}\n{\"label\": 1}\n{\"label\": 0}\n{\"label\": 1}\n", pred);
+  }
+  // LAReQA: en q1's 2 relevant at ranks 1 and 3 -> (1 + 2/3) / 2, q2's at rank 2 -> 1/2; in the other
+  // 10 languages q1's 2 relevant at ranks 1 and 2 -> 1, q2 unpredicted -> 0, so 50.
+  for (const char* l : {"ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"}) {
+    const std::string language = l;
+    const std::string q1 = "\"q1_" + language + "\"";
+    const std::string q2 = "\"q2_" + language + "\"";
+    const std::string gold = "{" + q1 + ": [\"a\", \"a_" + language + "\"], " + q2 + ": [\"b\"]}";
+    const std::string pred = language == "en" ? "{" + q1 + ": [\"a\", \"x\", \"a_en\"], " + q2 + ": [\"y\", \"b\"]}"
+                                              : "{" + q1 + ": [\"a_" + language + "\", \"a\"]}";
+    both("lareqa/test-" + language + ".json", gold, pred);
+  }
+
+  const auto avg = [&](const char* task, const char* metric) { return mock.at(task).at("scores").at(metric); };
+  const double xnli = avg("xnli", "avg_metric").get<double>();
+  const double panx = mean_with(avg("panx", "f1"), 8, 100.0);
+  const double udpos = mean_with(avg("udpos", "f1"), 5, 100.0);
+  const double tatoeba = mean_with(avg("tatoeba", "accuracy"), 5, 50.0);
+  const double xcopa = (100.0 + 10 * 50.0) / 11;
+  const double lareqa = (((1 + 2.0 / 3) / 2 + 0.5) / 2 * 100 + 10 * 50.0) / 11;
+  const double mewslix = avg("mewslix", "avg_metric").get<double>();
+  const double xquad = (mean_with(avg("xquad", "exact_match"), 1, 50.0) + mean_with(avg("xquad", "f1"), 1, 50.0)) / 2;
+  const double mlqa = avg("mlqa", "avg_metric").get<double>();
+  const double tydiqa = avg("tydiqa", "avg_metric").get<double>();
+
+  const BenchmarkResult result = score_benchmark("xtreme-r", dir / "labels", dir / "predictions");
+  EXPECT_TRUE(missing_report(result).empty()) << missing_report(result).front();
+  const Json doc = to_evaluate_json(result);
+  const std::vector<std::pair<const char*, double>> tasks = {
+      {"xnli", xnli},       {"panx", panx},       {"udpos", udpos}, {"tatoeba", tatoeba}, {"xcopa", xcopa},
+      {"lareqa", lareqa},   {"mewslix", mewslix}, {"xquad", xquad}, {"mlqa", mlqa},       {"tydiqa", tydiqa}};
+  for (const auto& [task, value] : tasks) {
+    EXPECT_NEAR(doc.at(task).at("avg_metric").get<double>(), value, kTolerance) << task;
+  }
+  EXPECT_NEAR(doc.at("lareqa").at("map@20").at("en").get<double>(), ((1 + 2.0 / 3) / 2 + 0.5) / 2 * 100, kTolerance);
+  EXPECT_DOUBLE_EQ(doc.at("lareqa").at("map@20").at("zh").get<double>(), 50.0);
+
+  // evaluate.py's XTREME_R_GROUP2TASK: lareqa is in no group; xcopa is in two.
+  double sum = 0;
+  for (const auto& [task, value] : tasks) sum += value;
+  ASSERT_TRUE(result.all_task.has_value());
+  EXPECT_NEAR(*result.all_task, sum / 10, kTolerance);
+  EXPECT_NEAR(doc.at("all_task").get<double>(), sum / 10, kTolerance);
+  EXPECT_NEAR(doc.at("classification").get<double>(), (xnli + xcopa) / 2, kTolerance);
+  EXPECT_NEAR(doc.at("tagging").get<double>(), (udpos + panx) / 2, kTolerance);
+  EXPECT_NEAR(doc.at("qa").get<double>(), (xquad + mlqa + tydiqa) / 3, kTolerance);
+  EXPECT_NEAR(doc.at("retrieval").get<double>(), (tatoeba + mewslix) / 2, kTolerance);
+  EXPECT_NEAR(doc.at("multi_choice").get<double>(), xcopa, kTolerance);
+  std::cout << "complete xtreme-r: all_task " << *result.all_task << ", by hand " << sum / 10 << ", abs diff "
+            << std::abs(*result.all_task - sum / 10) << " (tolerance " << kTolerance << ")\n";
+
+  // Key order: evaluate.py's (overall, groups, tasks), then the note that lareqa is stilts' own.
+  std::vector<std::string> keys;
+  for (const auto& [key, _] : doc.items()) keys.push_back(key);
+  EXPECT_THAT(keys, ElementsAre("all_task", "classification", "tagging", "qa", "retrieval", "multi_choice", "xnli",
+                                "panx", "udpos", "tatoeba", "xcopa", "lareqa", "mewslix", "xquad", "mlqa", "tydiqa",
+                                "stilts_own_scorers"));
+  EXPECT_THAT(doc.at("stilts_own_scorers").at("lareqa").get<std::string>(), HasSubstr("utils_lareqa.py"));
+  EXPECT_THAT(result.unofficial_tasks(), ElementsAre("lareqa"));
+  const std::string table = format_benchmark(result);
+  EXPECT_THAT(table, HasSubstr("(includes lareqa, scored by stilts, not evaluate.py)"));
+  EXPECT_THAT(table, HasSubstr("====== lareqa ======\n(map@20 computed by stilts"));
+  // The retrieval group (tatoeba, mewslix) does not include lareqa, so its line is not marked.
+  const size_t retrieval = table.find("\nretrieval: ");
+  ASSERT_NE(retrieval, std::string::npos);
+  EXPECT_EQ(table.substr(retrieval + 1, table.find('\n', retrieval + 1) - retrieval - 1).find("includes"),
+            std::string::npos);
+}
+
 TEST(XtremeScore, MissingLanguageIsNamedAndTheRestScored) {
   STILTS_REQUIRE_SHARED(kFixture);
   const fs::path dir = testing::make_temp_dir();
