@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "support/fixtures.h"
@@ -57,6 +59,21 @@ TEST(ScoreCli, OneTaskFile) {
   const auto values = nlohmann::json::parse(r.out);
   EXPECT_EQ(values.at("exact_match").get<double>(), 0.0);
   EXPECT_NEAR(values.at("f1").get<double>(), 85.71428571428571, 1e-9);
+}
+
+TEST(ScoreCli, LareqaIsListedAndScoredAsStiltsOwn) {
+  const auto help = run_stilts({"score", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("lareqa (stilts' own scorer)"));
+  // q1's 2 relevant at ranks 1 and 3: (1/1 + 2/3) / 2; q2 unpredicted: 0. map@20 = 100 * (5/6) / 2.
+  const fs::path tmp = testing::make_temp_dir();
+  std::ofstream(tmp / "gold.json") << R"({"q1": ["a", "b"], "q2": ["c"]})";
+  std::ofstream(tmp / "pred.json") << R"({"q1": ["a", "x", "b"]})";
+  const auto r = run_stilts({"score", "--task", "lareqa", "--gold", (tmp / "gold.json").string(), "--predictions",
+                             (tmp / "pred.json").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out).at("map@20").get<double>(), 100.0 * 5 / 6 / 2, 1e-9);
+  fs::remove_all(tmp);
 }
 
 TEST(ScoreCli, UsageAndInputErrors) {

@@ -1,6 +1,7 @@
 // stilts score --benchmark xtreme|xtreme-r --labels DIR --predictions DIR [--json]
 // stilts score --task T --gold FILE --predictions FILE [--language L] [--json]
-// The official XTREME / XTREME-R scorer (google-research/xtreme's evaluate.py); see eval/xtreme_score.h.
+// The official XTREME / XTREME-R scorer (google-research/xtreme's evaluate.py), plus stilts' own
+// LAReQA scorer, which evaluate.py lacks; see eval/xtreme_score.h.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -21,12 +22,14 @@ void add_score_command(CLI::App& app) {
       "Score an XTREME or XTREME-R submission as the official evaluate.py does: a predictions folder\n"
       "against a labels folder, both laid out <task>/test-<language>.<extension>; or one task's\n"
       "predictions file against its gold file. Missing languages are named (on stderr) and left out;\n"
-      "group and overall scores need every language of their tasks.");
+      "group and overall scores need every language of their tasks. evaluate.py cannot score lareqa\n"
+      "(XTREME-R): stilts scores it itself (map@20 as xtreme's utils_lareqa.py; lareqa/test-<language>.json\n"
+      "{question uid: [candidate uids]}) and marks it, and all_task, as stilts' own.");
   auto* benchmark = cmd->add_option("--benchmark", args->benchmark, "xtreme | xtreme-r: score a whole submission")
                         ->check(CLI::IsMember({"xtreme", "xtreme-r"}));
   auto* task = cmd->add_option("--task", args->task,
                                "score one file of one task: pawsx, xnli, panx, udpos, bucc2018, tatoeba, "
-                               "xquad, mlqa, tydiqa, mewslix, xcopa");
+                               "xquad, mlqa, tydiqa, mewslix, xcopa, lareqa (stilts' own scorer)");
   benchmark->excludes(task);
   auto* labels = cmd->add_option("--labels", args->labels, "--benchmark: the gold labels folder")->needs(benchmark);
   auto* gold = cmd->add_option("--gold", args->gold, "--task: the gold file")->needs(task);
