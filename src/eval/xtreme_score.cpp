@@ -308,7 +308,7 @@ NamedValues mewslix_map20(const JsonFile& gold, const JsonFile& pred, const std:
 
 constexpr size_t kLareqaTopK = 20;
 
-// A list of strings at `where`; InputError naming the file and the question otherwise.
+// The list of strings given for question `id`; InputError naming the file and the question otherwise.
 std::vector<std::string> string_list(const Json& value, const fs::path& path, const std::string& id,
                                      const char* what) {
   if (!value.is_array()) input_error(at_path(path, "\"" + id + "\""), ": expected a list of ", what);

@@ -31,8 +31,9 @@
 // still counts; predicted question uids not in the gold are ignored; a gold question with no relevant
 // candidate is an error (utils_lareqa would divide by zero). The reference ranks a score vector, so
 // its ties are numpy's argsort order; here the submitted order is the ranking. The reference averages
-// over all questions of all languages at once; with XQuAD-R's parallel questions (the same number
-// per language) the mean of the per-language scores below is the same number.
+// over the questions of all languages at once, this scorer per language and then over languages (as
+// evaluate.py does for every task); XQuAD-R has the same number of questions in every language, so
+// the two agree up to rounding.
 //
 // XTREME-R's groups are evaluate.py's table as it stands: retrieval is tatoeba and mewslix (lareqa
 // is in no group), xcopa counts in classification and multi_choice; lareqa enters only all_task.
