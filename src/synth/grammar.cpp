@@ -12,6 +12,8 @@ namespace {
 
 // Lexicon sizes: a few hundred concepts, small enough for a tiny encoder to learn in minutes.
 constexpr int kNames = 40;
+constexpr int kSurnames = 24;
+constexpr int kPlaceNames = 16;  // every third of two words
 constexpr int kPlaces = 12;
 constexpr int kNouns = 80;  // places included
 constexpr int kVerbs = 36;
@@ -63,6 +65,7 @@ struct ProtoLexicon {
   std::vector<std::string> nouns, verbs, adjectives, intensifiers;
   // article, copula, negation, plural, object marker, passive, by, in
   std::vector<std::string> function_words;
+  std::vector<std::string> question_words;  // who, what, where, the question particle
 };
 
 ProtoLexicon make_proto(const Inventory& inv, const Lexicon& lexicon, uint64_t seed) {
@@ -74,6 +77,8 @@ ProtoLexicon make_proto(const Inventory& inv, const Lexicon& lexicon, uint64_t s
   p.nouns = unique_roots(inv, rng, static_cast<int>(lexicon.nouns), 2, 3, taken);
   p.verbs = unique_roots(inv, rng, static_cast<int>(lexicon.verbs), 2, 2, taken);
   p.adjectives = unique_roots(inv, rng, static_cast<int>(lexicon.adjectives.size()), 2, 3, taken);
+  // Drawn last, so that the words above are those of worlds made before questions existed.
+  p.question_words = unique_roots(inv, rng, 4, 1, 2, taken);
   return p;
 }
 
@@ -153,16 +158,6 @@ SoundChange make_sound_change(int strength, Rng& rng) {
   return change;
 }
 
-std::string join_words(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) {
-    if (w.empty()) continue;
-    if (!out.empty()) out += ' ';
-    out += w;
-  }
-  return out;
-}
-
 const char* order_name(WordOrder o) {
   switch (o) {
     case WordOrder::kSVO: return "SVO";
@@ -195,6 +190,21 @@ Lexicon make_lexicon(uint64_t seed) {
     name[0] = static_cast<char>(name[0] - 'a' + 'A');
     lexicon.names.push_back(name);
   }
+  auto capitalized = [](std::string w) {
+    w[0] = static_cast<char>(w[0] - 'a' + 'A');
+    return w;
+  };
+  Rng surname_rng(stream_seed(seed, "surnames"));
+  for (const std::string& name : unique_roots(kFamilyA, surname_rng, kSurnames, 2, 3, taken)) {
+    lexicon.surnames.push_back(capitalized(name));
+  }
+  Rng place_rng(stream_seed(seed, "place-names"));
+  const std::vector<std::string> heads = unique_roots(kFamilyA, place_rng, kPlaceNames, 2, 3, taken);
+  for (size_t i = 0; i < heads.size(); ++i) {
+    std::string name = capitalized(heads[i]);
+    if (i % 3 == 2) name = capitalized(unique_roots(kFamilyA, place_rng, 1, 1, 1, taken)[0]) + " " + name;
+    lexicon.place_names.push_back(name);
+  }
   lexicon.places = kPlaces;
   lexicon.nouns = kNouns;
   lexicon.verbs = kVerbs;
@@ -213,21 +223,22 @@ LanguageProfile language_profile(const std::string& code, size_t index, uint64_t
   p.code = code;
   switch (index) {
     case 0:  // the proto language: English-like
-      p = {code, "A", 0, WordOrder::kSVO, false, Negation::kParticleBeforeVerb, false, false, true, true};
+      p = {code, "A", 0, WordOrder::kSVO, false, Negation::kParticleBeforeVerb, false, false, true, true, true, false};
       break;
     case 1:  // a close sister: Romance-like adjectives after the noun
-      p = {code, "A", 2, WordOrder::kSVO, true, Negation::kParticleBeforeVerb, false, false, true, true};
+      p = {code, "A", 2, WordOrder::kSVO, true, Negation::kParticleBeforeVerb, false, false, true, true, true, false};
       break;
     case 2:  // verb-final with an object particle, no article, negation after the verb: Japanese-like.
       // (With the negation fused into the verb as a suffix, SentencePiece made each negated verb one
       // piece, and zero-shot NLI from en stayed at chance: the fused suffix remains for languages 6+.)
-      p = {code, "A", 4, WordOrder::kSOV, false, Negation::kFinalParticle, false, true, false, true};
+      // Questions in situ with a final particle, as Japanese asks them.
+      p = {code, "A", 4, WordOrder::kSOV, false, Negation::kFinalParticle, false, true, false, true, false, true};
       break;
     case 3:  // verb-initial, plural prefix, no copula: Celtic/Semitic-like
-      p = {code, "A", 6, WordOrder::kVSO, true, Negation::kParticleBeforeVerb, true, false, true, false};
+      p = {code, "A", 6, WordOrder::kVSO, true, Negation::kParticleBeforeVerb, true, false, true, false, true, true};
       break;
     case 4:  // an unrelated family: only names and digits are shared
-      p = {code, "B", 2, WordOrder::kSOV, true, Negation::kFinalParticle, false, true, false, false};
+      p = {code, "B", 2, WordOrder::kSOV, true, Negation::kFinalParticle, false, true, false, false, false, true};
       break;
     default: {
       Rng rng(stream_seed(seed, "profile:" + code));
@@ -240,6 +251,8 @@ LanguageProfile language_profile(const std::string& code, size_t index, uint64_t
       p.case_particle = p.order == WordOrder::kSOV || rng.chance(0.3);
       p.article = rng.chance(0.5);
       p.copula = rng.chance(0.6);
+      p.wh_fronting = rng.chance(p.order == WordOrder::kSOV ? 0.2 : 0.7);
+      p.question_particle = !p.wh_fronting || rng.chance(0.2);
     }
   }
   return p;
@@ -291,6 +304,11 @@ Language::Language(LanguageProfile profile, const Lexicon& lexicon, uint64_t see
   nouns_ = content(proto.nouns);
   verbs_ = content(proto.verbs);
   adjectives_ = content(proto.adjectives);
+  // Last, so that the words above are those of worlds made before questions existed.
+  who_ = realize_root(proto.question_words[0]);
+  what_ = realize_root(proto.question_words[1]);
+  where_ = realize_root(proto.question_words[2]);
+  question_particle_ = realize_root(proto.question_words[3]);
 }
 
 std::string Language::pluralize(const std::string& word) const {
@@ -326,48 +344,92 @@ std::string Language::verb_form(int verb, bool passive, bool negated, uint64_t l
   return w;
 }
 
-std::string Language::noun_phrase(const NounPhrase& np, uint64_t lexical) const {
-  if (np.person >= 0) return lexicon_->names[static_cast<size_t>(np.person)];
-  const bool plural = np.count > 1;
-  std::vector<std::string> words;
-  if (np.show_count) {
-    words.push_back(std::to_string(np.count));
-  } else if (!plural && profile_.article) {
-    words.push_back(article_);
+namespace {
+
+void append(std::vector<Word>& to, std::vector<Word> words) {
+  for (Word& w : words) to.push_back(std::move(w));
+}
+
+}  // namespace
+
+std::vector<Word> Language::noun_phrase(const NounPhrase& np, uint64_t lexical, Role role) const {
+  if (np.person >= 0) {
+    std::vector<Word> words = {Word{lexicon_->names[static_cast<size_t>(np.person)], "PROPN", "B-PER", role}};
+    if (np.surname >= 0) words.push_back(Word{lexicon_->surnames[static_cast<size_t>(np.surname)], "PROPN", "I-PER", role});
+    return words;
   }
-  const std::string noun = noun_form(np.noun, plural, lexical);
-  if (np.adjective >= 0 && !profile_.adjective_after_noun) words.push_back(adjective_form(np.adjective, plural, lexical));
+  const bool plural = np.count > 1;
+  std::vector<Word> words;
+  if (np.show_count) {
+    words.push_back({std::to_string(np.count), "NUM", "O", role});
+  } else if (!plural && profile_.article) {
+    words.push_back({article_, "DET", "O", role});
+  }
+  const Word noun{noun_form(np.noun, plural, lexical), "NOUN", "O", role};
+  if (np.adjective >= 0 && !profile_.adjective_after_noun) {
+    words.push_back({adjective_form(np.adjective, plural, lexical), "ADJ", "O", role});
+  }
   words.push_back(noun);
-  if (np.adjective >= 0 && profile_.adjective_after_noun) words.push_back(adjective_form(np.adjective, plural, lexical));
-  return join_words(words);
+  if (np.adjective >= 0 && profile_.adjective_after_noun) {
+    words.push_back({adjective_form(np.adjective, plural, lexical), "ADJ", "O", role});
+  }
+  return words;
 }
 
-std::string Language::place_phrase(int place, uint64_t lexical) const {
-  NounPhrase np;
-  np.noun = place;
-  const std::string phrase = noun_phrase(np, lexical);
+std::vector<Word> Language::place_phrase(const Clause& c, uint64_t lexical, Role wh) const {
+  if (wh == Role::kPlace) return {Word{where_, "ADV", "O", Role::kNone}};
+  std::vector<Word> phrase;
+  if (c.place_name >= 0) {
+    // A named place: its words as the lexicon spells them, no article.
+    const std::string& name = lexicon_->place_names[static_cast<size_t>(c.place_name)];
+    for (size_t start = 0; start <= name.size();) {
+      const size_t space = std::min(name.find(' ', start), name.size());
+      phrase.push_back({name.substr(start, space - start), "PROPN", phrase.empty() ? "B-LOC" : "I-LOC", Role::kPlace});
+      start = space + 1;
+    }
+  } else {
+    NounPhrase np;
+    np.noun = c.place;
+    phrase = noun_phrase(np, lexical, Role::kPlace);
+  }
   // Verb-final languages have postpositions.
-  return profile_.order == WordOrder::kSOV ? phrase + " " + in_ : in_ + " " + phrase;
+  const Word in{in_, "ADP", "O", Role::kNone};
+  if (profile_.order == WordOrder::kSOV) {
+    phrase.push_back(in);
+  } else {
+    phrase.insert(phrase.begin(), in);
+  }
+  return phrase;
 }
 
-std::string Language::realize(const Clause& c, const Surface& surface) const {
+std::vector<Word> Language::clause_words(const Clause& c, const Surface& surface, Role wh) const {
   const uint64_t lexical = surface.lexical;
   const bool particle_neg = c.negated && profile_.negation == Negation::kParticleBeforeVerb;
   const bool final_neg = c.negated && profile_.negation == Negation::kFinalParticle;
   const bool suffix_neg = c.negated && profile_.negation == Negation::kVerbSuffix;
-  std::vector<std::string> core;
+  // An argument, or the question word standing for it.
+  auto argument = [&](const NounPhrase& np, Role role) -> std::vector<Word> {
+    if (role == wh) return {Word{np.person >= 0 ? who_ : what_, "PRON", "O", Role::kNone}};
+    return noun_phrase(np, lexical, role);
+  };
+  std::vector<std::vector<Word>> core;  // constituents in order
   if (c.kind == Clause::Kind::kEvent) {
-    std::string verb = verb_form(c.verb, surface.passive, c.negated, lexical);
-    if (particle_neg) verb = negation_ + " " + verb;
-    std::string first, second;  // the subject and the other argument as said
+    std::vector<Word> verb = {{verb_form(c.verb, surface.passive, c.negated, lexical), "VERB", "O", Role::kNone}};
+    if (particle_neg) verb.insert(verb.begin(), Word{negation_, "PART", "O", Role::kNone});
+    std::vector<Word> first, second;  // the subject and the other argument as said
     if (!surface.passive) {
-      first = noun_phrase(c.subject, lexical);
-      second = noun_phrase(c.object, lexical);
-      if (profile_.case_particle) second += " " + object_marker_;
+      first = argument(c.subject, Role::kSubject);
+      second = argument(c.object, Role::kObject);
+      if (profile_.case_particle) second.push_back({object_marker_, "ADP", "O", Role::kNone});
     } else {
-      first = noun_phrase(c.object, lexical);
-      const std::string agent = noun_phrase(c.subject, lexical);
-      second = profile_.order == WordOrder::kSOV ? agent + " " + by_ : by_ + " " + agent;
+      first = argument(c.object, Role::kObject);
+      second = argument(c.subject, Role::kSubject);
+      const Word by{by_, "ADP", "O", Role::kNone};
+      if (profile_.order == WordOrder::kSOV) {
+        second.push_back(by);
+      } else {
+        second.insert(second.begin(), by);
+      }
     }
     switch (profile_.order) {
       case WordOrder::kSVO: core = {first, verb, second}; break;
@@ -376,37 +438,86 @@ std::string Language::realize(const Clause& c, const Surface& surface) const {
     }
   } else {
     const bool plural = c.subject.count > 1;
-    std::string adjective = adjective_form(c.adjective, plural, lexical);
-    if (suffix_neg && !profile_.copula) adjective += negation_;
-    std::string phrase = adjective;
+    Word adjective{adjective_form(c.adjective, plural, lexical), "ADJ", "O", Role::kNone};
+    if (suffix_neg && !profile_.copula) adjective.text += negation_;
+    std::vector<Word> phrase = {adjective};
     if (c.intensity > 0) {
-      const std::string& intensifier = intensifiers_[static_cast<size_t>(c.intensity)];
-      phrase = profile_.adjective_after_noun ? adjective + " " + intensifier : intensifier + " " + adjective;
+      const Word intensifier{intensifiers_[static_cast<size_t>(c.intensity)], "ADV", "O", Role::kNone};
+      if (profile_.adjective_after_noun) {
+        phrase.push_back(intensifier);
+      } else {
+        phrase.insert(phrase.begin(), intensifier);
+      }
     }
-    const std::string subject = noun_phrase(c.subject, lexical);
+    std::vector<Word> subject = argument(c.subject, Role::kSubject);
     if (profile_.copula) {
-      std::string copula = copula_ + (suffix_neg ? negation_ : "");
-      if (particle_neg) copula = negation_ + " " + copula;
+      std::vector<Word> copula = {{copula_ + (suffix_neg ? negation_ : ""), "AUX", "O", Role::kNone}};
+      if (particle_neg) copula.insert(copula.begin(), Word{negation_, "PART", "O", Role::kNone});
       switch (profile_.order) {
         case WordOrder::kSVO: core = {subject, copula, phrase}; break;
         case WordOrder::kSOV: core = {subject, phrase, copula}; break;
         case WordOrder::kVSO: core = {copula, subject, phrase}; break;
       }
     } else {
-      if (particle_neg) phrase = negation_ + " " + phrase;
+      if (particle_neg) phrase.insert(phrase.begin(), Word{negation_, "PART", "O", Role::kNone});
       core = {subject, phrase};
     }
   }
-  if (final_neg) core.push_back(negation_);
-  if (c.place >= 0) {
-    const std::string place = place_phrase(c.place, lexical);
+  if (final_neg) core.push_back(std::vector<Word>{Word{negation_, "PART", "O", Role::kNone}});
+  if (c.has_place()) {
+    std::vector<Word> place = place_phrase(c, lexical, wh);
     if (surface.front_place) {
       core.insert(core.begin(), place);
     } else {
       core.push_back(place);
     }
   }
-  return join_words(core) + ".";
+  std::vector<Word> out;
+  for (auto& constituent : core) append(out, std::move(constituent));
+  return out;
+}
+
+std::vector<Word> Language::words(const Clause& c, const Surface& surface) const {
+  std::vector<Word> out = clause_words(c, surface, Role::kNone);
+  out.push_back({".", "PUNCT", "O", Role::kNone});
+  return out;
+}
+
+std::string Language::realize(const Clause& c, const Surface& surface) const {
+  std::string text;
+  for (const Word& w : clause_words(c, surface, Role::kNone)) {
+    if (!text.empty()) text += ' ';
+    text += w.text;
+  }
+  return text + ".";
+}
+
+std::string Language::question(const Clause& c, Role asked, uint64_t lexical) const {
+  STILTS_CHECK(c.kind == Clause::Kind::kEvent && asked != Role::kNone && (asked != Role::kPlace || c.has_place()),
+               "Language::question: nothing to ask");
+  Surface surface;
+  surface.lexical = lexical;
+  std::vector<Word> words = clause_words(c, surface, asked);
+  if (profile_.wh_fronting) {
+    // The question word first; a case particle that marked its place stays behind no word, so it goes.
+    for (size_t i = 0; i < words.size(); ++i) {
+      if (words[i].text != who_ && words[i].text != what_ && words[i].text != where_) continue;
+      const Word wh = words[i];
+      const bool marked = profile_.case_particle && asked == Role::kObject && i + 1 < words.size() &&
+                          words[i + 1].text == object_marker_;
+      const auto at = words.begin() + static_cast<std::ptrdiff_t>(i);
+      words.erase(at, at + (marked ? 2 : 1));
+      words.insert(words.begin(), wh);
+      break;
+    }
+  }
+  if (profile_.question_particle) words.push_back({question_particle_, "PART", "O", Role::kNone});
+  std::string text;
+  for (const Word& w : words) {
+    if (!text.empty()) text += ' ';
+    text += w.text;
+  }
+  return text + "?";
 }
 
 nlohmann::json Language::describe() const {
@@ -421,6 +532,8 @@ nlohmann::json Language::describe() const {
   j["object_particle"] = profile_.case_particle;
   j["article"] = profile_.article;
   j["copula"] = profile_.copula;
+  j["questions"] = std::string(profile_.wh_fronting ? "question word first" : "question word in place") +
+                   (profile_.question_particle ? ", final particle" : "");
   nlohmann::json words;
   words["negation"] = negation_;
   words["plural"] = plural_;
@@ -431,6 +544,7 @@ nlohmann::json Language::describe() const {
   if (profile_.copula) words["copula"] = copula_;
   if (profile_.case_particle) words["object_particle"] = object_marker_;
   words["intensifiers"] = std::vector<std::string>(intensifiers_.begin() + 1, intensifiers_.end());
+  words["questions"] = {{"who", who_}, {"what", what_}, {"where", where_}, {"particle", question_particle_}};
   j["function_words"] = words;
   int64_t synonyms = 0;
   for (const auto* forms : {&nouns_, &verbs_, &adjectives_}) {

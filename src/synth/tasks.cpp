@@ -68,7 +68,7 @@ Clause MeaningSampler::state(int adjective) {
 Surface MeaningSampler::surface(const Clause& c) {
   Surface s;
   s.passive = c.kind == Clause::Kind::kEvent && rng_.chance(0.3);
-  s.front_place = c.place >= 0 && rng_.chance(0.3);
+  s.front_place = c.has_place() && rng_.chance(0.3);
   s.lexical = rng_.next();
   return s;
 }
@@ -269,14 +269,143 @@ PairItem MeaningSampler::nli(int label) {
   return p;
 }
 
+NounPhrase MeaningSampler::person() {
+  NounPhrase np;
+  np.person = static_cast<int>(rng_.below(static_cast<int64_t>(lexicon_.names.size())));
+  return np;
+}
+
+void MeaningSampler::add_entities(Clause& c, double surname_rate, double place_name_rate) {
+  for (NounPhrase* np : {&c.subject, &c.object}) {
+    if (np->person >= 0 && rng_.chance(surname_rate)) {
+      np->surname = static_cast<int>(rng_.below(static_cast<int64_t>(lexicon_.surnames.size())));
+    }
+  }
+  if (c.place >= 0 && rng_.chance(place_name_rate)) {
+    c.place = -1;
+    c.place_name = static_cast<int>(rng_.below(static_cast<int64_t>(lexicon_.place_names.size())));
+  }
+}
+
+Clause MeaningSampler::tagging_clause(bool entities) {
+  Clause c = corpus_clause();
+  if (!entities) {
+    add_entities(c, 0.3, 0.3);
+    return c;
+  }
+  // Most sentences name someone or somewhere; some name no one (all O), as PAN-X's do.
+  if (c.subject.person < 0 && rng_.chance(0.5)) c.subject = person();
+  if (c.kind == Clause::Kind::kEvent && c.object.person < 0 && rng_.chance(0.3)) {
+    do {
+      c.object = person();
+    } while (c.object.person == c.subject.person);
+  }
+  if (!c.has_place() && rng_.chance(0.4)) c.place = static_cast<int>(rng_.below(lexicon_.places));
+  add_entities(c, 0.5, 0.7);
+  return c;
+}
+
+QaItem MeaningSampler::qa() {
+  QaItem item;
+  const auto n = static_cast<size_t>(rng_.between(1, 3));
+  item.target = static_cast<size_t>(rng_.below(static_cast<int64_t>(n)));
+  std::vector<int> verbs;
+  for (size_t i = 0; i < n; ++i) {
+    Clause c = i == item.target || rng_.chance(0.6) ? event(0.35, false) : state(any_adjective());
+    if (i == item.target && !c.has_place() && rng_.chance(0.3)) c.place = static_cast<int>(rng_.below(lexicon_.places));
+    c.negated = rng_.chance(0.15);
+    add_entities(c, 0.3, 0.4);
+    if (c.kind == Clause::Kind::kEvent) {
+      // One clause per verb: the question (the clause less the asked phrase) then names one clause.
+      while (std::find(verbs.begin(), verbs.end(), c.verb) != verbs.end()) {
+        c.verb = static_cast<int>(rng_.below(lexicon_.verbs));
+      }
+      verbs.push_back(c.verb);
+    }
+    item.context.push_back(c);
+  }
+  std::vector<Role> roles = {Role::kSubject, Role::kObject};
+  if (item.context[item.target].has_place()) roles.push_back(Role::kPlace);
+  item.asked = rng_.pick(roles);
+  return item;
+}
+
+ChoiceItem MeaningSampler::choice(int label) {
+  ChoiceItem item;
+  item.effect = rng_.chance(0.5);
+  item.label = label;
+  const int polarity = rng_.chance(0.5) ? 1 : -1;
+  NounPhrase agent = person();
+  if (rng_.chance(0.3)) agent.surname = static_cast<int>(rng_.below(static_cast<int64_t>(lexicon_.surnames.size())));
+  // The agent does something to a thing of `p` sentiment: "Mina repairs the terrible car."
+  auto deed = [&](int p) {
+    Clause c = event(0.0, true);
+    c.subject = agent;
+    c.object = NounPhrase{};
+    c.object.noun = static_cast<int>(rng_.between(lexicon_.places, lexicon_.nouns - 1));
+    c.object.adjective = sentiment_adjective(p);
+    if (rng_.chance(0.2)) c.object.count = static_cast<int>(rng_.between(2, 5));
+    return c;
+  };
+  // The agent's reaction of net polarity `p`: "Mina is (very) happy." / "Mina is not happy."
+  auto reaction = [&](int p) {
+    const bool negated = rng_.chance(0.3);
+    Clause c = state(sentiment_adjective(negated ? -p : p));
+    c.subject = agent;
+    c.negated = negated;
+    c.place = -1;
+    return c;
+  };
+  Clause right, wrong;
+  if (item.effect) {
+    item.premise = deed(polarity);
+    right = reaction(polarity);
+    wrong = reaction(-polarity);
+  } else {
+    item.premise = reaction(polarity);
+    right = deed(polarity);
+    wrong = deed(-polarity);
+  }
+  item.choice1 = label == 0 ? right : wrong;
+  item.choice2 = label == 0 ? wrong : right;
+  return item;
+}
+
+Clause MeaningSampler::retrieval_clause() {
+  Clause c = event(0.35, false);
+  c.negated = rng_.chance(0.2);
+  if (!c.has_place() && rng_.chance(0.3)) c.place = static_cast<int>(rng_.below(lexicon_.places));
+  add_entities(c, 0.3, 0.3);
+  return c;
+}
+
+Clause MeaningSampler::near_miss(const Clause& c) {
+  Clause d = c;
+  const double x = rng_.uniform();
+  if (x < 0.4 && c.kind == Clause::Kind::kEvent) {
+    std::swap(d.subject, d.object);
+  } else if (x < 0.7) {
+    d.negated = !d.negated;
+  } else if (c.kind == Clause::Kind::kEvent) {
+    do {
+      d.verb = static_cast<int>(rng_.below(lexicon_.verbs));
+    } while (d.verb == c.verb);
+  } else {
+    d.adjective = lexicon_.adjectives[static_cast<size_t>(c.adjective)].antonym;
+  }
+  return d;
+}
+
 std::string meaning_key(const Clause& c) {
   auto np = [](const NounPhrase& n) {
-    return std::to_string(n.person) + "," + std::to_string(n.noun) + "," + std::to_string(n.adjective) + "," +
-           std::to_string(n.count) + "," + (n.show_count ? "1" : "0");
+    return std::to_string(n.person) + (n.surname >= 0 ? "~" + std::to_string(n.surname) : "") + "," +
+           std::to_string(n.noun) + "," + std::to_string(n.adjective) + "," + std::to_string(n.count) + "," +
+           (n.show_count ? "1" : "0");
   };
   return std::to_string(static_cast<int>(c.kind)) + "|" + np(c.subject) + "|" + std::to_string(c.verb) + "|" +
          np(c.object) + "|" + std::to_string(c.adjective) + "|" + std::to_string(c.intensity) + "|" +
-         (c.negated ? "1" : "0") + "|" + std::to_string(c.place);
+         (c.negated ? "1" : "0") + "|" + std::to_string(c.place) +
+         (c.place_name >= 0 ? "@" + std::to_string(c.place_name) : "");
 }
 
 }  // namespace stilts::synth

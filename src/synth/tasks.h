@@ -27,6 +27,26 @@ struct PairItem {
   std::string construction;  // how b was made from a ("role-swap", "negation", ...), for statistics
 };
 
+// Extractive QA: a context of 1-3 clauses and a question asking for one noun phrase (`asked`) of the
+// event `contexts[target]`. The clause is the only one of the context with its verb, so the answer is
+// unique.
+struct QaItem {
+  std::vector<Clause> context;
+  size_t target = 0;
+  Role asked = Role::kSubject;
+};
+
+// COPA-style: a premise, two alternatives, the question (effect: what followed the premise; cause: what
+// led to it). The world's causal rule: a person who does something to a thing of some sentiment feels
+// that sentiment (a reaction state whose net polarity, the adjective's flipped by negation, matches);
+// the wrong alternative has the opposite polarity.
+struct ChoiceItem {
+  Clause premise;
+  Clause choice1, choice2;
+  bool effect = true;
+  int label = 0;  // 0 choice1, 1 choice2
+};
+
 class MeaningSampler {
  public:
   MeaningSampler(const Lexicon& lexicon, Rng& rng) : lexicon_(lexicon), rng_(rng) {}
@@ -39,6 +59,19 @@ class MeaningSampler {
   PairItem paws(int label);
   PairItem nli(int label);
 
+  // Names with family names and named places in place of some people and places (the entities of the
+  // tagging task and of the corpus that teaches them).
+  void add_entities(Clause& c, double surname_rate, double place_name_rate);
+  // A sentence to tag: any corpus sentence (pos), or one dense with people and places (ner).
+  Clause tagging_clause(bool entities);
+  QaItem qa();
+  ChoiceItem choice(int label);
+  // An event, with entities, to retrieve across languages.
+  Clause retrieval_clause();
+  // A meaning close to `c` but not its paraphrase (roles swapped, negated, another verb): a hard
+  // distractor for retrieval.
+  Clause near_miss(const Clause& c);
+
  private:
   NounPhrase noun_phrase(bool allow_person, double adjective_rate, bool neutral_adjectives);
   Clause event(double adjective_rate, bool neutral_adjectives);
@@ -46,6 +79,7 @@ class MeaningSampler {
   int neutral_adjective();
   int sentiment_adjective(int polarity);
   int any_adjective();
+  NounPhrase person();
   bool add_detail(Clause& c);   // an adjective or place that a is silent about; false if none fits
   bool drop_detail(Clause& c);  // an adjective, place, intensity or count that a states; false if none
 
