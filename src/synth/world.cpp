@@ -4,6 +4,8 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <sstream>
 #include <set>
 #include <tuple>
 
@@ -12,6 +14,7 @@
 #include "synth/grammar.h"
 #include "synth/random.h"
 #include "synth/tasks.h"
+#include "tasks/datasets/dataset.h"
 #include "text/spm_runtime.h"
 
 namespace stilts::synth {
@@ -22,14 +25,23 @@ using nlohmann::json;
 namespace {
 
 // Bump when the generator's output for the same options changes: an old world is then "other options".
-constexpr int kGeneratorVersion = 3;  // 2: translation-pair lines in the corpus; 3: xb's negation a word
+// 2: translation-pair lines in the corpus; 3: xb's negation a word; 4: family names and named places (in
+// the corpus too), the pos, ner, qa, choice and retrieval tasks
+constexpr int kGeneratorVersion = 4;
 constexpr const char* kMarker = ".stilts-world";
 // What generate_world writes into OUT (anything else there means OUT is not a world).
-const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws", "nli", "model", kMarker, ".lock"};
+const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws",   "nli",   "pos",
+                                           "ner",        "qa",     "choice",    "retrieval", "model", kMarker,
+                                           ".lock"};
 
 const std::vector<std::string> kSentimentLabels = {"neg", "pos"};
 const std::vector<std::string> kPawsLabels = {"0", "1"};
 const std::vector<std::string> kNliLabels = {"entailment", "neutral", "contradiction"};
+const std::vector<std::string> kChoiceLabels = {"0", "1"};
+// Share of corpus people with a family name and of corpus places that are named places: enough for the
+// encoder to have seen every entity the ner task tags.
+constexpr double kCorpusSurnameRate = 0.15;
+constexpr double kCorpusPlaceNameRate = 0.3;
 
 std::string expand(const std::string& pattern, const std::string& language) {
   std::string out = pattern;
@@ -64,6 +76,18 @@ WorldFiles files_for(const fs::path& root, const WorldOptions& o) {
                      r + "paws/{lang}/test_2k.tsv", kPawsLabels});
   f.tasks.push_back({"nli", "pair-classification", "xnli", r + "nli/train-{lang}.tsv", r + "nli/dev-{lang}.tsv",
                      r + "nli/test-{lang}.tsv", kNliLabels});
+  // Tag sets as the reader infers them from the tags (every tag UPOS, or every tag PAN-X's), so train,
+  // dev and test share ids.
+  f.tasks.push_back({"pos", "tagging", "xtreme-tagging", r + "pos/train-{lang}.tsv", r + "pos/dev-{lang}.tsv",
+                     r + "pos/test-{lang}.tsv", tasks::upos_tags()});
+  f.tasks.push_back({"ner", "tagging", "xtreme-tagging", r + "ner/train-{lang}.tsv", r + "ner/dev-{lang}.tsv",
+                     r + "ner/test-{lang}.tsv", tasks::panx_tags()});
+  f.tasks.push_back({"qa", "extractive-qa", "squad", r + "qa/train-{lang}.json", r + "qa/dev-{lang}.json",
+                     r + "qa/test-{lang}.json", {}});
+  f.tasks.push_back({"choice", "multiple-choice", "xcopa", r + "choice/train-{lang}.jsonl",
+                     r + "choice/val-{lang}.jsonl", r + "choice/test-{lang}.jsonl", kChoiceLabels});
+  f.tasks.push_back({"retrieval", "retrieval", "retrieval-json", r + "retrieval/train-{lang}.json",
+                     r + "retrieval/dev-{lang}.json", r + "retrieval/test-{lang}.json", {}});
   return f;
 }
 
@@ -146,6 +170,344 @@ std::vector<Item> draw_items(int64_t n, int classes, uint64_t seed, Draw draw, K
     items.push_back(std::move(item));
   }
   return items;
+}
+
+// ---- the XTREME-R task kinds beyond classification: pos, ner, qa, choice, retrieval ----
+
+struct Generation {
+  const WorldOptions& o;
+  const Lexicon& lexicon;
+  const std::vector<Language>& languages;
+  const Language* train_language;
+  const WorldFiles& files;
+  json chance;  // per task: the baseline a model must beat, for world.json
+};
+
+// Calls write(split, items, path, language) for train (the training language) and dev/test (every
+// language), the folder of `path` created.
+template <typename Item, typename Write>
+void for_splits(const Generation& g, const TaskFiles& t, const std::vector<Item>& train, const std::vector<Item>& dev,
+                const std::vector<Item>& test, Write write) {
+  for (const Language& language : g.languages) {
+    for (const auto& [split, items, pattern] : {std::tuple{"train", &train, &t.train}, std::tuple{"dev", &dev, &t.dev},
+                                                std::tuple{"test", &test, &t.test}}) {
+      if (std::string(split) == "train" && &language != g.train_language) continue;
+      const fs::path path = expand(*pattern, language.code());
+      fs::create_directories(path.parent_path());
+      write(std::string(split), *items, path, language);
+    }
+  }
+}
+
+// A sentence's text from its words ("." and "?" attached), and each word's byte offset in it.
+std::string render(const std::vector<Word>& words, std::vector<size_t>* offsets = nullptr) {
+  std::string text;
+  for (const Word& w : words) {
+    if (!text.empty() && w.pos != "PUNCT") text += ' ';
+    if (offsets) offsets->push_back(text.size());
+    text += w.text;
+  }
+  return text;
+}
+
+int64_t code_points(std::string_view bytes) {
+  int64_t n = 0;
+  for (unsigned char c : bytes) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// pos and ner: XTREME's `word<TAB>tag` lines, a blank line after each sentence.
+void write_tagging(Generation& g) {
+  for (const std::string task : {"pos", "ner"}) {
+    const bool ner = task == "ner";
+    std::set<std::string> seen;
+    auto draw = [&](Rng& rng, int) { return MeaningSampler(g.lexicon, rng).tagging_clause(ner); };
+    const int64_t n_train = ner ? g.o.ner_train : g.o.pos_train;
+    const int64_t n_eval = ner ? g.o.ner_eval : g.o.pos_eval;
+    const auto train = draw_items<Clause>(n_train, 1, stream_seed(g.o.seed, task + ":train"), draw, meaning_key, seen);
+    const auto dev = draw_items<Clause>(n_eval, 1, stream_seed(g.o.seed, task + ":dev"), draw, meaning_key, seen);
+    const auto test = draw_items<Clause>(n_eval, 1, stream_seed(g.o.seed, task + ":test"), draw, meaning_key, seen);
+    json& chance = g.chance[task];
+    chance = {{"metric", "accuracy"},
+              {"baseline", ner ? "every word O (its f1 is 0)" : "every word the test set's most frequent tag"}};
+    for_splits(g, g.files.task(task), train, dev, test,
+               [&](const std::string& split, const std::vector<Clause>& items, const fs::path& path,
+                   const Language& language) {
+                 Rng rng(stream_seed(g.o.seed, task + ":realize:" + split + ":" + language.code()));
+                 MeaningSampler surfaces(g.lexicon, rng);
+                 std::string text;
+                 std::map<std::string, int64_t> counts;
+                 int64_t total = 0;
+                 for (const Clause& c : items) {
+                   for (const Word& w : language.words(c, surfaces.surface(c))) {
+                     const std::string& tag = ner ? w.entity : w.pos;
+                     text += w.text + "\t" + tag + "\n";
+                     ++counts[tag];
+                     ++total;
+                   }
+                   text += "\n";
+                 }
+                 write_text(path, text);
+                 if (split != "test") return;
+                 std::string majority = "O";
+                 if (!ner) {
+                   for (const auto& [tag, n] : counts) {
+                     if (n > counts[majority]) majority = tag;
+                   }
+                 }
+                 chance["test"][language.code()] = {
+                     {"tag", majority}, {"accuracy", static_cast<double>(counts[majority]) / static_cast<double>(total)}};
+               });
+  }
+}
+
+// SQuAD's token F1 and exact match of a uniformly random span of the context's words against the answer
+// (lowercased, punctuation stripped: SQuAD's normaliser less its English article rule).
+std::pair<double, double> random_span_scores(const std::string& context, const std::string& answer) {
+  auto tokens = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string w; in >> w;) {
+      std::string t;
+      for (char c : w) {
+        if (c == '.' || c == '?') continue;
+        t += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      }
+      if (!t.empty()) out.push_back(t);
+    }
+    return out;
+  };
+  const std::vector<std::string> words = tokens(context), gold = tokens(answer);
+  double f1 = 0, exact = 0;
+  int64_t spans = 0;
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::map<std::string, int64_t> remaining;
+    for (const auto& t : gold) ++remaining[t];
+    int64_t shared = 0;
+    for (size_t j = i; j < words.size(); ++j) {
+      if (remaining[words[j]]-- > 0) ++shared;
+      const auto length = static_cast<int64_t>(j - i + 1);
+      ++spans;
+      if (shared > 0) {
+        const double p = static_cast<double>(shared) / static_cast<double>(length);
+        const double r = static_cast<double>(shared) / static_cast<double>(gold.size());
+        f1 += 2 * p * r / (p + r);
+      }
+      exact += length == static_cast<int64_t>(gold.size()) && shared == length ? 1 : 0;
+    }
+  }
+  return {f1 / static_cast<double>(spans), exact / static_cast<double>(spans)};
+}
+
+std::string qa_key(const QaItem& item) {
+  std::string k = std::to_string(item.target) + ":" + std::to_string(static_cast<int>(item.asked));
+  for (const Clause& c : item.context) k += "#" + meaning_key(c);
+  return k;
+}
+
+// qa: SQuAD v1.1 JSON, one paragraph per question; the answer is the asked noun phrase as the context says
+// it, answer_start in code points.
+void write_qa(Generation& g) {
+  std::set<std::string> seen;
+  auto draw = [&](Rng& rng, int) { return MeaningSampler(g.lexicon, rng).qa(); };
+  const auto train = draw_items<QaItem>(g.o.qa_train, 1, stream_seed(g.o.seed, "qa:train"), draw, qa_key, seen);
+  const auto dev = draw_items<QaItem>(g.o.qa_eval, 1, stream_seed(g.o.seed, "qa:dev"), draw, qa_key, seen);
+  const auto test = draw_items<QaItem>(g.o.qa_eval, 1, stream_seed(g.o.seed, "qa:test"), draw, qa_key, seen);
+  json& chance = g.chance["qa"];
+  chance = {{"metric", "f1, exact_match"}, {"baseline", "a uniformly random span of the context's words"}};
+  for_splits(g, g.files.task("qa"), train, dev, test,
+             [&](const std::string& split, const std::vector<QaItem>& items, const fs::path& path,
+                 const Language& language) {
+               Rng rng(stream_seed(g.o.seed, "qa:realize:" + split + ":" + language.code()));
+               MeaningSampler surfaces(g.lexicon, rng);
+               json data = json::array();
+               double f1 = 0, exact = 0;
+               for (size_t n = 0; n < items.size(); ++n) {
+                 const QaItem& item = items[n];
+                 std::string context;
+                 std::string answer;
+                 int64_t answer_start = -1;
+                 uint64_t lexical = 0;
+                 for (size_t i = 0; i < item.context.size(); ++i) {
+                   const Surface surface = surfaces.surface(item.context[i]);
+                   const std::vector<Word> words = language.words(item.context[i], surface);
+                   std::vector<size_t> offsets;
+                   const std::string sentence = render(words, &offsets);
+                   if (!context.empty()) context += ' ';
+                   if (i == item.target) {
+                     lexical = surface.lexical;
+                     size_t first = words.size(), last = 0;
+                     for (size_t w = 0; w < words.size(); ++w) {
+                       if (words[w].role != item.asked) continue;
+                       first = std::min(first, w);
+                       last = w;
+                     }
+                     STILTS_CHECK(first <= last, "qa: the asked phrase is not in the sentence");
+                     for (size_t w = first; w <= last; ++w) {
+                       STILTS_CHECK(words[w].role == item.asked, "qa: the asked phrase is not contiguous");
+                     }
+                     const size_t begin = offsets[first], end = offsets[last] + words[last].text.size();
+                     answer = sentence.substr(begin, end - begin);
+                     answer_start = code_points(context) + code_points(sentence.substr(0, begin));
+                   }
+                   context += sentence;
+                 }
+                 const json qa = {{"id", "synth-qa-" + split + "-" + std::to_string(n)},
+                                  {"question", language.question(item.context[item.target], item.asked, lexical)},
+                                  {"answers", {{{"text", answer}, {"answer_start", answer_start}}}}};
+                 data.push_back({{"title", "synth-" + std::to_string(n)},
+                                 {"paragraphs", {{{"context", context}, {"qas", {qa}}}}}});
+                 if (split == "test") {
+                   const auto [f, e] = random_span_scores(context, answer);
+                   f1 += f;
+                   exact += e;
+                 }
+               }
+               write_text(path, json{{"version", "1.1"}, {"data", data}}.dump() + "\n");
+               if (split == "test") {
+                 const auto count = static_cast<double>(items.size());
+                 chance["test"][language.code()] = {{"f1", f1 / count}, {"exact_match", exact / count}};
+               }
+             });
+}
+
+std::string choice_key(const ChoiceItem& c) {
+  return meaning_key(c.premise) + "#" + meaning_key(c.choice1) + "#" + meaning_key(c.choice2);
+}
+
+// choice: XCOPA's JSON lines.
+void write_choice(Generation& g) {
+  std::set<std::string> seen;
+  auto draw = [&](Rng& rng, int label) { return MeaningSampler(g.lexicon, rng).choice(label); };
+  const auto train = draw_items<ChoiceItem>(g.o.choice_train, 2, stream_seed(g.o.seed, "choice:train"), draw, choice_key, seen);
+  const auto dev = draw_items<ChoiceItem>(g.o.choice_eval, 2, stream_seed(g.o.seed, "choice:dev"), draw, choice_key, seen);
+  const auto test = draw_items<ChoiceItem>(g.o.choice_eval, 2, stream_seed(g.o.seed, "choice:test"), draw, choice_key, seen);
+  int64_t first_right = 0;
+  for (const ChoiceItem& item : test) first_right += item.label == 0 ? 1 : 0;
+  g.chance["choice"] = {{"metric", "accuracy"},
+                        {"baseline", "always the first choice (labels are balanced: either is right half the time)"},
+                        {"accuracy", static_cast<double>(first_right) / static_cast<double>(test.size())}};
+  for_splits(g, g.files.task("choice"), train, dev, test,
+             [&](const std::string& split, const std::vector<ChoiceItem>& items, const fs::path& path,
+                 const Language& language) {
+               Rng rng(stream_seed(g.o.seed, "choice:realize:" + split + ":" + language.code()));
+               MeaningSampler surfaces(g.lexicon, rng);
+               std::string text;
+               for (size_t n = 0; n < items.size(); ++n) {
+                 const ChoiceItem& item = items[n];
+                 const json row = {{"premise", language.realize(item.premise, surfaces.surface(item.premise))},
+                                   {"choice1", language.realize(item.choice1, surfaces.surface(item.choice1))},
+                                   {"choice2", language.realize(item.choice2, surfaces.surface(item.choice2))},
+                                   {"question", item.effect ? "effect" : "cause"},
+                                   {"label", item.label},
+                                   {"idx", n}};
+                 text += row.dump() + "\n";
+               }
+               write_text(path, text);
+             });
+}
+
+// `n` meanings none of which is in `seen` or another's (strictly: two equal meanings would make two
+// relevant candidates), added to `seen`.
+std::vector<Clause> distinct_meanings(int64_t n, Rng& rng, const std::function<Clause(Rng&)>& draw,
+                                      std::set<std::string>& seen) {
+  std::vector<Clause> out;
+  for (int64_t attempts = 0; static_cast<int64_t>(out.size()) < n; ++attempts) {
+    if (attempts > 100 * n + 1000) {
+      input_error("synthetic world: cannot draw ", n, " distinct retrieval meanings; ask for fewer");
+    }
+    Clause c = draw(rng);
+    if (seen.insert(meaning_key(c)).second) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// The sentence for `c` said another way than `s`: the voice changed, the place moved and/or other synonyms.
+Surface paraphrase_surface(const Clause& c, const Surface& s, Rng& rng) {
+  Surface other = s;
+  if (rng.chance(0.5)) other.passive = !other.passive;
+  if (c.has_place() && rng.chance(0.5)) other.front_place = !other.front_place;
+  if (rng.chance(0.5)) other.lexical = rng.next();
+  if (other.passive == s.passive && other.front_place == s.front_place) other.passive = !other.passive;
+  return other;
+}
+
+// retrieval: one JSON document per file; train holds query-positive pairs in the training language, dev
+// and test hold queries in {lang}, each with one relevant candidate (its meaning in the training
+// language) in a pool with distractors (half of them near misses of a query's meaning).
+void write_retrieval(Generation& g) {
+  std::set<std::string> seen;
+  auto fresh = [&](Rng& rng) { return MeaningSampler(g.lexicon, rng).retrieval_clause(); };
+  Rng train_rng(stream_seed(g.o.seed, "retrieval:train"));
+  const auto train = distinct_meanings(g.o.retrieval_train, train_rng, fresh, seen);
+  const TaskFiles& t = g.files.task("retrieval");
+  const std::string& target = g.train_language->code();
+  {
+    Rng rng(stream_seed(g.o.seed, "retrieval:realize:train:" + target));
+    MeaningSampler surfaces(g.lexicon, rng);
+    json queries = json::array();
+    for (size_t n = 0; n < train.size(); ++n) {
+      const Surface s = surfaces.surface(train[n]);
+      queries.push_back({{"id", "q" + std::to_string(n)},
+                         {"text", g.train_language->realize(train[n], s)},
+                         {"language", target},
+                         {"positive", g.train_language->realize(train[n], paraphrase_surface(train[n], s, rng))}});
+    }
+    const fs::path path = expand(t.train, target);
+    fs::create_directories(path.parent_path());
+    write_text(path, json{{"queries", queries}}.dump() + "\n");
+  }
+  const int64_t pool = g.o.retrieval_eval + g.o.retrieval_distractors;
+  g.chance["retrieval"] = {{"metric", "accuracy@1"},
+                           {"baseline", "a random candidate of the pool"},
+                           {"pool", pool},
+                           {"accuracy", 1.0 / static_cast<double>(pool)}};
+  for (const std::string split : {"dev", "test"}) {
+    Rng rng(stream_seed(g.o.seed, "retrieval:" + split));
+    const auto meanings = distinct_meanings(g.o.retrieval_eval, rng, fresh, seen);
+    std::set<std::string> taken = seen;
+    const auto distractors = distinct_meanings(
+        g.o.retrieval_distractors, rng,
+        [&](Rng& r) {
+          MeaningSampler sampler(g.lexicon, r);
+          return r.chance(0.5) ? sampler.near_miss(r.pick(meanings)) : sampler.retrieval_clause();
+        },
+        taken);
+    // The pool: every meaning and distractor said once in the training language, in shuffled order.
+    std::vector<size_t> order(static_cast<size_t>(pool));
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    rng.shuffle(order);
+    std::vector<size_t> slot(order.size());  // meaning or distractor index -> candidate position
+    for (size_t at = 0; at < order.size(); ++at) slot[order[at]] = at;
+    MeaningSampler candidate_surfaces(g.lexicon, rng);
+    json candidates = json::array();
+    for (size_t at = 0; at < order.size(); ++at) candidates.push_back(nullptr);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const Clause& c = i < meanings.size() ? meanings[i] : distractors[i - meanings.size()];
+      candidates[slot[i]] = {{"id", "c" + std::to_string(slot[i])},
+                             {"text", g.train_language->realize(c, candidate_surfaces.surface(c))},
+                             {"language", target}};
+    }
+    for (const Language& language : g.languages) {
+      Rng realize(stream_seed(g.o.seed, "retrieval:realize:" + split + ":" + language.code()));
+      MeaningSampler query_surfaces(g.lexicon, realize);
+      json queries = json::array();
+      for (size_t n = 0; n < meanings.size(); ++n) {
+        Surface s = query_surfaces.surface(meanings[n]);
+        // In the training language a query is not its candidate's very string.
+        if (&language == g.train_language && g.train_language->realize(meanings[n], s) == candidates[slot[n]]["text"]) {
+          s = paraphrase_surface(meanings[n], s, realize);
+        }
+        queries.push_back({{"id", "q" + std::to_string(n)},
+                           {"text", language.realize(meanings[n], s)},
+                           {"language", language.code()},
+                           {"relevant", {"c" + std::to_string(slot[n])}}});
+      }
+      const fs::path path = expand(split == "dev" ? t.dev : t.test, language.code());
+      fs::create_directories(path.parent_path());
+      write_text(path, json{{"queries", queries}, {"candidates", candidates}}.dump() + "\n");
+    }
+  }
 }
 
 // Removes what an interrupted generation left, refusing to touch a folder that is not a world.
@@ -255,6 +617,17 @@ WorldOptions WorldOptions::small() {
   o.paws_eval = 100;
   o.nli_train = 300;
   o.nli_eval = 100;
+  o.pos_train = 300;
+  o.pos_eval = 100;
+  o.ner_train = 300;
+  o.ner_eval = 100;
+  o.qa_train = 300;
+  o.qa_eval = 100;
+  o.choice_train = 200;
+  o.choice_eval = 100;
+  o.retrieval_train = 300;
+  o.retrieval_eval = 100;
+  o.retrieval_distractors = 100;
   o.vocab_size = 800;
   return o;
 }
@@ -297,15 +670,23 @@ void WorldOptions::validate() const {
       {"sentiment_train", sentiment_train},   {"sentiment_eval", sentiment_eval},
       {"paws_train", paws_train},             {"paws_eval", paws_eval},
       {"nli_train", nli_train},               {"nli_eval", nli_eval},
+      {"pos_train", pos_train},               {"pos_eval", pos_eval},
+      {"ner_train", ner_train},               {"ner_eval", ner_eval},
+      {"qa_train", qa_train},                 {"qa_eval", qa_eval},
+      {"choice_train", choice_train},         {"choice_eval", choice_eval},
+      {"retrieval_train", retrieval_train},   {"retrieval_eval", retrieval_eval},
       {"hidden_size", hidden_size},           {"num_hidden_layers", num_hidden_layers},
       {"num_attention_heads", num_attention_heads}, {"intermediate_size", intermediate_size}};
   for (const auto& [name, value] : positive) {
     if (value <= 0) input_error("world options: '", name, "' must be positive, got ", value);
   }
+  if (retrieval_distractors < 0) {
+    input_error("world options: 'retrieval_distractors' must be 0 or more, got ", retrieval_distractors);
+  }
   if (!(parallel_fraction >= 0 && parallel_fraction <= 1)) {
     input_error("world options: 'parallel_fraction' ", parallel_fraction, " is outside 0..1");
   }
-  if (sentiment_train < 2 || paws_train < 2 || nli_train < 3) {
+  if (sentiment_train < 2 || paws_train < 2 || nli_train < 3 || choice_train < 2) {
     input_error("world options: train sets need at least one example per label");
   }
   if (tokenizer_type != "unigram" && tokenizer_type != "bpe") {
@@ -337,6 +718,17 @@ json WorldOptions::to_json() const {
           {"paws_eval", paws_eval},
           {"nli_train", nli_train},
           {"nli_eval", nli_eval},
+          {"pos_train", pos_train},
+          {"pos_eval", pos_eval},
+          {"ner_train", ner_train},
+          {"ner_eval", ner_eval},
+          {"qa_train", qa_train},
+          {"qa_eval", qa_eval},
+          {"choice_train", choice_train},
+          {"choice_eval", choice_eval},
+          {"retrieval_train", retrieval_train},
+          {"retrieval_eval", retrieval_eval},
+          {"retrieval_distractors", retrieval_distractors},
           {"tokenizer_type", tokenizer_type},
           {"vocab_size", vocab_size},
           {"hidden_size", hidden_size},
@@ -359,7 +751,9 @@ const TaskFiles& WorldFiles::task(const std::string& name) const {
   for (const auto& t : tasks) {
     if (t.name == name) return t;
   }
-  input_error("synthetic world ", root.string(), ": no task '", name, "' (tasks: sentiment, paws, nli)");
+  std::string names;
+  for (const auto& t : tasks) names += (names.empty() ? "" : ", ") + t.name;
+  input_error("synthetic world ", root.string(), ": no task '", name, "' (tasks: ", names, ")");
 }
 
 json WorldFiles::to_json() const {
@@ -448,12 +842,16 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
       Rng rng(stream_seed(o.seed, std::string(dev ? "corpus-dev:" : "corpus:") + language.code()));
       Rng pairing(stream_seed(o.seed, std::string(dev ? "corpus-dev-pairs:" : "corpus-pairs:") + language.code()));
       MeaningSampler sampler(lexicon, rng);
+      // Entities from a stream of their own: the other draws, and so most lines, stay as they were.
+      Rng entity_rng(stream_seed(o.seed, std::string(dev ? "corpus-dev-entities:" : "corpus-entities:") + language.code()));
+      MeaningSampler entities(lexicon, entity_rng);
       std::vector<std::string>& lines = dev ? corpus_dev : corpus_train;
       std::string own;
       // Every 1/parallel_fraction-th line (evenly spread) gets its meaning again in another language.
       double credit = 0;
       for (int64_t i = 0, n = dev ? o.corpus_dev_sentences : o.corpus_sentences; i < n; ++i) {
-        const Clause c = sampler.corpus_clause();
+        Clause c = sampler.corpus_clause();
+        entities.add_entities(c, kCorpusSurnameRate, kCorpusPlaceNameRate);
         std::string line = language.realize(c, sampler.surface(c));
         if (!dev) own += line + "\n";
         credit += o.parallel_fraction;
@@ -536,6 +934,13 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
     }
   }
 
+  // ---- pos, ner (XTREME's tagging files), qa (SQuAD), choice (XCOPA), retrieval ----
+  Generation generation{o, lexicon, languages, train_language, files, json::object()};
+  write_tagging(generation);
+  write_qa(generation);
+  write_choice(generation);
+  write_retrieval(generation);
+
   // ---- tokenizer and model config ----
   train_tokenizer(o, files);
 
@@ -555,6 +960,8 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
     world["languages"].push_back(l);
   }
   world["lexicon"] = {{"names", lexicon.names.size()},
+                      {"surnames", lexicon.surnames.size()},
+                      {"place_names", lexicon.place_names.size()},
                       {"nouns", lexicon.nouns},
                       {"places", lexicon.places},
                       {"verbs", lexicon.verbs},
@@ -564,7 +971,21 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
   world["sizes"] = {{"corpus", {{"train", corpus_train.size()}, {"dev", corpus_dev.size()}}},
                     {"sentiment", {{"train", o.sentiment_train}, {"dev", o.sentiment_eval}, {"test", o.sentiment_eval}}},
                     {"paws", {{"train", o.paws_train}, {"dev", o.paws_eval}, {"test", o.paws_eval}}},
-                    {"nli", {{"train", o.nli_train}, {"dev", o.nli_eval}, {"test", o.nli_eval}}}};
+                    {"nli", {{"train", o.nli_train}, {"dev", o.nli_eval}, {"test", o.nli_eval}}},
+                    {"pos", {{"train", o.pos_train}, {"dev", o.pos_eval}, {"test", o.pos_eval}}},
+                    {"ner", {{"train", o.ner_train}, {"dev", o.ner_eval}, {"test", o.ner_eval}}},
+                    {"qa", {{"train", o.qa_train}, {"dev", o.qa_eval}, {"test", o.qa_eval}}},
+                    {"choice", {{"train", o.choice_train}, {"dev", o.choice_eval}, {"test", o.choice_eval}}},
+                    {"retrieval", {{"train", o.retrieval_train},
+                                   {"dev", o.retrieval_eval},
+                                   {"test", o.retrieval_eval},
+                                   {"pool", o.retrieval_eval + o.retrieval_distractors}}}};
+  // What "above chance" means for each task (test sets; per language where the languages differ).
+  json chance = generation.chance;
+  chance["sentiment"] = {{"metric", "accuracy"}, {"baseline", "either label (balanced)"}, {"accuracy", 0.5}};
+  chance["paws"] = {{"metric", "accuracy"}, {"baseline", "either label (balanced)"}, {"accuracy", 0.5}};
+  chance["nli"] = {{"metric", "accuracy"}, {"baseline", "any label (balanced)"}, {"accuracy", 1.0 / 3.0}};
+  world["chance"] = chance;
   // Paths relative to the world's folder, so a moved world still describes itself.
   json rel = files.to_json();
   const std::string prefix = root.string() + "/";

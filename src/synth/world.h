@@ -11,6 +11,12 @@
 //   sentiment/{lang}/{train,dev,test}/{pos,neg}/<id>_<rating>.txt    IMDB layout        (format imdb)
 //   paws/{lang}/{train,dev_2k,test_2k}.tsv                           PAWS-X layout      (format pawsx)
 //   nli/{train,dev,test}-{lang}.tsv                                  XTREME XNLI layout (format xnli)
+//   pos/{train,dev,test}-{lang}.tsv     UPOS tags of every word                  (format xtreme-tagging)
+//   ner/{train,dev,test}-{lang}.tsv     IOB2 PER/LOC tags (PAN-X's tag set)      (format xtreme-tagging)
+//   qa/{train,dev,test}-{lang}.json     a question on a 1-3 sentence context     (format squad, v1.1)
+//   choice/{train,val,test}-{lang}.jsonl  premise, two alternatives, cause/effect (format xcopa)
+//   retrieval/{train,dev,test}-{lang}.json  train: query-positive paraphrase pairs; dev/test: queries in
+//                                       {lang} against a pool in the training language (format retrieval-json)
 //   model/sentencepiece.bpe.model, tokenizer_config.json, special_tokens_map.json, config.json
 //                                       an XLM-R tokenizer and a tiny xlm-roberta config (no weights)
 //   .stilts-world                       written last: the options hash of a complete world
@@ -43,6 +49,17 @@ struct WorldOptions {
   int64_t paws_eval = 500;
   int64_t nli_train = 3000;
   int64_t nli_eval = 500;
+  int64_t pos_train = 2000;  // sentences
+  int64_t pos_eval = 500;
+  int64_t ner_train = 2000;
+  int64_t ner_eval = 500;
+  int64_t qa_train = 3000;  // questions (one a context)
+  int64_t qa_eval = 500;
+  int64_t choice_train = 2000;
+  int64_t choice_eval = 500;
+  int64_t retrieval_train = 3000;       // query-positive pairs
+  int64_t retrieval_eval = 500;         // queries (each with one relevant candidate)
+  int64_t retrieval_distractors = 500;  // further candidates in the pool (half near misses of a query)
   // Tokenizer (SentencePiece, trained on corpus/train.txt).
   std::string tokenizer_type = "unigram";  // unigram | bpe
   int64_t vocab_size = 2000;               // SentencePiece pieces (an upper bound on a small corpus)
@@ -70,11 +87,13 @@ struct WorldOptions {
 
 // One task's files: patterns hold {lang}; train exists for the training language, dev/test for all.
 struct TaskFiles {
-  std::string name;    // sentiment | paws | nli
-  std::string kind;    // classification | pair-classification (as experiment configs spell it)
+  std::string name;    // sentiment | paws | nli | pos | ner | qa | choice | retrieval
+  // classification | pair-classification | tagging | extractive-qa | multiple-choice | retrieval (as
+  // experiment configs spell it)
+  std::string kind;
   std::string format;  // a tasks::read_dataset format
   std::string train, dev, test;  // absolute path patterns
-  std::vector<std::string> label_names;
+  std::vector<std::string> label_names;  // the tag set of tagging tasks; empty for qa and retrieval
 };
 
 struct WorldFiles {
@@ -86,7 +105,7 @@ struct WorldFiles {
   std::string corpus_language;          // pattern with {lang}
   std::vector<std::string> languages;
   std::string train_language;
-  std::vector<TaskFiles> tasks;         // sentiment, paws, nli
+  std::vector<TaskFiles> tasks;         // sentiment, paws, nli, pos, ner, qa, choice, retrieval
   bool reused = false;                  // true when `root` already held this world
 
   const TaskFiles& task(const std::string& name) const;  // InputError for an unknown name
