@@ -19,12 +19,26 @@
 #include "synth/world.h"
 #include "tasks/datasets/dataset.h"
 #include "text/auto.h"
+#include "text/unicode.h"
 
 namespace stilts::synth {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+
+// The words of a sentence that every language says alike: names (capitalized) and numbers, sorted.
+std::vector<std::string> shared_words(const std::vector<std::string>& words) {
+  std::vector<std::string> out;
+  for (std::string w : words) {
+    while (!w.empty() && (w.back() == '.' || w.back() == '?')) w.pop_back();
+    if (!w.empty() && (std::isupper(static_cast<unsigned char>(w[0])) || std::isdigit(static_cast<unsigned char>(w[0])))) {
+      out.push_back(w);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 // One small world shared by the tests that only read it.
 class SynthWorld : public ::testing::Test {
@@ -134,6 +148,12 @@ TEST(SynthOptions, ValidateNamesTheField) {
   o.paws_eval = 0;
   EXPECT_THAT(error(o), HasSubstr("'paws_eval' must be positive"));
   o = WorldOptions{};
+  o.retrieval_distractors = -1;
+  EXPECT_THAT(error(o), HasSubstr("'retrieval_distractors' must be 0 or more"));
+  o = WorldOptions{};
+  o.qa_eval = 0;
+  EXPECT_THAT(error(o), HasSubstr("'qa_eval' must be positive"));
+  o = WorldOptions{};
   o.tokenizer_type = "wordpiece";
   EXPECT_THAT(error(o), HasSubstr("not one of unigram, bpe"));
   EXPECT_THROW(WorldOptions::preset("huge"), InputError);
@@ -162,12 +182,18 @@ TEST(SynthGenerate, SameSeedSameBytesOtherSeedOtherWorld) {
   }
   // The tokenizer model included: the trainer runs single-threaded on the same sentences.
   EXPECT_EQ(a.at("model/sentencepiece.bpe.model"), b.at("model/sentencepiece.bpe.model"));
+  for (const char* name : {"pos/dev-xd.tsv", "ner/train-en.tsv", "qa/test-xa.json", "choice/val-xd.jsonl",
+                           "retrieval/train-en.json", "retrieval/test-xd.json"}) {
+    EXPECT_TRUE(a.count(name)) << name;
+  }
 
   o.seed = 2;
   generate_world(o, tmp / "c");
   const auto c = snapshot(tmp / "c");
   EXPECT_NE(a.at("corpus/en.txt"), c.at("corpus/en.txt"));
   EXPECT_NE(a.at("paws/en/train.tsv"), c.at("paws/en/train.tsv"));
+  EXPECT_NE(a.at("qa/dev-xa.json"), c.at("qa/dev-xa.json"));
+  EXPECT_NE(a.at("retrieval/dev-xd.json"), c.at("retrieval/dev-xd.json"));
   fs::remove_all(tmp);
 }
 
@@ -321,6 +347,270 @@ TEST_F(SynthWorld, NliReadsAsXnli) {
   }
 }
 
+// ---- the XTREME-R kinds: tagging, extractive QA, multiple choice, retrieval ----
+
+TEST_F(SynthWorld, PosReadsAsXtremeTaggingWithUposTags) {
+  const WorldOptions o = WorldOptions::small();
+  const tasks::Dataset train = read("pos", "train", "en");
+  EXPECT_TRUE(train.tagging);
+  EXPECT_EQ(train.label_names, tasks::upos_tags());  // every tag is a UPOS tag, so the reader fixes the set
+  ASSERT_EQ(static_cast<int64_t>(train.examples.size()), o.pos_train);
+  const nlohmann::json world = read_json_file(files_->world_json);
+  std::vector<std::vector<std::string>> en_names;
+  for (const auto& language : files_->languages) {
+    for (const char* split : {"dev", "test"}) {
+      const tasks::Dataset d = read("pos", split, language);
+      ASSERT_EQ(static_cast<int64_t>(d.examples.size()), o.pos_eval) << language << " " << split;
+      EXPECT_EQ(d.label_names, tasks::upos_tags());
+      std::map<std::string, int64_t> counts;
+      int64_t words = 0;
+      for (size_t i = 0; i < d.examples.size(); ++i) {
+        const tasks::Example& e = d.examples[i];
+        EXPECT_EQ(e.language, language);
+        ASSERT_EQ(e.words.size(), e.word_labels.size());
+        // Tags agree with what the words visibly are: a final "." PUNCT, names PROPN, numbers NUM.
+        EXPECT_EQ(e.words.back(), ".");
+        for (size_t w = 0; w < e.words.size(); ++w) {
+          const std::string& tag = d.label_names[static_cast<size_t>(e.word_labels[w])];
+          const unsigned char first = static_cast<unsigned char>(e.words[w][0]);
+          EXPECT_EQ(tag == "PUNCT", w + 1 == e.words.size()) << e.id;
+          EXPECT_EQ(tag == "PROPN", std::isupper(first) != 0) << e.words[w];
+          EXPECT_EQ(tag == "NUM", std::isdigit(first) != 0) << e.words[w];
+          ++counts[tag];
+          ++words;
+        }
+        // The same meanings in every language: the same names and numbers in each sentence.
+        if (std::string(split) == "dev") {
+          if (language == "en") en_names.push_back(shared_words(e.words));
+          EXPECT_EQ(shared_words(e.words), en_names[i]) << language << " sentence " << i;
+        }
+      }
+      EXPECT_GE(counts.size(), 8u) << language;
+      if (std::string(split) == "test") {
+        // The documented chance level: the most frequent tag's share, low enough to mean something.
+        std::string majority;
+        for (const auto& [tag, n] : counts) {
+          if (majority.empty() || n > counts[majority]) majority = tag;
+        }
+        const nlohmann::json& chance = world.at("chance").at("pos").at("test").at(language);
+        EXPECT_EQ(chance.at("tag"), majority);
+        EXPECT_DOUBLE_EQ(chance.at("accuracy").get<double>(),
+                         static_cast<double>(counts[majority]) / static_cast<double>(words));
+        EXPECT_LT(chance.at("accuracy").get<double>(), 0.3) << language;
+      }
+    }
+  }
+  EXPECT_FALSE(fs::exists(expand(files_->task("pos").train, "xa")));
+}
+
+TEST_F(SynthWorld, NerReadsAsXtremeTaggingWithPanxTags) {
+  const WorldOptions o = WorldOptions::small();
+  const tasks::Dataset train = read("ner", "train", "en");
+  EXPECT_EQ(train.label_names, tasks::panx_tags());
+  ASSERT_EQ(static_cast<int64_t>(train.examples.size()), o.ner_train);
+  const nlohmann::json world = read_json_file(files_->world_json);
+  std::vector<std::vector<std::string>> en_entities;
+  for (const auto& language : files_->languages) {
+    for (const char* split : {"dev", "test"}) {
+      const tasks::Dataset d = read("ner", split, language);
+      ASSERT_EQ(static_cast<int64_t>(d.examples.size()), o.ner_eval) << language << " " << split;
+      std::map<std::string, int64_t> counts;
+      int64_t words = 0;
+      for (size_t i = 0; i < d.examples.size(); ++i) {
+        const tasks::Example& e = d.examples[i];
+        std::vector<std::string> entity_words;
+        std::string previous = "O";
+        for (size_t w = 0; w < e.words.size(); ++w) {
+          const std::string& tag = d.label_names[static_cast<size_t>(e.word_labels[w])];
+          EXPECT_TRUE(tag == "O" || tag.substr(2) == "PER" || tag.substr(2) == "LOC") << tag;
+          // IOB2: an I- tag continues an entity of its type.
+          EXPECT_TRUE(tag[0] != 'I' || (previous != "O" && previous.substr(2) == tag.substr(2))) << e.id;
+          // Entities are the capitalized words (names, family names, named places), and only they.
+          EXPECT_EQ(tag != "O", std::isupper(static_cast<unsigned char>(e.words[w][0])) != 0) << e.words[w];
+          if (tag != "O") entity_words.push_back(e.words[w] + "/" + tag);
+          previous = tag;
+          ++counts[tag];
+          ++words;
+        }
+        std::sort(entity_words.begin(), entity_words.end());
+        if (std::string(split) == "dev") {
+          if (language == "en") en_entities.push_back(entity_words);
+          EXPECT_EQ(entity_words, en_entities[i]) << language << " sentence " << i;
+        }
+      }
+      for (const char* tag : {"B-PER", "I-PER", "B-LOC", "I-LOC"}) EXPECT_GT(counts[tag], 0) << language << " " << tag;
+      if (std::string(split) == "test") {
+        const double o_share = static_cast<double>(counts["O"]) / static_cast<double>(words);
+        EXPECT_DOUBLE_EQ(world.at("chance").at("ner").at("test").at(language).at("accuracy").get<double>(), o_share);
+        EXPECT_LT(o_share, 0.85) << language;
+      }
+    }
+  }
+}
+
+TEST_F(SynthWorld, QaReadsAsSquadWithAnswersSpansOfTheContext) {
+  const WorldOptions o = WorldOptions::small();
+  const tasks::Dataset train = read("qa", "train", "en");
+  EXPECT_TRUE(train.extractive_qa);
+  ASSERT_EQ(static_cast<int64_t>(train.examples.size()), o.qa_train);
+  EXPECT_EQ(train.report.skipped_malformed, 0);
+  const nlohmann::json world = read_json_file(files_->world_json);
+  std::vector<std::string> en_ids;
+  std::vector<std::vector<std::string>> en_shared;
+  for (const auto& language : files_->languages) {
+    nlohmann::json question_words;
+    for (const auto& l : world.at("languages")) {
+      if (l.at("code") == language) question_words = l.at("function_words").at("questions");
+    }
+    for (const char* split : {"train", "dev", "test"}) {
+      if (std::string(split) == "train" && language != "en") continue;
+      const tasks::Dataset d = read("qa", split, language);
+      ASSERT_EQ(static_cast<int64_t>(d.examples.size()), std::string(split) == "train" ? o.qa_train : o.qa_eval);
+      EXPECT_EQ(d.report.skipped_malformed, 0) << language << " " << split;
+      EXPECT_EQ(d.answer_normalizer, "squad");
+      for (size_t i = 0; i < d.examples.size(); ++i) {
+        const tasks::Example& e = d.examples[i];
+        ASSERT_EQ(e.answers.size(), 1u);
+        // answer_start counts code points (the spellings have ä and ö), and the answer is whole words.
+        const std::u32string context = text::decode_utf8(e.context, "context");
+        const std::u32string answer = text::decode_utf8(e.answers[0].text, "answer");
+        const auto start = static_cast<size_t>(e.answers[0].start);
+        ASSERT_LE(start + answer.size(), context.size());
+        EXPECT_EQ(context.substr(start, answer.size()), answer) << e.id;
+        EXPECT_TRUE(start == 0 || context[start - 1] == U' ') << e.id;
+        EXPECT_TRUE(context[start + answer.size()] == U' ' || context[start + answer.size()] == U'.') << e.id;
+        // A question in the language's own words: one of its question words, ending in '?'.
+        EXPECT_EQ(e.text_a.back(), '?');
+        const auto q = words(e.text_a.substr(0, e.text_a.size() - 1));
+        int64_t wh = 0;
+        for (const char* k : {"who", "what", "where"}) {
+          wh += std::count(q.begin(), q.end(), question_words.at(k).get<std::string>());
+        }
+        EXPECT_EQ(wh, 1) << language << ": " << e.text_a;
+        if (std::string(split) == "dev") {
+          // The same items in every language: ids, and the names and numbers of context and answer.
+          auto shared = shared_words(words(e.context));
+          for (const auto& w : shared_words(words(e.answers[0].text))) shared.push_back("answer:" + w);
+          if (language == "en") {
+            en_ids.push_back(e.id);
+            en_shared.push_back(shared);
+          }
+          EXPECT_EQ(e.id, en_ids[i]);
+          EXPECT_EQ(shared, en_shared[i]) << language << " " << e.id;
+        }
+      }
+      if (std::string(split) == "test") {
+        // The documented chance level: a random span of the context's words rarely is the answer.
+        const nlohmann::json& chance = world.at("chance").at("qa").at("test").at(language);
+        EXPECT_GT(chance.at("exact_match").get<double>(), 0.0);
+        EXPECT_LT(chance.at("exact_match").get<double>(), 0.05) << language;
+        EXPECT_LT(chance.at("f1").get<double>(), 0.35) << language;
+      }
+    }
+  }
+}
+
+TEST_F(SynthWorld, ChoiceReadsAsXcopa) {
+  const WorldOptions o = WorldOptions::small();
+  const tasks::Dataset train = read("choice", "train", "en");
+  EXPECT_TRUE(train.multiple_choice);
+  ASSERT_EQ(static_cast<int64_t>(train.examples.size()), o.choice_train);
+  EXPECT_EQ(label_counts(train), (std::map<int64_t, int64_t>{{0, o.choice_train / 2}, {1, o.choice_train / 2}}));
+  std::vector<int64_t> en_labels;
+  std::vector<std::string> en_questions;
+  for (const auto& language : files_->languages) {
+    for (const char* split : {"dev", "test"}) {
+      const tasks::Dataset d = read("choice", split, language);
+      ASSERT_EQ(static_cast<int64_t>(d.examples.size()), o.choice_eval) << language << " " << split;
+      EXPECT_TRUE(d.labelled);
+      // Chance is 50%: either choice is right for half the items.
+      EXPECT_EQ(label_counts(d).at(0), o.choice_eval / 2);
+      std::vector<int64_t> labels;
+      std::vector<std::string> questions;
+      for (const auto& e : d.examples) {
+        EXPECT_EQ(e.language, language);
+        ASSERT_EQ(e.choices.size(), 2u);
+        EXPECT_NE(e.choices[0], e.choices[1]);
+        // The premise, the choices: one person throughout (the world's causal rule is about them).
+        const auto person = shared_words(words(e.choices[0]));
+        EXPECT_FALSE(person.empty()) << e.choices[0];
+        EXPECT_EQ(shared_words(words(e.choices[1])), person) << e.choices[1];
+        labels.push_back(e.label);
+        questions.push_back(e.text_a.substr(e.text_a.rfind(' ')));
+      }
+      if (std::string(split) == "dev") {
+        if (language == "en") {
+          en_labels = labels;
+          en_questions = questions;
+        }
+        EXPECT_EQ(labels, en_labels) << language;
+        EXPECT_EQ(questions, en_questions) << language;
+      }
+    }
+  }
+  const nlohmann::json world = read_json_file(files_->world_json);
+  EXPECT_DOUBLE_EQ(world.at("chance").at("choice").at("accuracy").get<double>(), 0.5);
+}
+
+TEST_F(SynthWorld, RetrievalJsonPairsAndPoolsInTheTrainingLanguage) {
+  // Parsed here directly: the layout of format retrieval-json (one JSON document; training files hold
+  // query-positive pairs, evaluation files queries with their relevant candidates and the pool).
+  const WorldOptions o = WorldOptions::small();
+  const TaskFiles& t = files_->task("retrieval");
+  const nlohmann::json train = read_json_file(expand(t.train, "en"));
+  EXPECT_FALSE(train.contains("candidates"));
+  ASSERT_EQ(static_cast<int64_t>(train.at("queries").size()), o.retrieval_train);
+  std::set<std::string> ids;
+  for (const auto& q : train.at("queries")) {
+    EXPECT_TRUE(ids.insert(q.at("id").get<std::string>()).second);
+    EXPECT_EQ(q.at("language"), "en");
+    // A paraphrase: the same meaning (names and numbers alike), said another way.
+    const std::string text = q.at("text"), positive = q.at("positive");
+    EXPECT_NE(text, positive);
+    EXPECT_EQ(shared_words(words(text)), shared_words(words(positive))) << text << " / " << positive;
+  }
+  EXPECT_FALSE(fs::exists(expand(t.train, "xa")));
+
+  const int64_t pool = o.retrieval_eval + o.retrieval_distractors;
+  const nlohmann::json world = read_json_file(files_->world_json);
+  EXPECT_DOUBLE_EQ(world.at("chance").at("retrieval").at("accuracy").get<double>(), 1.0 / static_cast<double>(pool));
+  for (const char* split : {"dev", "test"}) {
+    nlohmann::json en_candidates;
+    std::vector<std::string> en_relevant;
+    for (const auto& language : files_->languages) {
+      const nlohmann::json d = read_json_file(expand(std::string(split) == "dev" ? t.dev : t.test, language));
+      const auto& candidates = d.at("candidates");
+      ASSERT_EQ(static_cast<int64_t>(candidates.size()), pool) << language;
+      std::map<std::string, std::string> text_of;
+      for (const auto& c : candidates) {
+        EXPECT_EQ(c.at("language"), "en");
+        EXPECT_TRUE(text_of.emplace(c.at("id").get<std::string>(), c.at("text").get<std::string>()).second);
+      }
+      if (language == "en") en_candidates = candidates;
+      EXPECT_EQ(candidates, en_candidates) << "one pool for every language";
+      const auto& queries = d.at("queries");
+      ASSERT_EQ(static_cast<int64_t>(queries.size()), o.retrieval_eval);
+      std::set<std::string> relevant_ids;
+      for (size_t i = 0; i < queries.size(); ++i) {
+        const auto& q = queries[i];
+        EXPECT_EQ(q.at("language"), language);
+        ASSERT_EQ(q.at("relevant").size(), 1u);
+        const std::string relevant = q.at("relevant")[0];
+        ASSERT_TRUE(text_of.count(relevant)) << relevant;
+        EXPECT_TRUE(relevant_ids.insert(relevant).second) << "each candidate is relevant to one query at most";
+        // The same meaning: its names and numbers; and the same candidate for the same query everywhere.
+        EXPECT_EQ(shared_words(words(q.at("text"))), shared_words(words(text_of.at(relevant))))
+            << q.at("text") << " / " << text_of.at(relevant);
+        if (language == "en") {
+          en_relevant.push_back(relevant);
+          EXPECT_NE(q.at("text"), text_of.at(relevant)) << "a query is not its candidate's very string";
+        }
+        EXPECT_EQ(relevant, en_relevant[i]);
+      }
+    }
+  }
+}
+
 // ---- corpus ----
 
 TEST_F(SynthWorld, CorpusPerLanguageAndMixed) {
@@ -398,6 +688,19 @@ TEST_F(SynthWorld, WorldJsonDescribesLanguagesAndFiles) {
   EXPECT_EQ(files_->task("sentiment").kind, "classification");
   EXPECT_EQ(files_->task("nli").kind, "pair-classification");
   EXPECT_THROW(files_->task("squad"), InputError);
+  // The kinds and formats experiment configs name.
+  const std::map<std::string, std::pair<std::string, std::string>> kinds = {
+      {"pos", {"tagging", "xtreme-tagging"}},        {"ner", {"tagging", "xtreme-tagging"}},
+      {"qa", {"extractive-qa", "squad"}},            {"choice", {"multiple-choice", "xcopa"}},
+      {"retrieval", {"retrieval", "retrieval-json"}}};
+  for (const auto& [task, kind_format] : kinds) {
+    EXPECT_EQ(files_->task(task).kind, kind_format.first) << task;
+    EXPECT_EQ(world.at("files").at("tasks").at(task).at("format"), kind_format.second) << task;
+    EXPECT_TRUE(world.at("sizes").contains(task)) << task;
+    EXPECT_TRUE(world.at("chance").contains(task)) << task;
+  }
+  EXPECT_EQ(world.at("files").at("tasks").at("qa").at("dev"), "qa/dev-{lang}.json");
+  EXPECT_EQ(world.at("files").at("tasks").size(), 8u);
 }
 
 // ---- tokenizer ----
