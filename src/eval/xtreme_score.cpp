@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "eval/metrics.h"
 #include "eval/python_text.h"
 #include "eval/seqeval.h"
 #include "eval/squad.h"
@@ -306,7 +307,7 @@ NamedValues mewslix_map20(const JsonFile& gold, const JsonFile& pred, const std:
   return {{"map@20", mrr * 100}};
 }
 
-constexpr size_t kLareqaTopK = 20;
+constexpr int64_t kLareqaTopK = 20;
 
 // The list of strings given for question `id`; InputError naming the file and the question otherwise.
 std::vector<std::string> string_list(const Json& value, const fs::path& path, const std::string& id,
@@ -322,24 +323,6 @@ std::vector<std::string> string_list(const Json& value, const fs::path& path, co
   return out;
 }
 
-// utils_lareqa.average_precision_at_k: precision at each rank (within the first k) holding a relevant
-// candidate not seen higher up, summed and divided by min(k, #relevant). A repeated candidate still
-// takes a rank.
-double average_precision_at_k(const std::vector<std::string>& ranked, const std::set<std::string>& relevant,
-                              size_t k) {
-  double score = 0;
-  double hits = 0;
-  std::set<std::string> seen;
-  for (size_t i = 0; i < std::min(ranked.size(), k); ++i) {
-    const bool first = seen.insert(ranked[i]).second;
-    if (first && relevant.count(ranked[i]) > 0) {
-      hits += 1;
-      score += hits / static_cast<double>(i + 1);
-    }
-  }
-  return score / static_cast<double>(std::min(relevant.size(), k));
-}
-
 // utils_lareqa.mean_avg_prec_at_k(k=20) over the gold file's questions, in its order (see the header).
 NamedValues lareqa_map20(const JsonFile& gold, const JsonFile& pred, const std::string&) {
   if (!gold.doc.is_object()) {
@@ -351,15 +334,14 @@ NamedValues lareqa_map20(const JsonFile& gold, const JsonFile& pred, const std::
   if (gold.doc.empty()) input_error(gold.path.string(), ": no questions to score");
   double sum = 0;
   for (const auto& [id, labels] : gold.doc.items()) {
-    const std::vector<std::string> relevant_list = string_list(labels, gold.path, id, "relevant candidate uids");
-    const std::set<std::string> relevant(relevant_list.begin(), relevant_list.end());
+    const std::vector<std::string> relevant = string_list(labels, gold.path, id, "relevant candidate uids");
     if (relevant.empty()) {
       input_error(at_path(gold.path, "\"" + id + "\""),
                   ": no relevant candidate (AP@20 divides by their number; drop the question or add its answers)");
     }
     if (!pred.doc.contains(id)) continue;  // no ranking: AP 0
     sum += average_precision_at_k(string_list(pred.doc.at(id), pred.path, id, "candidate uids"), relevant,
-                                  kLareqaTopK);
+                                        kLareqaTopK);
   }
   return {{"map@20", sum / static_cast<double>(gold.doc.size()) * 100}};
 }

@@ -52,6 +52,7 @@ const std::vector<Key>& keys() {
       {"max_query_length", &C::max_query_length},
       {"max_answer_length", &C::max_answer_length},
       {"n_best", &C::n_best},
+      {"layer", &C::layer},
       {"mlm_probability", &C::mlm_probability},
       {"init", &C::init},
       {"epochs", &C::epochs},
@@ -255,6 +256,7 @@ void TrainConfig::validate() const {
   require(max_query_length >= 1, "max_query_length", max_query_length, "must be at least 1");
   require(max_answer_length >= 1, "max_answer_length", max_answer_length, "must be at least 1");
   require(n_best >= 1, "n_best", n_best, "must be at least 1");
+  require(layer >= -1, "layer", layer, "must be -1 (the last layer) or a hidden state's index");
   require(max_steps >= 0, "max_steps", max_steps, "must be >= 0 (0 = run for 'epochs')");
   require(max_steps > 0 || epochs >= 1, "epochs", epochs, "must be >= 1 (or set max_steps)");
   require(batch_size >= 1, "batch_size", batch_size, "must be >= 1");
@@ -311,6 +313,7 @@ tasks::KindSettings TrainConfig::kind_settings() const {
   s.max_query_length = max_query_length;
   s.max_answer_length = max_answer_length;
   s.n_best = n_best;
+  s.layer = layer;
   return s;
 }
 

@@ -47,6 +47,8 @@ struct TrainConfig {
   int64_t max_query_length = 64;   // question tokens kept
   int64_t max_answer_length = 30;  // the longest answer, in tokens
   int64_t n_best = 20;             // start and end candidates per window
+  // ---- sentence retrieval (task sentence-retrieval): the hidden state mean-pooled, as tasks::KindSettings ----
+  int64_t layer = -1;  // transformers' hidden_states index (0 = embeddings); -1 = the last layer
 
   // ---- masked-language-model pretraining (task = "mlm", train/mlm.h) ----
   double mlm_probability = 0.15;  // share of (non-special) tokens selected; of those 80% [MASK], 10% random, 10% kept

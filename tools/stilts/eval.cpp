@@ -41,7 +41,7 @@ void add_eval_command(CLI::App& app) {
     std::string text_a_column = "sentence1", text_b_column, label_column = "label", language_column, language;
     int64_t max_length = 0, batch_size = 64;
     // Extractive QA; 0 = the training run's setting, else transformers' default.
-    int64_t doc_stride = 0, max_query_length = 0, max_answer_length = 0, n_best = 0;
+    int64_t doc_stride = 0, max_query_length = 0, max_answer_length = 0, n_best = 0, layer = -2;
     int resamples = 1000;
     uint64_t seed = 0;
     bool json = false;
@@ -73,6 +73,9 @@ void add_eval_command(CLI::App& app) {
                   "extractive QA: longest answer in tokens (default: the training run's, else 30)");
   cmd->add_option("--n-best", args->n_best,
                   "extractive QA: start and end candidates per window (default: the training run's, else 20)");
+  cmd->add_option("--layer", args->layer,
+                  "sentence retrieval: the hidden state mean-pooled, as transformers numbers hidden_states (0 = the "
+                  "embeddings; XTREME's mBERT setting is 8); default: the last layer");
   cmd->add_option("--batch-size", args->batch_size, "examples per batch (default 64)");
   cmd->add_option("--precision", args->precision, "fp32 | bf16");
   cmd->add_option("--resamples", args->resamples, "bootstrap resamples (default 1000)");
@@ -117,6 +120,7 @@ void add_eval_command(CLI::App& app) {
     settings.max_query_length = setting(args->max_query_length, "max_query_length", defaults.max_query_length);
     settings.max_answer_length = setting(args->max_answer_length, "max_answer_length", defaults.max_answer_length);
     settings.n_best = setting(args->n_best, "n_best", defaults.n_best);
+    settings.layer = args->layer >= -1 ? args->layer : run.value("layer", defaults.layer);
     file.max_length = setting(args->max_length, "max_length", 128);
     std::string task = args->task;
     if (task != "auto") tasks::task_kind(task);  // validates the name
