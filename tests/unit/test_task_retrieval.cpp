@@ -14,6 +14,7 @@
 #include "eval/metrics.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
+#include "support/data_files.h"
 #include "support/fixtures.h"
 #include "support/torch/tiny_models.h"
 #include "tasks/batch.h"
@@ -31,14 +32,7 @@ using ::testing::HasSubstr;
 
 const std::vector<std::string> kWords = {"the", "cat", "dog", "sat", "on", "mat", "big", "red", "ran", "."};
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+const auto error_of = [](auto&& fn) { return testing::input_error_of(fn); };
 
 // A pool of `c` candidates named "c0".. and queries whose gold is `relevant`.
 Dataset pool(size_t c, const std::vector<std::vector<int64_t>>& relevant) {

@@ -27,9 +27,11 @@ void add_synth_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "synth",
       "Generate the built-in synthetic multilingual world into --out: sentiment (IMDB layout), paraphrase\n"
-      "(PAWS-X layout) and NLI (XNLI layout) datasets, trained in one language and evaluated in all, an\n"
-      "MLM corpus, a SentencePiece tokenizer and a tiny xlm-roberta config. The same options give the\n"
-      "same bytes; rerunning over a complete world returns at once.");
+      "(PAWS-X layout), NLI (XNLI layout), parts of speech and named entities (XTREME's tagging layout),\n"
+      "extractive QA (SQuAD JSON), choice (XCOPA JSONL) and retrieval (retrieval-json) datasets, trained\n"
+      "in one language and evaluated in all, an MLM corpus, a SentencePiece tokenizer and a tiny\n"
+      "xlm-roberta config. The same options give the same bytes; rerunning over a complete world returns\n"
+      "at once.");
   cmd->add_option("--out", args->out, "output directory")->required();
   cmd->add_option("--seed", args->seed, "world seed")->default_val(1);
   cmd->add_option("--size", args->size, "small | default")->check(CLI::IsMember({"small", "default"}))
