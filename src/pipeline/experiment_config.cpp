@@ -191,10 +191,12 @@ ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& so
             task.dev = get_strings(v, source, full);
           } else if (key == "test") {
             task.test = get_strings(v, source, full);
+          } else if (key == "languages") {
+            task.languages = get_strings(v, source, full);
           } else if (contains(kReadKeys, key)) {
             task.read[key] = v;
           } else {
-            unknown_key(source, full, "kind, format, train, translate_train, dev, test, " + join(kReadKeys));
+            unknown_key(source, full, "kind, format, train, translate_train, dev, test, languages, " + join(kReadKeys));
           }
         }
         // Type errors in the reading keys now, naming the task.
@@ -269,7 +271,18 @@ ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& so
       }
     } else if (section == "arms") {
       for (const auto& [name, v] : require_object(value, source, section).items()) {
-        c.arms.emplace_back(name, get_strings(v, source, "arms." + name));
+        const std::string full = "arms." + name;
+        ArmSpec arm;
+        arm.name = name;
+        if (v.is_array() && !v.empty() && v.front().is_array()) {
+          for (const auto& chain : v) {
+            if (!chain.is_array()) type_error(source, full, "a list of stage names or a list of such lists", v);
+            arm.chains.push_back(get_strings(chain, source, full));
+          }
+        } else {
+          arm.chains.push_back(get_strings(v, source, full));
+        }
+        c.arms.push_back(std::move(arm));
       }
     } else {
       unknown_key(source, section, "experiment, model, tasks, stages, arms, bench");
@@ -326,6 +339,13 @@ const char* transfer_name(Transfer t) {
   return "?";
 }
 
+bool ExperimentConfig::evaluation_only(const std::string& stage_name) const {
+  const auto s = stages.find(stage_name);
+  if (s == stages.end()) return false;
+  const auto t = tasks.find(s->second.task);
+  return t != tasks.end() && t->second.evaluation_only();
+}
+
 bool ExperimentConfig::per_language(const std::string& stage_name) const {
   if (transfer == Transfer::kZeroShot) return false;
   const auto s = stages.find(stage_name);
@@ -353,7 +373,7 @@ train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name,
   if (own_language && transfer == Transfer::kTranslateTrain && language != train_language) {
     c.train = TaskSpec::expand(task.translate_train, language);
   }
-  for (const auto& d : task.dev) {
+  for (const auto& d : task.evaluation_only() ? std::vector<std::string>{} : task.dev) {  // the trainer's dev files
     const std::string path = TaskSpec::expand(d, train_in);
     if (!contains(c.dev, path)) c.dev.push_back(path);
   }
@@ -364,16 +384,21 @@ train::TrainConfig ExperimentConfig::stage_config(const std::string& stage_name,
   return c;
 }
 
+const std::vector<std::string>& ExperimentConfig::languages_of(const TaskSpec& task) const {
+  return task.languages.empty() ? languages : task.languages;
+}
+
 std::vector<std::pair<std::string, std::string>> ExperimentConfig::eval_files(const TaskSpec& task,
                                                                               const std::string& split,
                                                                               const std::string& only) const {
   std::vector<std::pair<std::string, std::string>> out;  // (language or "", file)
   const auto& patterns = split == "test" ? task.test : task.dev;
   for (const auto& p : patterns) {
-    if (p.find("{lang}") == std::string::npos) {
+    const bool per_language = p.find("{lang}") != std::string::npos || (!p.empty() && p.back() == '/');
+    if (!per_language) {
       out.emplace_back("", p);
     } else {
-      for (const auto& language : languages) {
+      for (const auto& language : languages_of(task)) {
         if (only.empty() || language == only) out.emplace_back(language, TaskSpec::expand(p, language));
       }
     }
@@ -399,16 +424,26 @@ void ExperimentConfig::validate() const {
   if (model_path.empty()) input_error(src, ": [model] path is required");
   if (tasks.empty()) input_error(src, ": no [tasks.NAME] table");
   for (const auto& [name, task] : tasks) {
-    if (task.train.empty()) input_error(src, ": tasks.", name, ".train is required");
+    if (task.evaluation_only() && task.dev.empty() && task.test.empty()) {
+      input_error(src, ": tasks.", name, " has no train, dev or test file (a task without train is evaluated "
+                  "only, on its dev and test files)");
+    }
+    if (task.evaluation_only() && task.kind == "mlm") input_error(src, ": tasks.", name, ".train is required (masked-LM)");
     if (task.train.find("{lang}") != std::string::npos && train_language.empty()) {
       input_error(src, ": tasks.", name, ".train holds {lang} but experiment.train_language is empty");
     }
     for (const auto* list : {&task.dev, &task.test}) {
       for (const auto& p : *list) {
-        if (p.find("{lang}") != std::string::npos && languages.empty()) {
-          input_error(src, ": tasks.", name, ": '", p, "' holds {lang} but experiment.languages is empty");
+        if ((p.find("{lang}") != std::string::npos || p.back() == '/') && languages_of(task).empty()) {
+          input_error(src, ": tasks.", name, ": '", p, "' is read per language ({lang}, or a folder ending in /) "
+                      "but neither tasks.", name, ".languages nor experiment.languages lists a language");
         }
       }
+    }
+    std::set<std::string> seen;
+    for (const auto& l : task.languages) {
+      if (l.empty()) input_error(src, ": tasks.", name, ".languages: an empty language");
+      if (!seen.insert(l).second) input_error(src, ": tasks.", name, ".languages: '", l, "' is listed twice");
     }
   }
   if (transfer != Transfer::kZeroShot) {
@@ -441,6 +476,7 @@ void ExperimentConfig::validate() const {
     train::TrainConfig probe = stage_config(name, seeds.front());
     probe.model = model_path;
     probe.out = "<run>";
+    if (evaluation_only(name)) probe.train = "<evaluation only>";  // the other settings are still checked
     try {
       probe.validate();
     } catch (const InputError& e) {
@@ -448,23 +484,36 @@ void ExperimentConfig::validate() const {
     }
   }
   if (arms.empty()) input_error(src, ": [arms] must name at least one arm (name = [\"stage\", ...])");
-  for (const auto& [arm, chain] : arms) {
-    if (chain.empty() || !stages.count(chain.back())) continue;
-    const auto t = tasks.find(stages.at(chain.back()).task);
-    if (t != tasks.end() && t->second.kind == "mlm") {
-      input_error(src, ": arms.", arm, " ends in stage '", chain.back(),
-                  "', a masked-LM stage: an arm's last stage is the fine-tuned model that is evaluated "
-                  "(put the mlm stage before a task stage)");
-    }
-  }
-  for (const auto& [arm, chain] : arms) {
-    if (chain.empty()) input_error(src, ": arms.", arm, " lists no stages");
-    for (const auto& s : chain) {
-      if (!stages.count(s)) {
-        std::vector<std::string> known;
-        for (const auto& [n, spec] : stages) known.push_back(n);
-        input_error(src, ": arms.", arm, " names stage '", s, "', which has no [stages.", s, "] table (stages: ",
-                    join(known), ")");
+  for (const auto& arm : arms) {
+    if (arm.chains.empty()) input_error(src, ": arms.", arm.name, " lists no stages");
+    std::set<std::string> targets;
+    for (size_t c = 0; c < arm.chains.size(); ++c) {
+      const auto& chain = arm.chains[c];
+      const std::string where = "arms." + arm.name + (arm.chains.size() > 1 ? "[" + std::to_string(c) + "]" : "");
+      if (chain.empty()) input_error(src, ": ", where, " lists no stages");
+      for (size_t i = 0; i < chain.size(); ++i) {
+        const std::string& s = chain[i];
+        if (!stages.count(s)) {
+          std::vector<std::string> known;
+          for (const auto& [n, spec] : stages) known.push_back(n);
+          input_error(src, ": ", where, " names stage '", s, "', which has no [stages.", s, "] table (stages: ",
+                      join(known), ")");
+        }
+        if (i + 1 < chain.size() && evaluation_only(s)) {
+          input_error(src, ": ", where, " continues after stage '", s, "', which only evaluates (tasks.",
+                      stages.at(s).task, " has no train file, so it makes no model): it must end its chain");
+        }
+      }
+      const auto t = tasks.find(stages.at(chain.back()).task);
+      if (t != tasks.end() && t->second.kind == "mlm") {
+        input_error(src, ": ", where, " ends in stage '", chain.back(),
+                    "', a masked-LM stage: a chain's last stage is the fine-tuned model that is evaluated "
+                    "(put the mlm stage before a task stage)");
+      }
+      // Results are kept per (arm, target stage): one chain per target name.
+      if (!targets.insert(chain.back()).second) {
+        input_error(src, ": arms.", arm.name, " has two chains ending in stage '", chain.back(),
+                    "' (an arm's targets are told apart by their stage names: give each its own [stages.NAME])");
       }
     }
   }
@@ -482,6 +531,7 @@ nlohmann::json ExperimentConfig::to_json() const {
   for (const auto& [n, t] : tasks) {
     nlohmann::json task = {{"kind", t.kind}, {"format", t.format}, {"train", t.train}, {"dev", t.dev}, {"test", t.test}};
     if (!t.translate_train.empty()) task["translate_train"] = t.translate_train;
+    if (!t.languages.empty()) task["languages"] = t.languages;
     for (const auto& [k, v] : t.read.items()) task[k] = v;
     j["tasks"][n] = task;
   }
@@ -492,7 +542,13 @@ nlohmann::json ExperimentConfig::to_json() const {
     j["stages"][n] = stage;
   }
   j["arms"] = nlohmann::json::object();
-  for (const auto& [arm, chain] : arms) j["arms"][arm] = chain;
+  for (const auto& arm : arms) {
+    if (arm.chains.size() == 1) {
+      j["arms"][arm.name] = arm.chains.front();
+    } else {
+      j["arms"][arm.name] = arm.chains;
+    }
+  }
   j["bench"] = {{"enabled", bench.enabled},         {"mode", bench.mode},
                 {"batch_sizes", bench.batch_sizes}, {"threads", bench.threads},
                 {"max_examples", bench.max_examples}, {"min_time_s", bench.min_time_s},

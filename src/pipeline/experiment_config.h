@@ -6,12 +6,26 @@
 //   [model]       path = "models/bert"                 (an HF-layout directory)
 //   [tasks.NAME]  kind, format, train, dev, test        ("{lang}" expands: train with train_language,
 //                                                        dev/test with every language), and the data
-//                                                        reading keys of TrainConfig (text_a_column, ...)
+//                                                        reading keys of TrainConfig (text_a_column, ...).
+//                                                        A dev/test folder path ending in "/" is read once
+//                                                        per language, the reader picking the language's
+//                                                        files (Tatoeba's LASER folder).
+//                                                        `languages` overrides the experiment's list for
+//                                                        the task's dev/test files (a benchmark's tasks
+//                                                        each have their own). A task without `train` is
+//                                                        evaluation-only.
 //   [stages.NAME] task = "NAME", and any TrainConfig key (epochs | max_steps, lr, batch_size,
 //                 max_length, head = auto|reinit|reuse, ...) except those the experiment sets (model,
 //                 task kind, train, dev, format, out, seed)
-//   [arms]        NAME = ["stage", "stage", ...]          (the last stage is the arm's target)
+//   [arms]        NAME = ["stage", "stage", ...]          one chain; its last stage is the arm's target
+//                 NAME = [["stage", ...], ["stage", ...]] several chains, each ending in a target (a
+//                                                        benchmark: one target per task)
 //   [bench]       what `stilts run` measures on every arm's final model (see BenchSpec)
+//
+// A stage on an evaluation-only task trains nothing: it evaluates the model of the stage before it
+// (the base model when it comes first), so it ends its chain. XTREME-R's Tatoeba is one: the
+// sentence embeddings of whatever encoder the chain produced (a SQuAD or an MNLI model).
+// Identical chains (in one arm or across arms) are the same stages: trained and evaluated once.
 //
 // Cross-lingual transfer (experiment.transfer):
 //   zero-shot        every stage trains on its task's train file in train_language; the final model is
@@ -47,7 +61,11 @@ struct TaskSpec {
   std::string translate_train;               // translate-train's file for languages but train_language
   std::vector<std::string> dev;              // each may hold {lang}
   std::vector<std::string> test;
+  std::vector<std::string> languages;        // what {lang} expands to in dev/test; empty: the experiment's
   nlohmann::json read = nlohmann::json::object();  // data-reading TrainConfig keys (text_a_column, ...)
+
+  // No train file: stages on it evaluate the model they are given and train nothing.
+  bool evaluation_only() const { return train.empty(); }
 
   // A file pattern with {lang} replaced by `language`.
   static std::string expand(const std::string& pattern, const std::string& language);
@@ -71,6 +89,12 @@ struct BenchSpec {
   int64_t min_repetitions = 10;
 };
 
+// An arm: its chains of stage names, each chain's last stage a target evaluated in every language.
+struct ArmSpec {
+  std::string name;
+  std::vector<std::vector<std::string>> chains;
+};
+
 enum class Transfer { kZeroShot, kInLanguage, kTranslateTrain };
 const char* transfer_name(Transfer t);
 
@@ -83,7 +107,7 @@ struct ExperimentConfig {
   std::string model_path;
   std::map<std::string, TaskSpec> tasks;
   std::map<std::string, StageSpec> stages;
-  std::vector<std::pair<std::string, std::vector<std::string>>> arms;  // by name
+  std::vector<ArmSpec> arms;  // in the file's order
   BenchSpec bench;
   std::filesystem::path source;  // the config file ("" when built in memory)
 
@@ -95,12 +119,18 @@ struct ExperimentConfig {
   // `language` (per-language stages only, see per_language()) picks the train and dev files.
   train::TrainConfig stage_config(const std::string& stage, int64_t seed, const std::string& language = "") const;
 
+  // Whether `stage` only evaluates (its task has no train file).
+  bool evaluation_only(const std::string& stage) const;
+
   // Whether `stage` is trained once per language (in-language / translate-train, train pattern with {lang}).
   bool per_language(const std::string& stage) const;
 
-  // Languages a task's dev/test file patterns are evaluated in: `languages` for patterns with
-  // {lang} (only `language` when given); a pattern without it is evaluated once (language as the
-  // reader infers it).
+  // The languages a task is evaluated in: its own list, else the experiment's.
+  const std::vector<std::string>& languages_of(const TaskSpec& task) const;
+
+  // Languages a task's dev/test file patterns are evaluated in: languages_of(task) for patterns with
+  // {lang} or ending in "/" (only `language` when given); another pattern is evaluated once (language
+  // as the reader infers it).
   std::vector<std::pair<std::string, std::string>> eval_files(const TaskSpec& task, const std::string& split,
                                                               const std::string& language = "") const;
 

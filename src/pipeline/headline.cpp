@@ -1,6 +1,7 @@
 #include "pipeline/headline.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -30,9 +31,22 @@ std::string headline_metric(const std::set<std::string>& metrics, const std::str
   return metrics.empty() ? "" : *metrics.begin();
 }
 
-std::string Headline::final_stage(const std::string& arm) const {
+std::string Headline::final_stage(const std::string& arm) const { return final_stage(arm, task); }
+
+std::string Headline::final_stage(const std::string& arm, const std::string& t) const {
   const auto it = final_stages.find(arm);
-  return it == final_stages.end() ? "" : it->second;
+  if (it == final_stages.end()) return "";
+  const auto stage = it->second.find(t);
+  return stage == it->second.end() ? "" : stage->second;
+}
+
+bool Headline::is_final(const std::string& arm, const std::string& stage) const {
+  const auto it = final_stages.find(arm);
+  if (it == final_stages.end()) return false;
+  for (const auto& [t, s] : it->second) {
+    if (s == stage) return true;
+  }
+  return false;
 }
 
 bool Headline::is_headline(const std::string& t, const std::string& s, const std::string& m) const {
@@ -49,7 +63,8 @@ bool Headline::holds(const SummaryRow& s) const {
 
 // arm_differences names a pair compared across stage names "stage_a|stage_b".
 bool Headline::at_final_stages(const DifferenceRow& d) const {
-  const std::string a = final_stage(d.arm_a), b = final_stage(d.arm_b);
+  const std::string a = final_stage(d.arm_a, d.task), b = final_stage(d.arm_b, d.task);
+  if (a.empty() || b.empty()) return false;
   return d.stage == a ? a == b : d.stage == a + "|" + b;
 }
 
@@ -60,36 +75,48 @@ bool Headline::holds(const DifferenceRow& d) const {
 Headline choose_headline(const std::vector<ResultRow>& results, const std::vector<ArmStageRow>& chains,
                          const HeadlineMetrics& declared) {
   Headline h;
-  std::map<std::string, std::map<std::string, std::set<std::string>>> languages;  // arm -> stage -> languages
-  for (const auto& r : results) languages[r.arm][r.stage].insert(r.language);
-  std::map<std::string, int64_t> last_position;
-  std::map<std::string, std::string> last_stage;
+  // arm -> stage -> task -> languages with results
+  std::map<std::string, std::map<std::string, std::map<std::string, std::set<std::string>>>> held;
+  for (const auto& r : results) held[r.arm][r.stage][r.task].insert(r.language);
+  // The chains' targets per arm: named by the row, or the last stage of a chain without a name.
+  std::map<std::string, std::set<std::string>> targets;
+  std::map<std::tuple<std::string, int64_t, std::string>, std::pair<int64_t, std::string>> unnamed_last;
   for (const auto& c : chains) {
-    const auto it = last_position.find(c.arm);
-    if (it == last_position.end() || c.position > it->second)
-      last_position[c.arm] = c.position, last_stage[c.arm] = c.stage;
-  }
-  for (const auto& [arm, stages] : languages) {
-    const auto chained = last_stage.find(arm);
-    if (chained != last_stage.end() && stages.count(chained->second)) {
-      h.final_stages[arm] = chained->second;
+    if (!c.target.empty()) {
+      targets[c.arm].insert(c.target);
       continue;
     }
-    size_t most = 0;
-    for (const auto& [stage, langs] : stages) {
-      if (langs.size() > most) most = langs.size(), h.final_stages[arm] = stage;
+    auto& last = unnamed_last[{c.arm, c.seed, c.language}];
+    if (last.second.empty() || c.position > last.first) last = {c.position, c.stage};
+  }
+  for (const auto& [chain, last] : unnamed_last) targets[std::get<0>(chain)].insert(last.second);
+  for (const auto& [arm, stages] : held) {
+    auto& finals = h.final_stages[arm];
+    for (const auto& target : targets[arm]) {  // by name: the first target of a task wins
+      const auto it = stages.find(target);
+      if (it == stages.end()) continue;
+      for (const auto& [task, langs] : it->second) finals.emplace(task, target);
     }
+    if (!finals.empty()) continue;
+    size_t most = 0;
+    std::string best;
+    for (const auto& [stage, tasks] : stages) {
+      size_t n = 0;
+      for (const auto& [task, langs] : tasks) n = std::max(n, langs.size());
+      if (n > most) most = n, best = stage;
+    }
+    for (const auto& [task, langs] : stages.at(best)) finals.emplace(task, best);
   }
 
   std::set<std::string> splits;
   for (const auto& r : results) {
-    if (r.stage == h.final_stage(r.arm)) splits.insert(r.split);
+    if (r.stage == h.final_stage(r.arm, r.task)) splits.insert(r.split);
   }
   h.split = splits.count("test") ? "test" : splits.count("dev") ? "dev" : (splits.empty() ? "" : *splits.begin());
   std::map<std::string, int> rows;                       // task -> final-stage results in the split
   std::map<std::string, std::set<std::string>> metrics;  // task -> their metrics
   for (const auto& r : results) {
-    if (r.stage != h.final_stage(r.arm) || r.split != h.split) continue;
+    if (r.stage != h.final_stage(r.arm, r.task) || r.split != h.split) continue;
     ++rows[r.task];
     metrics[r.task].insert(r.metric);
   }

@@ -27,13 +27,18 @@ HeadlineMetrics declared_headlines(const std::optional<std::string>& experiment_
 std::string headline_metric(const std::set<std::string>& metrics, const std::string& declared = "");
 
 struct Headline {
-  std::map<std::string, std::string> final_stages;  // arm -> the stage whose results are its answer
+  // arm -> task -> the stage whose results are the arm's answer for the task (an arm has one final
+  // stage per target; a study with one target has one task per arm)
+  std::map<std::string, std::map<std::string, std::string>> final_stages;
   std::string task, split, metric;                  // "" when there are no results
   bool higher_is_better = true;                     // eval::metric_info(metric), when there is one
   bool fraction = false;
 
-  // The arm's final stage; "" for an arm without results.
+  // The arm's final stage for the headline task (for `task`); "" for an arm without results there.
   std::string final_stage(const std::string& arm) const;
+  std::string final_stage(const std::string& arm, const std::string& task) const;
+  // Whether `stage` is one of the arm's final stages (for any task).
+  bool is_final(const std::string& arm, const std::string& stage) const;
   bool is_headline(const std::string& task, const std::string& split, const std::string& metric) const;
   // A difference a − b (pipeline::arm_differences) between the two arms' final stages, of any figure.
   bool at_final_stages(const DifferenceRow& d) const;
@@ -43,8 +48,10 @@ struct Headline {
   bool holds(const DifferenceRow& d) const;
 };
 
-// - final stage of an arm: the last of its chain (the highest position in `chains`) when it has
-//   results; else the stage evaluated in the most languages (ties: the first by name);
+// - final stages of an arm: its chains' targets (ArmStageRow::target; for rows without one, the
+//   stage at the highest position) that have results, per task they hold results for (two targets
+//   of one task: the first by name); an arm with results at none of them: the stage evaluated in the
+//   most languages (ties: the first by name);
 // - split: "test" when a final-stage result has it, else "dev", else the first by name;
 // - task: the one with the most final-stage results in that split (ties: the first by name);
 // - metric: headline_metric over that task's metrics there, declared by `declared[task]`.

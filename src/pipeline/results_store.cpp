@@ -15,7 +15,7 @@ namespace stilts::pipeline {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr int kBusyTimeoutMs = 30000;
 
 const char* const kSchema = R"sql(
@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS arm_stages(
   stage    TEXT NOT NULL,
   hash     TEXT NOT NULL,
   language TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY(arm, seed, language, position)
+  target   TEXT NOT NULL,
+  PRIMARY KEY(arm, seed, language, target, position)
 );
 CREATE TABLE IF NOT EXISTS curves(
   hash     TEXT NOT NULL,
@@ -265,10 +266,12 @@ class SqliteResultsStore final : public ResultsStore {
       del.bind(1, arm).bind(2, seed);
       del.run();
       Statement ins(db_, file_,
-                    "INSERT INTO arm_stages(arm, seed, position, stage, hash, language) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+                    "INSERT INTO arm_stages(arm, seed, position, stage, hash, language, target) "
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
       for (const auto& r : rows) {
         if (r.arm != arm || r.seed != seed) input_error(file_, ": replace_arm_stages for (", arm, ", ", seed, ") got a row of ", r.arm);
         ins.bind(1, r.arm).bind(2, r.seed).bind(3, r.position).bind(4, r.stage).bind(5, r.hash).bind(6, r.language);
+        ins.bind(7, r.target);
         ins.run();
       }
     });
@@ -362,10 +365,12 @@ class SqliteResultsStore final : public ResultsStore {
   std::vector<ArmStageRow> arm_stages() const override {
     std::lock_guard<std::mutex> lock(mutex_);
     Statement s(db_, file_,
-                "SELECT arm, seed, position, stage, hash, language FROM arm_stages "
-                "ORDER BY arm, seed, language, position");
+                "SELECT arm, seed, position, stage, hash, language, target FROM arm_stages "
+                "ORDER BY arm, seed, language, target, position");
     std::vector<ArmStageRow> out;
-    while (s.step()) out.push_back({s.text(0), s.integer(1), s.integer(2), s.text(3), s.text(4), s.text(5)});
+    while (s.step()) {
+      out.push_back({s.text(0), s.integer(1), s.integer(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    }
     return out;
   }
 
@@ -487,9 +492,12 @@ class SqliteResultsStore final : public ResultsStore {
     }
     const auto version = read_meta("schema_version");
     if (!version) input_error(file_, ": not a stilts results database (meta has no schema_version)");
+    if (*version == "3" && create) return true;  // upgraded by init_schema
     if (*version != std::to_string(kSchemaVersion)) {
       input_error(file_, ": results database schema version ", *version, ", this stilts reads version ",
-                  kSchemaVersion, " (rerun the experiment into a new run directory, or use a matching stilts)");
+                  kSchemaVersion,
+                  *version == "3" ? " (`stilts run` on the same config and run directory upgrades it)"
+                                  : " (rerun the experiment into a new run directory, or use a matching stilts)");
     }
     return true;
   }
@@ -497,9 +505,21 @@ class SqliteResultsStore final : public ResultsStore {
   void init_schema(bool create) {
     // Checked again inside the write lock: another process may have created the schema meanwhile.
     transaction([&] {
-      if (check_schema(create)) return;
-      exec(kSchema, "creating the schema");
-      write_meta("schema_version", std::to_string(kSchemaVersion));
+      if (!check_schema(create)) {
+        exec(kSchema, "creating the schema");
+        write_meta("schema_version", std::to_string(kSchemaVersion));
+      } else if (read_meta("schema_version") == std::optional<std::string>("3")) {
+        // Version 4 adds arm_stages.target (arms with several chains); a version-3 arm had one chain
+        // per (seed, language), ending in its last stage.
+        exec("ALTER TABLE arm_stages RENAME TO arm_stages_v3", "upgrading the schema from version 3");
+        exec(kSchema, "upgrading the schema from version 3");
+        exec("INSERT INTO arm_stages(arm, seed, position, stage, hash, language, target) "
+             "SELECT a.arm, a.seed, a.position, a.stage, a.hash, a.language, "
+             "(SELECT b.stage FROM arm_stages_v3 b WHERE b.arm = a.arm AND b.seed = a.seed AND b.language = a.language "
+             "ORDER BY b.position DESC LIMIT 1) FROM arm_stages_v3 a; DROP TABLE arm_stages_v3",
+             "upgrading the schema from version 3");
+        write_meta("schema_version", std::to_string(kSchemaVersion));
+      }
     });
   }
 

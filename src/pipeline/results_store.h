@@ -62,6 +62,7 @@ struct ArmStageRow {
   std::string stage;
   std::string hash;
   std::string language;  // in-language / translate-train chains: the chain's language; "" otherwise
+  std::string target;    // the stage name the chain ends in (an arm may have several chains)
 };
 
 struct CurveRow {

@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "eval/xtreme_score.h"
+#include "hub/cache.h"
 #include "io/hf_config.h"
 #include "models/pretrained.h"
 #include "pipeline/results_store.h"
@@ -242,11 +243,15 @@ std::string describe(const StageNode& node) {
 
 void print_graph(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir, std::ostream& out) {
   size_t to_run = 0;
+  size_t arm_chains = 0;
+  for (const auto& arm : config.arms) arm_chains += arm.chains.size();
   out << "experiment " << config.name << ": " << graph.chains.size() << " chains (" << config.arms.size()
-      << " arms x " << config.seeds.size() << " seeds), " << graph.nodes.size() << " distinct stages; run dir "
+      << " arms";
+  if (arm_chains != config.arms.size()) out << " with " << arm_chains << " chains";
+  out << " x " << config.seeds.size() << " seeds), " << graph.nodes.size() << " distinct stages; run dir "
       << run_dir.string() << "\n";
   for (const auto& node : graph.nodes) {
-    const StageState state = stage_state(run_dir, node.key);
+    const StageState state = stage_state(run_dir, node);
     std::string status = "run";
     if (state == StageState::kDone) {
       status = "cached";
@@ -254,15 +259,17 @@ void print_graph(const ExperimentConfig& config, const StageGraph& graph, const 
       status = "resume";
     }
     if (state != StageState::kDone) ++to_run;
-    const std::string steps = node.config.max_steps > 0 ? std::to_string(node.config.max_steps) + " steps"
-                                                        : std::to_string(node.config.epochs) + " epochs";
+    const std::string steps = node.evaluation_only         ? std::string("evaluation only")
+                              : node.config.max_steps > 0 ? std::to_string(node.config.max_steps) + " steps"
+                                                          : std::to_string(node.config.epochs) + " epochs";
     out << "  " << status << "\t" << short_key(node.key) << "  " << node.name << "  seed " << node.seed << "  task "
         << node.task << "  " << steps << "  from "
         << (node.upstream.empty() ? std::string("base model") : short_key(node.upstream))
         << (node.evaluated ? "  (evaluated)" : "") << "\n";
   }
   for (const auto& chain : graph.chains) {
-    out << "  arm " << chain.arm << " seed " << chain.seed << ":";
+    out << "  arm " << chain.arm << " seed " << chain.seed << (chain.language.empty() ? "" : " " + chain.language)
+        << ":";
     for (size_t i = 0; i < chain.keys.size(); ++i) {
       out << (i ? " ->" : "") << " " << graph.node(chain.keys[i]).name << "[" << short_key(chain.keys[i]) << "]";
     }
@@ -278,6 +285,7 @@ class StageWork {
  public:
   double of(const StageNode& node) {
     const train::TrainConfig& c = node.config;
+    if (node.evaluation_only) return 0;
     if (c.max_steps > 0) return static_cast<double>(c.max_steps * c.batch_size * c.grad_accum_steps);
     const std::string key = c.format + "\n" + c.train;
     auto it = examples_.find(key);
@@ -306,12 +314,25 @@ class StageWork {
 
 fs::path stage_dir(const fs::path& run_dir, const std::string& key) { return run_dir / "stages" / key; }
 
-StageState stage_state(const fs::path& run_dir, const std::string& key) {
+StageState stage_state(const fs::path& run_dir, const std::string& key, bool has_model) {
   const fs::path dir = stage_dir(run_dir, key);
   std::error_code ec;
-  if (fs::exists(dir / kDoneMarker, ec) && fs::exists(dir / "model.safetensors", ec)) return StageState::kDone;
+  if (fs::exists(dir / kDoneMarker, ec) && (!has_model || fs::exists(dir / "model.safetensors", ec))) {
+    return StageState::kDone;
+  }
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) return StageState::kPartial;
   return StageState::kPending;
+}
+
+StageState stage_state(const fs::path& run_dir, const StageNode& node) {
+  return stage_state(run_dir, node.key, !node.evaluation_only);
+}
+
+fs::path model_dir_of(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir,
+                      const StageNode& node) {
+  if (!node.evaluation_only) return stage_dir(run_dir, node.key);
+  if (node.upstream.empty()) return hub::resolve_model(config.model_path).dir;
+  return model_dir_of(config, graph, run_dir, graph.node(node.upstream));
 }
 
 RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& options) {
@@ -338,7 +359,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   StageWork work;
   double work_left = 0, work_done_here = 0, seconds_done_here = 0;
   for (const auto& node : graph.nodes) {
-    if (stage_state(run_dir, node.key) != StageState::kDone) {
+    if (stage_state(run_dir, node) != StageState::kDone) {
       ++pending;
       work_left += work.of(node);
     }
@@ -351,7 +372,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     if (!node.evaluated) return;
     const nlohmann::json eval = read_json_file(stage_dir(run_dir, node.key) / kEvalFile);
     for (const auto& chain : graph.chains) {
-      if (chain.keys.back() != node.key) continue;
+      if (chain.target() != node.key) continue;
       const std::vector<ResultRow> rows = result_rows(chain, node, eval);
       std::vector<std::string> scope;
       if (!chain.language.empty()) scope.push_back(chain.language);
@@ -375,7 +396,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     auto& rows = chains[{chain.arm, chain.seed}];
     for (size_t i = 0; i < chain.keys.size(); ++i) {
       rows.push_back({chain.arm, chain.seed, static_cast<int64_t>(i), graph.node(chain.keys[i]).name, chain.keys[i],
-                      chain.language});
+                      chain.language, graph.node(chain.target()).name});
     }
   }
   for (const auto& [arm_seed, rows] : chains) store->replace_arm_stages(arm_seed.first, arm_seed.second, rows);
@@ -391,7 +412,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     row.name = node.name;
     row.arm = node.arm;
     row.seed = node.seed;
-    if (stage_state(run_dir, node.key) == StageState::kDone) {
+    if (stage_state(run_dir, node) == StageState::kDone) {
       const nlohmann::json done = read_json_file(dir / kDoneMarker);
       row.status = "done";
       row.wall_s = done.value("wall_s", 0.0);
@@ -406,33 +427,43 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     const auto start = std::chrono::steady_clock::now();
     row.status = "running";
     store->put_stage(row);
-    log << prefix << describe(node) << ": " << (stage_state(run_dir, node.key) == StageState::kPartial ? "resuming" : "training")
+    log << prefix << describe(node) << ": "
+        << (node.evaluation_only                                     ? "evaluating"
+            : stage_state(run_dir, node) == StageState::kPartial ? "resuming"
+                                                                  : "training")
         << "\n";
     try {
-      train::TrainConfig c = node.config;
-      c.model = node.upstream.empty() ? config.model_path : stage_dir(run_dir, node.upstream).string();
-      c.out = dir.string();
-      train::TrainOptions train_options;
-      train_options.resume = true;
-      train_options.log = &log;
-      train_options.tty = options.tty;
-      const train::TrainOutcome outcome =
-          c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
-      nlohmann::json done = {{"key", node.key},           {"name", node.name},
-                             {"task", node.task},         {"seed", node.seed},
-                             {"upstream", node.upstream}, {"steps", outcome.steps}};
+      nlohmann::json done = {{"key", node.key},   {"name", node.name},         {"task", node.task},
+                             {"seed", node.seed}, {"upstream", node.upstream}, {"steps", 0}};
+      double training = 0;  // over every attempt (the cost the checkpoints carry)
+      if (node.evaluation_only) {
+        done["evaluation_only"] = true;
+        fs::create_directories(dir);
+      } else {
+        train::TrainConfig c = node.config;
+        c.model = node.upstream.empty() ? config.model_path : stage_dir(run_dir, node.upstream).string();
+        c.out = dir.string();
+        train::TrainOptions train_options;
+        train_options.resume = true;
+        train_options.log = &log;
+        train_options.tty = options.tty;
+        const train::TrainOutcome outcome =
+            c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
+        done["steps"] = outcome.steps;
+        training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
+      }
       double eval_s = 0;
       if (node.evaluated) {
         const auto eval_start = std::chrono::steady_clock::now();
         log << prefix << "evaluating " << node.name << " in "
-            << (node.language.empty() ? std::to_string(config.languages.size()) + " language(s)" : node.language)
+            << (node.language.empty()
+                    ? std::to_string(config.languages_of(config.tasks.at(node.task)).size()) + " language(s)"
+                    : node.language)
             << "\n";
-        const nlohmann::json eval = evaluate_stage(config, node, dir, log);
+        const nlohmann::json eval = evaluate_stage(config, node, model_dir_of(config, graph, run_dir, node), log);
         write_file_atomic(dir / kEvalFile, eval.dump() + "\n");
         eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
       }
-      // Training time over every attempt (the cost the checkpoints carry) plus the evaluation's.
-      const double training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
       const double wall = training + eval_s;
       done["wall_s"] = wall;
       write_file_atomic(dir / kDoneMarker, done.dump(2) + "\n");  // the stage is finished from here on

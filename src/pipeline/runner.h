@@ -5,7 +5,8 @@
 //   RUN_DIR/stages/<key>/              one stage: the trainer's run directory (final model in HF layout,
 //                                      checkpoints/, metrics.json), eval.json (the per-language
 //                                      evaluation of a target stage) and stage.json, the done marker,
-//                                      written atomically last.
+//                                      written atomically last. An evaluation-only stage holds eval.json
+//                                      and stage.json only: its model is its upstream stage's.
 //
 // A stage whose stage.json exists is skipped; an unfinished one is resumed from its last checkpoint
 // (the trainer's exact resume), so a run killed at any moment and started again ends with the same
@@ -42,7 +43,13 @@ struct RunSummary {
 enum class StageState { kDone, kPartial, kPending };
 
 std::filesystem::path stage_dir(const std::filesystem::path& run_dir, const std::string& key);
-StageState stage_state(const std::filesystem::path& run_dir, const std::string& key);
+// `has_model`: the stage trains (its directory must hold the model to count as done).
+StageState stage_state(const std::filesystem::path& run_dir, const std::string& key, bool has_model = true);
+StageState stage_state(const std::filesystem::path& run_dir, const StageNode& node);
+// The directory of the model a stage's evaluation reads: its own, its upstream's for an
+// evaluation-only stage, or the base model's (a hub id resolved in the cache).
+std::filesystem::path model_dir_of(const ExperimentConfig& config, const StageGraph& graph,
+                                   const std::filesystem::path& run_dir, const StageNode& node);
 
 // Runs (or with dry_run, lists) the experiment. InputError for bad configs, data and models;
 // the trainer's errors pass through (the stage row is marked failed first).

@@ -79,8 +79,12 @@ StageGraph build_stage_graph(const ExperimentConfig& config) {
   const nlohmann::json base_model = model_fingerprint(config.model_path);
   DataHasher data;
   std::map<std::string, size_t> index;  // key -> nodes position
+  std::vector<std::pair<std::string, std::vector<std::string>>> arm_chains;  // (arm, its stages), every chain
+  for (const auto& arm : config.arms) {
+    for (const auto& stage_names : arm.chains) arm_chains.emplace_back(arm.name, stage_names);
+  }
   for (const int64_t seed : config.seeds) {
-    for (const auto& [arm, stage_names] : config.arms) {
+    for (const auto& [arm, stage_names] : arm_chains) {
       std::vector<std::string> chain_languages = {""};
       for (const auto& name : stage_names) {
         if (config.per_language(name)) chain_languages = config.languages;
@@ -97,14 +101,27 @@ StageGraph build_stage_graph(const ExperimentConfig& config) {
           train::TrainConfig c = config.stage_config(name, seed, stage_language);
           nlohmann::json hyper = c.to_json();
           for (const char* k : {"model", "out", "train", "dev", "cache_dir", "log_every"}) hyper.erase(k);
-          nlohmann::json dev_hashes = nlohmann::json::array();
-          for (const auto& d : c.dev) dev_hashes.push_back(data.hash(d));
-          const nlohmann::json identity = {{"version", kKeyVersion},
-                                           {"base_model", upstream.empty() ? base_model : nlohmann::json()},
-                                           {"upstream", upstream},
-                                           {"train_data", data.hash(c.train)},
-                                           {"dev_data", dev_hashes},
-                                           {"config", hyper}};
+          const bool evaluation_only = config.evaluation_only(name);
+          nlohmann::json identity = {{"version", kKeyVersion},
+                                     {"base_model", upstream.empty() ? base_model : nlohmann::json()},
+                                     {"upstream", upstream},
+                                     {"config", hyper}};
+          if (evaluation_only) {
+            nlohmann::json eval_hashes = nlohmann::json::array();
+            const TaskSpec& task = config.tasks.at(config.stages.at(name).task);
+            for (const std::string split : {"dev", "test"}) {
+              for (const auto& [l, file] : config.eval_files(task, split, stage_language)) {
+                eval_hashes.push_back(data.hash(file));
+              }
+            }
+            identity["evaluation_only"] = true;
+            identity["eval_data"] = eval_hashes;
+          } else {
+            nlohmann::json dev_hashes = nlohmann::json::array();
+            for (const auto& d : c.dev) dev_hashes.push_back(data.hash(d));
+            identity["train_data"] = data.hash(c.train);
+            identity["dev_data"] = dev_hashes;
+          }
           const std::string key = sha256_hex(identity.dump());
           const bool last = i + 1 == stage_names.size();
           auto it = index.find(key);
@@ -118,6 +135,7 @@ StageGraph build_stage_graph(const ExperimentConfig& config) {
             node.language = stage_language;
             node.upstream = upstream;
             node.config = c;
+            node.evaluation_only = evaluation_only;
             index[key] = graph.nodes.size();
             graph.nodes.push_back(std::move(node));
             it = index.find(key);

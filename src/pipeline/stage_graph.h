@@ -7,7 +7,8 @@
 //     modification time (not its content: hashing GBs of weights on every run is too slow; a model
 //     copied elsewhere or touched counts as a new model);
 //   - the upstream stage's key instead, for a stage that continues from another;
-//   - the task's data: the SHA-256 of the content of the train and dev files the stage reads;
+//   - the task's data: the SHA-256 of the content of the train and dev files the stage reads (for an
+//     evaluation-only stage, of the dev and test files it evaluates on);
 //   - the stage's resolved TrainConfig (hyper-parameters, task kind, format, reading keys, seed),
 //     without the keys that don't change results (log_every, cache_dir) and without paths.
 #pragma once
@@ -31,7 +32,8 @@ struct StageNode {
   std::string language;  // the language a per-language stage trains in (and is evaluated in); "" = shared
   std::string upstream;  // key of the stage it continues from; "" = the base model
   train::TrainConfig config;  // model = "" (runner fills the base model or upstream dir), out = ""
-  bool evaluated = false;     // the last stage of some arm: evaluated in every language
+  bool evaluated = false;     // the last stage of some chain: evaluated in every language
+  bool evaluation_only = false;  // its task has no train file: evaluates the upstream (or base) model
 };
 
 struct Chain {
@@ -39,11 +41,13 @@ struct Chain {
   int64_t seed = 0;
   std::string language;  // in-language / translate-train chains: the language; "" = zero-shot
   std::vector<std::string> keys;  // stages in order; keys.back() is the target stage
+  const std::string& target() const { return keys.back(); }
 };
 
 struct StageGraph {
   std::vector<StageNode> nodes;  // each distinct stage once, upstream before downstream (seed-major)
-  std::vector<Chain> chains;     // per (seed, arm), and per language for arms with a per-language stage
+  std::vector<Chain> chains;     // per (seed, arm, chain of the arm), and per language for chains with a
+                                 // per-language stage
   const StageNode& node(const std::string& key) const;
 };
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "bench/machine.h"
 #include "bench/measure.h"
@@ -87,37 +89,45 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
   store.set_meta("fingerprint", bench::machine_fingerprint().dump());
   store.set_meta("peak_flops", bench::to_json(bench::peak_flops()).dump());
 
-  // Interleaved groups: one seed's arms (per language for per-language chains, which evaluate on
-  // different data).
-  std::map<std::pair<int64_t, std::string>, std::vector<FinalModel>> groups;
+  // Interleaved groups: one seed's arms at one target (per language for per-language chains, which
+  // evaluate on different data). A model that ends several chains (arms sharing a chain) is measured once.
+  std::set<std::string> targets;
+  for (const auto& chain : graph.chains) targets.insert(graph.node(chain.target()).name);
+  std::map<std::tuple<int64_t, std::string, std::string>, std::vector<FinalModel>> groups;
   for (const auto& chain : graph.chains) {
-    groups[{chain.seed, chain.language}].push_back({&chain, &graph.node(chain.keys.back())});
+    const StageNode& node = graph.node(chain.target());
+    groups[{chain.seed, chain.language, targets.size() > 1 ? node.name : ""}].push_back({&chain, &node});
   }
   fs::create_directories(run_dir / "bench");
   size_t measured = 0;
   for (const auto& [group, finals] : groups) {
-    const int64_t seed = group.first;
-    const std::string label = "seed " + std::to_string(seed) + (group.second.empty() ? "" : " " + group.second);
+    const auto& [seed, language, target] = group;
+    std::string suffix = (language.empty() ? "" : "-" + language) + (target.empty() ? "" : "-" + target);
+    const std::string label = "seed " + std::to_string(seed) + (language.empty() ? "" : " " + language) +
+                              (target.empty() ? "" : " " + target);
     nlohmann::json identity = {{"version", kBenchMarkerVersion}, {"bench", config.to_json().at("bench")},
                                {"models", nlohmann::json::array()}};
     for (const auto& f : finals) identity["models"].push_back({f.chain->arm, f.chain->language, f.node->key});
-    const fs::path marker =
-        run_dir / "bench" / ("seed-" + std::to_string(seed) + (group.second.empty() ? "" : "-" + group.second) + ".json");
+    const fs::path marker = run_dir / "bench" / ("seed-" + std::to_string(seed) + suffix + ".json");
     if (fs::exists(marker) && read_json_file(marker) == identity) {
       log << "bench: " << label << ": measured before\n";
       continue;
     }
-    log << "bench: " << label << ": " << finals.size() << " model(s), " << spec.mode << ", batch sizes";
+    std::vector<const StageNode*> distinct;  // the group's models, each once
+    for (const auto& f : finals) {
+      if (std::find(distinct.begin(), distinct.end(), f.node) == distinct.end()) distinct.push_back(f.node);
+    }
+    log << "bench: " << label << ": " << distinct.size() << " model(s), " << spec.mode << ", batch sizes";
     for (const auto b : spec.batch_sizes) log << " " << b;
     log << ", interleaved\n";
     std::vector<bench::BenchModel> models;
     std::vector<bench::ParameterReport> reports;
     std::vector<double> mean_tokens;
-    for (const auto& f : finals) {
-      const fs::path dir = stage_dir(run_dir, f.node->key);
-      bench::BenchModel m = bench::load_bench_model(dir, f.node->key);
-      const tasks::Features features = bench_features(config, *f.node, train::load_eval_model(dir, m.model));
-      const std::unique_ptr<tasks::TaskKind> kind = train::task_kind_of(f.node->config);
+    for (const StageNode* node : distinct) {
+      const fs::path dir = model_dir_of(config, graph, run_dir, *node);
+      bench::BenchModel m = bench::load_bench_model(dir, node->key);
+      const tasks::Features features = bench_features(config, *node, train::load_eval_model(dir, m.model));
+      const std::unique_ptr<tasks::TaskKind> kind = train::task_kind_of(node->config);
       for (const int64_t b : spec.batch_sizes) {
         auto w = bench::data_workloads(*kind, features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
         m.workloads.insert(m.workloads.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
@@ -127,9 +137,10 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
       models.push_back(std::move(m));
     }
     const bench::BenchResult result = bench::measure(models, options);
-    for (size_t i = 0; i < finals.size(); ++i) {
-      const Chain& chain = *finals[i].chain;
-      const std::string& model = finals[i].node->key;
+    for (const auto& f : finals) {
+      const Chain& chain = *f.chain;
+      const std::string& model = f.node->key;
+      const size_t i = static_cast<size_t>(std::find(distinct.begin(), distinct.end(), f.node) - distinct.begin());
       std::vector<EfficiencyRow> rows;
       auto add = [&](const bench::EfficiencyRow& r) {
         if (r.model != model) return;

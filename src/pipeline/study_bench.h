@@ -1,11 +1,12 @@
 // Efficiency of a study's arms: every arm's final model benchmarked on its own evaluation data
 // (each language's test set, or dev when a task has no test, at its own lengths with dynamic padding)
-// at each of [bench] batch_sizes, the models of one seed measured in interleaved rounds (A B A B ...)
-// so drift hits every arm alike. Figures go to results.sqlite's efficiency and latency_samples
+// at each of [bench] batch_sizes, the arms' models of one seed (and one target, when arms have
+// several) measured in interleaved rounds (A B A B ...) so drift hits every arm alike; an
+// evaluation-only target measures its upstream model on its own data. Figures go to results.sqlite's efficiency and latency_samples
 // tables (see results_store.h), with parameter counts (and the parameters that differ from the
 // study's base model), size on disk, load time and forward FLOPs per example; the machine
 // fingerprint and its matmul peak go to meta. A seed whose models were measured with the same
-// settings is not measured again (RUN_DIR/bench/seed-<seed>.json marks it).
+// settings is not measured again (RUN_DIR/bench/seed-<seed>[-<language>][-<target>].json marks it).
 #pragma once
 
 #include <filesystem>

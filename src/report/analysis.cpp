@@ -1,5 +1,6 @@
 #include "report/analysis.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -52,7 +53,10 @@ std::vector<ArmCost> arm_costs(const RunData& data, const std::vector<std::strin
     std::map<int64_t, std::vector<std::string>> names;
     for (const auto& r : data.arm_stages) {
       if (r.arm != arm) continue;
-      chains[r.seed].push_back(r.hash);
+      // A stage shared by several chains of the arm (or languages) costs once.
+      auto& hashes = chains[r.seed];
+      if (std::find(hashes.begin(), hashes.end(), r.hash) != hashes.end()) continue;
+      hashes.push_back(r.hash);
       names[r.seed].push_back(r.stage);
     }
     if (chains.empty()) {

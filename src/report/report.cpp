@@ -107,7 +107,7 @@ class Builder {
     pipeline::StatsOptions stats;
     stats.level = options_.level;
     for (auto& s : pipeline::summarize(data_.results, stats)) {
-      if (s.stage == headline_.final_stage(s.arm)) summary_.push_back(std::move(s));
+      if (headline_.is_final(s.arm, s.stage)) summary_.push_back(std::move(s));
     }
     for (const auto& arm : arms_) {
       if (arm == baseline_) continue;

@@ -430,6 +430,75 @@ TEST(RunCli, AMaskedLMStageAdaptsTheEncoderBeforeTheTarget) {
   EXPECT_THAT(bad.err, HasSubstr("arms.adapted ends in stage 'adapt', a masked-LM stage"));
 }
 
+// Arms with several chains: an evaluation-only stage after each arm's target evaluates that target's
+// model (no training, no model of its own), so its figures equal the target's own on the same file.
+TEST(RunCli, EvaluationOnlyStagesEndExtraChainsOfAnArm) {
+  const Study s = make_study();
+  const fs::path out = s.root / "probed";
+  const std::vector<std::string> extra = {
+      "--set", "experiment.seeds=[1]", "--set", "stages.target.max_steps=6", "--set", "stages.intermediate.max_steps=4",
+      "--set", "tasks.probe.kind=pair-classification", "--set", "tasks.probe.format=pawsx",
+      "--set", "tasks.probe.dev=" + (s.root / "data" / "paws-x" / "{lang}" / "dev_2k.tsv").string(),
+      "--set", "tasks.probe.languages=[\"de\"]", "--set", "stages.probe.task=probe",
+      "--set", "stages.probe.max_length=32",
+      "--set", "arms.direct=[[\"target\"], [\"target\", \"probe\"]]",
+      "--set", "arms.intermediate=[[\"intermediate\", \"target\"], [\"intermediate\", \"target\", \"probe\"]]"};
+  const auto dry = run_stilts(run_args(s, out, extra));
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  const auto dry_run = run_stilts(run_args(s, out, [&] {
+    auto e = extra;
+    e.push_back("--dry-run");
+    return e;
+  }()));
+  ASSERT_EQ(dry_run.exit_code, 0) << dry_run.err;
+  EXPECT_THAT(dry_run.out, HasSubstr("0 of 5 stages to run, 5 cached"));  // target x2, intermediate, probe x2
+  EXPECT_THAT(dry_run.out, HasSubstr("(2 arms with 4 chains x 1 seeds)"));
+  EXPECT_EQ(count_matches(dry_run.out, std::regex(R"(probe  seed 1  task probe  evaluation only)")), 2) << dry_run.out;
+
+  const auto results = results_of(out);
+  const auto store = pipeline::ResultsStore::open(out / "results.sqlite");
+  std::map<std::string, std::string> probe_hash, target_hash;  // arm -> stage key
+  for (const auto& c : store->arm_stages()) {
+    if (c.stage == "probe") probe_hash[c.arm] = c.hash;
+    if (c.stage == "target") target_hash[c.arm] = c.hash;
+  }
+  ASSERT_EQ(probe_hash.size(), 2u);
+  for (const std::string arm : {"direct", "intermediate"}) {
+    SCOPED_TRACE(arm);
+    const fs::path dir = out / "stages" / probe_hash[arm];
+    EXPECT_TRUE(fs::exists(dir / "stage.json"));
+    EXPECT_TRUE(fs::exists(dir / "eval.json"));
+    EXPECT_FALSE(fs::exists(dir / "model.safetensors"));
+    EXPECT_EQ(read_json_file(dir / "stage.json").at("upstream"), target_hash[arm]);
+    // Only its own language and split; the same figures as the target's evaluation of that file.
+    int rows = 0;
+    for (const auto& [row, value] : results) {
+      if (std::get<0>(row) != arm || std::get<2>(row) != "probe") continue;
+      ++rows;
+      EXPECT_EQ(std::get<3>(row), "probe");
+      EXPECT_EQ(std::get<4>(row), "de");
+      EXPECT_EQ(std::get<5>(row), "dev");
+      const Row same{arm, 1, "target", "pawsx", "de", "dev", std::get<6>(row)};
+      ASSERT_TRUE(results.count(same));
+      EXPECT_EQ(value, results.at(same)) << std::get<6>(row);
+    }
+    EXPECT_EQ(rows, 2);  // accuracy, macro_f1
+  }
+  // Each chain records its target; the shared intermediate stage costs the arm once.
+  std::map<std::string, int> chains_of_target;
+  for (const auto& c : store->arm_stages()) {
+    if (c.arm == "intermediate" && c.position == 0) ++chains_of_target[c.target];
+  }
+  EXPECT_EQ(chains_of_target, (std::map<std::string, int>{{"probe", 1}, {"target", 1}}));
+  // The benchmark measures each target's models interleaved, the probe on its own data.
+  EXPECT_TRUE(fs::exists(out / "bench" / "seed-1-target.json"));
+  EXPECT_TRUE(fs::exists(out / "bench" / "seed-1-probe.json"));
+  const auto report = run_stilts({"report", out.string()});
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  const auto listed = run_stilts({"results", out.string()});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+}
+
 TEST(RunCli, BadConfigsNameTheKey) {
   const Study s = make_study();
   const auto unknown = run_stilts({"run", s.config.string(), "--set", "stages.target.learning_rate=1", "--dry-run"});

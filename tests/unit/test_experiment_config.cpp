@@ -101,8 +101,9 @@ TEST(ExperimentConfig, ParsesTypedWithPathsAgainstTheFilesFolder) {
   EXPECT_EQ(c.languages, (std::vector<std::string>{"en", "de", "fr"}));
   EXPECT_EQ(c.model_path, (f.root / "models" / "tiny").string());
   ASSERT_EQ(c.arms.size(), 2u);
-  EXPECT_EQ(c.arms[1].first, "intermediate");
-  EXPECT_EQ(c.arms[1].second, (std::vector<std::string>{"intermediate", "target"}));
+  EXPECT_EQ(c.arms[1].name, "intermediate");
+  ASSERT_EQ(c.arms[1].chains.size(), 1u);
+  EXPECT_EQ(c.arms[1].chains[0], (std::vector<std::string>{"intermediate", "target"}));
 
   // A stage's TrainConfig: the task's kind, format and files ({lang} = train_language), the stage's
   // hyper-parameters, the seed; defaults where neither says.
@@ -229,6 +230,131 @@ TEST(StageGraph, SharedPrefixesShareStagesAndKeysFollowTheirInputs) {
   EXPECT_EQ(key({}, "direct", 0), chain("direct", 1)[0]);  // the direct arm doesn't read MNLI
   write_file_atomic(f.root / "models" / "tiny" / "config.json", "{\"changed\": true}\n");
   EXPECT_NE(key({}, "direct", 0), chain("direct", 1)[0]);  // the base model
+}
+
+// A benchmark-shaped study: arms with several chains, an evaluation-only task (no train file) after a
+// shared training stage, a task with its own languages and a folder read once per language.
+const char* kBenchmark = R"([experiment]
+name = "bench-tiny"
+seeds = [1]
+languages = ["en", "de", "fr"]
+train_language = "en"
+
+[model]
+path = "models/tiny"
+
+[tasks.mnli]
+kind = "pair-classification"
+format = "glue-mnli"
+train = "data/MNLI/train.tsv"
+dev = "data/MNLI/dev_matched.tsv"
+
+[tasks.pawsx]
+kind = "pair-classification"
+format = "pawsx"
+train = "data/paws-x/{lang}/train.tsv"
+test = "data/paws-x/{lang}/test_2k.tsv"
+languages = ["de"]
+
+[tasks.probe]
+kind = "sentence-retrieval"
+format = "tatoeba"
+test = "data/probe/"
+languages = ["de", "fr"]
+
+[stages.mnli]
+task = "mnli"
+epochs = 1
+
+[stages.pawsx]
+task = "pawsx"
+epochs = 1
+
+[stages.probe]
+task = "probe"
+layer = 1
+
+[arms]
+direct = [["pawsx"], ["mnli", "probe"]]
+intermediate = [["mnli", "pawsx"], ["mnli", "probe"]]
+)";
+
+TEST(ExperimentConfig, ArmsWithSeveralChainsAndEvaluationOnlyTasks) {
+  const Files f = write_study(kBenchmark);
+  fs::create_directories(f.root / "data" / "probe");
+  write_file_atomic(f.root / "data" / "probe" / "tatoeba.deu-eng.deu", "x\n");
+  const ExperimentConfig c = pipeline::load_experiment(f.config);
+  ASSERT_EQ(c.arms.size(), 2u);
+  EXPECT_EQ(c.arms[0].name, "direct");
+  EXPECT_EQ(c.arms[0].chains, (std::vector<std::vector<std::string>>{{"pawsx"}, {"mnli", "probe"}}));
+  EXPECT_TRUE(c.evaluation_only("probe"));
+  EXPECT_FALSE(c.evaluation_only("mnli"));
+  // The task's own languages; a folder path is read once per language.
+  const auto pawsx = c.eval_files(c.tasks.at("pawsx"), "test");
+  ASSERT_EQ(pawsx.size(), 1u);
+  EXPECT_EQ(pawsx[0].first, "de");
+  const auto probe = c.eval_files(c.tasks.at("probe"), "test");
+  ASSERT_EQ(probe.size(), 2u);
+  EXPECT_EQ(probe[1].first, "fr");
+  EXPECT_EQ(probe[1].second, (f.root / "data" / "probe").string() + "/");
+  // The JSON form keeps the chains and the task's languages, and parses back to the same config.
+  const nlohmann::json j = c.to_json();
+  EXPECT_EQ(j.at("arms").at("direct"), nlohmann::json::parse(R"([["pawsx"], ["mnli", "probe"]])"));
+  EXPECT_EQ(j.at("tasks").at("probe").at("languages"), nlohmann::json::parse(R"(["de", "fr"])"));
+  EXPECT_EQ(pipeline::parse_experiment(j, "again").to_json(), j);
+  // One chain is still written as a plain list.
+  EXPECT_EQ(pipeline::load_experiment(f.config, {"arms.direct=[\"pawsx\"]"}).to_json().at("arms").at("direct"),
+            nlohmann::json::parse(R"(["pawsx"])"));
+
+  // The stage graph: mnli trained once per seed for three chains; the evaluation-only stage makes no
+  // model and its key follows the data it evaluates.
+  const pipeline::StageGraph g = pipeline::build_stage_graph(c);
+  ASSERT_EQ(g.chains.size(), 4u);
+  std::map<std::string, int> by_name;
+  for (const auto& n : g.nodes) ++by_name[n.name];
+  EXPECT_EQ(by_name, (std::map<std::string, int>{{"mnli", 1}, {"pawsx", 2}, {"probe", 1}}));
+  for (const auto& n : g.nodes) {
+    EXPECT_EQ(n.evaluation_only, n.name == "probe") << n.name;
+    EXPECT_EQ(n.evaluated, n.name != "mnli") << n.name;
+    if (n.name == "probe") {
+      EXPECT_EQ(g.node(n.upstream).name, "mnli");
+      EXPECT_EQ(n.arms, (std::vector<std::string>{"direct", "intermediate"}));
+      EXPECT_TRUE(n.config.dev.empty());
+    }
+  }
+  const auto probe_key = [&] {
+    for (const auto& n : pipeline::build_stage_graph(pipeline::load_experiment(f.config)).nodes) {
+      if (n.name == "probe") return n.key;
+    }
+    return std::string();
+  };
+  const std::string before = probe_key();
+  EXPECT_EQ(probe_key(), before);
+  write_file_atomic(f.root / "data" / "probe" / "tatoeba.deu-eng.eng", "y\n");
+  EXPECT_NE(probe_key(), before);
+}
+
+TEST(ExperimentConfig, ChainsAndEvaluationOnlyStagesAreChecked) {
+  const Files f = write_study(kBenchmark);
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"arms.direct=[[\"probe\", \"pawsx\"]]"}); }),
+              HasSubstr("continues after stage 'probe', which only evaluates"));
+  EXPECT_THAT(error_of([&] {
+                pipeline::load_experiment(f.config, {"arms.direct=[[\"pawsx\"], [\"mnli\", \"pawsx\"]]"});
+              }),
+              HasSubstr("arms.direct has two chains ending in stage 'pawsx'"));
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"arms.direct=[[\"pawsx\"], []]"}); }),
+              HasSubstr("arms.direct[1] lists no stages"));
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"arms.direct=[[\"pawsx\"], \"mnli\"]"}); }),
+              HasSubstr("key 'arms.direct' must be a list of stage names or a list of such lists"));
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"tasks.probe.test=[]"}); }),
+              HasSubstr("tasks.probe has no train, dev or test file"));
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"tasks.probe.languages=[\"de\", \"de\"]"}); }),
+              HasSubstr("tasks.probe.languages: 'de' is listed twice"));
+  EXPECT_THAT(error_of([&] {
+                pipeline::load_experiment(f.config, {"experiment.languages=[]", "tasks.probe.languages=[]",
+                                                     "tasks.pawsx.languages=[\"de\"]"});
+              }),
+              HasSubstr("'" + (f.root / "data" / "probe").string() + "/' is read per language"));
 }
 
 }  // namespace

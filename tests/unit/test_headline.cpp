@@ -127,5 +127,39 @@ TEST(Headline, DifferencesOfTheFinalStages) {
   EXPECT_FALSE(hr.at_final_stages(difference("target", "accuracy")));
 }
 
+// A benchmark: each arm has two chains, ending in "xnli" (classification, three languages) and
+// "probe" (an evaluation after mnli, one language); the intermediate arm's mnli stage is not a target.
+TEST(Headline, ArmsWithSeveralTargetsHaveAFinalStagePerTask) {
+  std::vector<ResultRow> rows;
+  for (const std::string arm : {"direct", "intermediate"}) {
+    for (const std::string language : {"de", "en", "fr"}) rows.push_back(result(arm, "xnli", "xnli", language, "test", "accuracy"));
+    rows.push_back(result(arm, "probe", "tatoeba", "de", "test", "accuracy"));
+  }
+  rows.push_back(result("intermediate", "mnli", "mnli", "en", "dev", "accuracy"));
+  const std::vector<ArmStageRow> chains = {{"direct", 1, 0, "xnli", "d1", "", "xnli"},
+                                           {"direct", 1, 0, "mnli", "d2", "", "probe"},
+                                           {"direct", 1, 1, "probe", "d3", "", "probe"},
+                                           {"intermediate", 1, 0, "mnli", "i1", "", "xnli"},
+                                           {"intermediate", 1, 1, "xnli", "i2", "", "xnli"},
+                                           {"intermediate", 1, 0, "mnli", "i1", "", "probe"},
+                                           {"intermediate", 1, 1, "probe", "i3", "", "probe"}};
+  const Headline h = choose_headline(rows, chains);
+  EXPECT_EQ(h.task, "xnli");  // the most final-stage results in the test split
+  EXPECT_EQ(h.final_stage("intermediate"), "xnli");
+  EXPECT_EQ(h.final_stage("intermediate", "tatoeba"), "probe");
+  EXPECT_EQ(h.final_stage("intermediate", "mnli"), "");
+  EXPECT_TRUE(h.is_final("direct", "probe"));
+  EXPECT_TRUE(h.is_final("intermediate", "xnli"));
+  EXPECT_FALSE(h.is_final("intermediate", "mnli"));
+  DifferenceRow probe;
+  probe.arm_a = "intermediate";
+  probe.arm_b = "direct";
+  probe.stage = "probe";
+  probe.task = "tatoeba";
+  EXPECT_TRUE(h.at_final_stages(probe));
+  probe.task = "xnli";  // xnli's final stage is "xnli"
+  EXPECT_FALSE(h.at_final_stages(probe));
+}
+
 }  // namespace
 }  // namespace stilts::pipeline

@@ -66,9 +66,11 @@ class TestDb {
          ", 'done', " + n(wall_s) + ", " + n(2 * wall_s) + ", 1000, 50000, " + n(flops) + ", " + std::to_string(steps) +
          ")");
   }
-  void arm_stage(const std::string& arm, int seed, int position, const std::string& stage, const std::string& hash) {
+  // A stage of the arm's chain ending in `target`.
+  void arm_stage(const std::string& arm, int seed, int position, const std::string& stage, const std::string& hash,
+                 const std::string& target = "target") {
     exec("INSERT INTO arm_stages VALUES(" + q(arm) + ", " + std::to_string(seed) + ", " + std::to_string(position) +
-         ", " + q(stage) + ", " + q(hash) + ", '')");
+         ", " + q(stage) + ", " + q(hash) + ", '', " + q(target) + ")");
   }
   void curve(const std::string& hash, int step, const std::string& split, const std::string& language,
              const std::string& metric, double value) {

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <optional>
+#include <tuple>
 
 #include "common/error.h"
 #include "pipeline/results_store.h"
@@ -230,6 +232,35 @@ TEST(ResultsStore, SchemaVersionMismatchIsAnErrorNamingTheFile) {
   raw_exec(path, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
   expect_error_with([&] { ResultsStore::open(path); }, {path.string(), "schema version 99"});
   expect_error_with([&] { ResultsStore::open_existing(path); }, {path.string(), "schema version 99"});
+}
+
+// Version 3 had one chain per (arm, seed, language) and no target column: stilts run upgrades such a
+// file in place (each chain's target is its last stage); readers refuse it with the way out.
+TEST(ResultsStore, AVersion3FileIsUpgradedByAWriterAndRefusedByAReader) {
+  const fs::path path = testing::make_temp_dir() / "results.sqlite";
+  raw_exec(path, "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
+                 "INSERT INTO meta VALUES('schema_version', '3');"
+                 "CREATE TABLE arm_stages(arm TEXT NOT NULL, seed INTEGER NOT NULL, position INTEGER NOT NULL,"
+                 " stage TEXT NOT NULL, hash TEXT NOT NULL, language TEXT NOT NULL DEFAULT '',"
+                 " PRIMARY KEY(arm, seed, language, position));"
+                 "INSERT INTO arm_stages VALUES('inter', 1, 0, 'intermediate', 'h0', '');"
+                 "INSERT INTO arm_stages VALUES('inter', 1, 1, 'target', 'h1', '');"
+                 "INSERT INTO arm_stages VALUES('inter', 2, 0, 'intermediate', 'h2', 'de');"
+                 "INSERT INTO arm_stages VALUES('inter', 2, 1, 'finetune', 'h3', 'de');"
+                 "INSERT INTO arm_stages VALUES('direct', 1, 0, 'target', 'h4', '');");
+  expect_error_with([&] { ResultsStore::open_existing(path); },
+                    {path.string(), "schema version 3", "`stilts run` on the same config and run directory upgrades it"});
+  const auto store = ResultsStore::open(path);
+  std::map<std::tuple<std::string, int64_t, int64_t>, std::pair<std::string, std::string>> got;  // -> stage, target
+  for (const auto& r : store->arm_stages()) got[{r.arm, r.seed, r.position}] = {r.stage, r.target};
+  const std::map<std::tuple<std::string, int64_t, int64_t>, std::pair<std::string, std::string>> expected = {
+      {{"inter", 1, 0}, {"intermediate", "target"}}, {{"inter", 1, 1}, {"target", "target"}},
+      {{"inter", 2, 0}, {"intermediate", "finetune"}}, {{"inter", 2, 1}, {"finetune", "finetune"}},
+      {{"direct", 1, 0}, {"target", "target"}}};
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(store->meta("schema_version"), std::optional<std::string>(std::to_string(ResultsStore::schema_version())));
+  store->replace_results("direct", 1, "target", {row("direct", 1, "target", "en", 0.5)});  // every table is there
+  EXPECT_EQ(ResultsStore::open_existing(path)->results().size(), 1u);
 }
 
 TEST(ResultsStore, AFileThatIsNotSqliteIsAnErrorNamingIt) {
