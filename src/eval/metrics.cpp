@@ -298,6 +298,7 @@ const MetricInfo& metric_info(std::string_view name) {
       {"recall", true, true},    {"exact_match", true, true}, {"pearson", true, false}, {"spearman", true, false},
       {"mse", false, false},     {"loss", false, false},  {"perplexity", false, false},
       {"map@20", true, true},
+      {"score", true, true},  // a benchmark score (pipeline/task_scores.h): a mean of the above on their scale
   };
   std::string known;
   for (const MetricInfo& m : kMetrics) {

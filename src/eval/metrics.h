@@ -59,7 +59,9 @@ struct MetricInfo {
   bool fraction = false;  // a value in [0, 1], shown as a percentage (differences in percentage points)
 };
 // accuracy, macro_f1, f1, precision, recall, exact_match, map@20 (fractions, higher is better); pearson,
-// spearman (higher is better); mse, loss, perplexity (lower is better). An unknown name throws InputError listing them.
+// spearman (higher is better); mse, loss, perplexity (lower is better); score (a benchmark score of
+// pipeline/task_scores.h: a mean of higher-is-better task metrics on the 0..1 scale, shown in points like
+// the fractions it averages). An unknown name throws InputError listing them.
 const MetricInfo& metric_info(std::string_view name);
 
 // Average precision of a ranking cut at `k` (0 = uncut), as xtreme's utils_lareqa.average_precision_at_k:
