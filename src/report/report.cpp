@@ -20,6 +20,7 @@
 #include "pipeline/arm_summary.h"
 #include "pipeline/headline.h"
 #include "pipeline/study_stats.h"
+#include "pipeline/task_scores.h"
 #include "report/analysis.h"
 #include "report/format.h"
 #include "report/gnuplot.h"
@@ -142,6 +143,7 @@ class Builder {
                            ? "; so do the differences between arms."
                            : "; differences between arms a paired bootstrap over test examples and seeds."));
     answer_section();
+    benchmark_section();
     accuracy_section();
     curves_section();
     efficiency_section();
@@ -387,6 +389,123 @@ class Builder {
     }
     if (!a->all_done || !b->all_done) text += "; some stages are not done, so these are partial";
     paragraph(lead, text + ".");
+  }
+
+  // ---- benchmark scores (several target tasks) ----
+  bool at_final_stage(const pipeline::ResultRow& r) const { return r.stage == headline_.final_stage(r.arm); }
+
+  // Per task, group and overall (pipeline::benchmark_scores), with the same intervals and differences
+  // as every other figure; only when the final stages hold more than one task.
+  void benchmark_section() {
+    const pipeline::FinalStagePredicate final = [this](const pipeline::ResultRow& r) { return at_final_stage(r); };
+    if (pipeline::final_task_count(data_.results, final) < 2) return;
+    const pipeline::StudyTasks tasks = pipeline::study_tasks(data_.meta_value("experiment"));
+    const pipeline::BenchmarkScores scores = pipeline::benchmark_scores(data_.results, final, tasks);
+    heading(2, "Benchmark scores", "scores");
+    paragraph("", "Each task's score is the unweighted mean over its languages of its metric at the final stage, on "
+                  "the test split (dev when an arm has no test results), question answering (exact match + F1) / 2 "
+                  "as XTREME scores it; a group's score (XTREME-R's groups, by task kind) is the mean of its tasks' "
+                  "scores and the overall score the mean of every task's, per seed, then " +
+                      level_text(options_.level) +
+                      " t intervals over seeds; differences are paired over the seeds both arms have. A seed lacking "
+                      "a language or a task has no score there (it is never averaged over fewer).");
+    pipeline::StatsOptions stats;
+    stats.level = options_.level;
+    auto describe_score = [&](const std::string& name) {
+      const pipeline::ScoreInfo* info = scores.find(name);
+      if (!info) return std::make_pair(name, std::string());
+      switch (info->kind) {
+        case pipeline::ScoreInfo::kTask:
+          return std::make_pair(info->label, (info->task_kind.empty() ? std::string("kind unknown") : info->task_kind) +
+                                                 ", " + info->metric + ", " + std::to_string(info->languages.size()) +
+                                                 " language" + (info->languages.size() == 1 ? "" : "s"));
+        case pipeline::ScoreInfo::kGroup:
+        case pipeline::ScoreInfo::kOverall: {
+          std::string of;
+          for (const auto& t : info->tasks) of += (of.empty() ? "" : ", ") + t;
+          return std::make_pair(info->kind == pipeline::ScoreInfo::kGroup ? "group: " + info->label : info->label, of);
+        }
+      }
+      return std::make_pair(name, std::string());
+    };
+    // summarize sorts by task name; the table follows the scores' order (tasks, groups, overall).
+    const auto summary = pipeline::summarize(scores.rows, stats);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& info : scores.scores) {
+      for (const auto& arm : arms_) {
+        for (const auto& s : summary) {
+          if (s.task != info.name || s.arm != arm) continue;
+          const auto [label, of] = describe_score(s.task);
+          rows.push_back({label, of, s.split, s.arm, std::to_string(s.n),
+                          show_value(s.metric, s.mean) + " ± " + show_spread(s.metric, s.std),
+                          show_ci(s.metric, s.ci_lower, s.ci_upper, false)});
+        }
+      }
+    }
+    table({"score", "of", "split", "arm", "seeds", "mean ± std", level_text(options_.level) + " CI"}, rows);
+
+    rows.clear();
+    for (const auto& arm : arms_) {
+      if (arm == baseline_) continue;
+      const auto differences = pipeline::arm_differences(scores.rows, arm, baseline_, stats);
+      for (const auto& info : scores.scores) {
+        for (const auto& d : differences) {
+          if (d.task != info.name) continue;
+          const bool has_ci = std::isfinite(d.ci_lower);
+          rows.push_back({describe_score(d.task).first, d.split, d.arm_a + " − " + d.arm_b, std::to_string(d.n),
+                          show_diff(d.metric, d.difference), show_ci(d.metric, d.ci_lower, d.ci_upper, true),
+                          std::isfinite(d.p_value) ? fixed(d.p_value, 4) : "n/a",
+                          !has_ci         ? "n/a"
+                          : d.significant ? "yes"
+                                          : "no"});
+        }
+      }
+    }
+    if (!rows.empty()) {
+      table({"score", "split", "difference of", "n", "difference", level_text(options_.level) + " CI", "p",
+             "significant"},
+            rows);
+    } else if (arms_.size() >= 2) {
+      paragraph("", "No scores in common between the arms (at the same split): no differences.");
+    }
+
+    if (!scores.left_out.empty()) {
+      std::string text;
+      for (const auto& l : scores.left_out) {
+        text += (text.empty() ? "" : "; ") + describe_score(l.name).first + ", " + l.arm + " seed " +
+                std::to_string(l.seed) + ": " + l.reason;
+      }
+      paragraph("Seeds left out.", text + ".");
+    }
+    if (!scores.unscored.empty()) {
+      std::string text;
+      for (const auto& t : scores.unscored) text += (text.empty() ? "" : ", ") + t;
+      paragraph("Not scored.", text + ": the metric is lower-is-better, so it cannot be averaged with the others.");
+    }
+
+    const pipeline::TaskEfficiencyTable eff = pipeline::task_efficiency(data_.efficiency, data_.stages, tasks);
+    if (eff.rows.empty()) {
+      paragraph("Inference per task.", "No efficiency measurements of the tasks' final models in the database.");
+      return;
+    }
+    paragraph("Inference per task.",
+              "Each task's final model measured at " + describe(eff.setting) + " (languages pooled), means over seeds.");
+    const std::string b1 = std::to_string(eff.setting.batch_sizes.empty() ? 0 : eff.setting.batch_sizes.front());
+    const std::string bn = std::to_string(eff.setting.batch_sizes.empty() ? 0 : eff.setting.batch_sizes.back());
+    rows.clear();
+    for (const auto& e : eff.rows) {
+      rows.push_back({e.task, e.kind.empty() ? "–" : e.kind, e.arm, std::to_string(e.seeds), fixed(e.latency_p50_ms, 2),
+                      fixed(e.throughput_seq_s, 1), fixed(e.peak_rss_mb, 1),
+                      std::isfinite(e.params_total) ? si(e.params_total) : "–"});
+    }
+    table({"task", "kind", "arm", "seeds", "p50 ms (batch " + b1 + ")", "seq/s (batch " + bn + ")", "peak RSS MB",
+           "params"},
+          rows);
+    if (!eff.unmapped_models.empty()) {
+      paragraph("", std::to_string(eff.unmapped_models.size()) +
+                        " benchmarked model(s) map to no task (not in the stages table, or a stage the experiment "
+                        "does not name) and are not in this table.");
+    }
   }
 
   // ---- accuracy ----

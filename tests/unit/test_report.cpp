@@ -279,6 +279,60 @@ TEST(Report, ErrorsNameTheFile) {
   EXPECT_FALSE(fs::exists(run / "report" / "report.html"));
 }
 
+// Several target tasks at the final stage: the benchmark scores section, with numbers worked out by hand.
+//   xnli (test accuracy, en): direct .80 .84 (82.0%), intermediate .83 .85
+//   xquad (test, en, (em + f1) / 2): direct (.60+.70)/2 = .65, (.62+.72)/2 = .67 (66.0% ± 1.4);
+//     intermediate .69, .71
+//   overall: direct .725, .755 (74.0% ± 2.1); intermediate .76, .78; differences .035, .025: +3.0 pp,
+//     half-width t(0.975, 1) · .01 / 2 = 6.35 pp: [-3.4, +9.4]
+TEST(Report, BenchmarkScoresOnlyWithSeveralTasks) {
+  const auto dir = testing::make_temp_dir();
+  const auto run = dir / "run";
+  fs::create_directories(run);
+  {
+    testing::TestDb db(run / "results.sqlite");
+    db.meta("experiment", R"({"tasks":{"xnli":{"kind":"pair-classification"},"xquad":{"kind":"extractive-qa"}},)"
+                          R"("stages":{"target":{"task":"xnli"}}})");
+    const double xnli[2][2] = {{.80, .84}, {.83, .85}};
+    const double em[2][2] = {{.60, .62}, {.64, .66}};
+    const double f1[2][2] = {{.70, .72}, {.74, .76}};
+    const std::string arms[2] = {"direct", "intermediate"};
+    for (int a = 0; a < 2; ++a) {
+      db.stage("m-" + arms[a], "target", arms[a], 1, 100, 1e15, 100);
+      for (int s = 0; s < 2; ++s) {
+        const int seed = s + 1;
+        db.result(arms[a], seed, "target", "xnli", "en", "test", "accuracy", xnli[a][s]);
+        db.result(arms[a], seed, "target", "xquad", "en", "test", "exact_match", em[a][s]);
+        db.result(arms[a], seed, "target", "xquad", "en", "test", "f1", f1[a][s]);
+        db.efficiency(arms[a], seed, 1, "latency_ms_p50", 10 + seed);
+        db.efficiency(arms[a], seed, 8, "latency_ms_p50", 40 + seed);
+        db.efficiency(arms[a], seed, 8, "throughput_seq_s", 100 * seed);
+        db.efficiency(arms[a], seed, 8, "peak_rss_mb", 900);
+      }
+    }
+  }
+  const auto md = slurp(write_report(run).markdown);
+  ASSERT_NE(md.find("## Benchmark scores"), std::string::npos) << md;
+  EXPECT_LT(md.find("## Answer"), md.find("## Benchmark scores"));
+  EXPECT_LT(md.find("## Benchmark scores"), md.find("## Accuracy per language"));
+  EXPECT_NE(md.find("| xnli | pair-classification, accuracy, 1 language | test | direct | 2 | 82.0% ± 2.8 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| xquad | extractive-qa, exact_match+f1, 1 language | test | direct | 2 | 66.0% ± 1.4 |"),
+            std::string::npos);
+  EXPECT_NE(md.find("| group: question answering | xquad | test | intermediate | 2 | 70.0% ± 1.4 |"),
+            std::string::npos);
+  EXPECT_NE(md.find("| overall | xnli, xquad | test | direct | 2 | 74.0% ± 2.1 |"), std::string::npos);
+  EXPECT_NE(md.find("| overall | test | intermediate − direct | 2 | +3.0 pp | [-3.4, +9.4] |"), std::string::npos);
+  // Efficiency per task: the models' stage "target" trains xnli. Latency at batch 1 (11, 12 ms), throughput at 8.
+  EXPECT_NE(md.find("| xnli | pair-classification | direct | 2 | 11.50 | 150.0 | 900.0 | – |"), std::string::npos);
+
+  // One task: no section.
+  const auto single = dir / "single";
+  testing::make_report_run(single);
+  EXPECT_EQ(slurp(write_report(single).markdown).find("Benchmark scores"), std::string::npos);
+}
+
 // The words for each verdict of the one equivalence rule (tested itself in test_equivalence).
 TEST(ReportAnalysis, DescribesEachVerdict) {
   using pipeline::Verdict;
