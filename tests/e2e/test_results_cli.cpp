@@ -2,6 +2,7 @@
 // file read by the sqlite3 shell.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -133,6 +134,64 @@ TEST(CliResults, Text) {
   EXPECT_EQ(starred, 2) << r.out;
   // No predictions stored here: the comparison says the differences are paired t over seeds.
   EXPECT_NE(r.out.find("[95% paired t over seeds]"), std::string::npos) << r.out;
+}
+
+// Two target tasks at the final stage, seeds 1-3 (numbers by hand):
+//   pawsx accuracy en: direct .80 .82 .84, intermediate .83 .86 .86
+//   xquad (em + f1) / 2 en: direct (.60+.70)/2 .. = .65 .67 .69, intermediate .69 .71 .73
+//   overall: direct .725 .745 .765 (74.5), intermediate .76 .785 .795 (78.0); differences .035 .04 .03:
+//   +3.5, half-width t(0.975, 2) · .005 / sqrt(3) = 1.2421 points: [2.3, 4.7], significant
+TEST(CliResults, BenchmarkScoresWithSeveralTasks) {
+  const auto dir = testing::make_temp_dir() / "run";
+  fs::create_directories(dir);
+  {
+    auto store = pipeline::ResultsStore::open(dir / "results.sqlite");
+    store->set_meta("experiment", R"({"tasks": {"pawsx": {"kind": "pair-classification"},)"
+                                  R"( "xquad": {"kind": "extractive-qa"}}})");
+    const std::vector<std::tuple<std::string, int, double, double, double>> values = {
+        {"direct", 1, 0.80, 0.60, 0.70},       {"direct", 2, 0.82, 0.62, 0.72},
+        {"direct", 3, 0.84, 0.64, 0.74},       {"intermediate", 1, 0.83, 0.64, 0.74},
+        {"intermediate", 2, 0.86, 0.66, 0.76}, {"intermediate", 3, 0.86, 0.68, 0.78}};
+    for (const auto& [arm, seed, acc, em, f1] : values) {
+      store->replace_results(arm, seed, "target",
+                             {{arm, seed, "target", "pawsx", "en", "test", "accuracy", acc},
+                              {arm, seed, "target", "xquad", "en", "test", "exact_match", em},
+                              {arm, seed, "target", "xquad", "en", "test", "f1", f1}});
+    }
+  }
+  const auto r = run_stilts({"results", dir.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_NE(r.out.find("benchmark scores"), std::string::npos) << r.out;
+  std::istringstream in(r.out);
+  std::string line, overall, qa;
+  while (std::getline(in, line)) {
+    if (line.rfind("overall ", 0) == 0) overall = line;
+    if (line.rfind("group: question answering ", 0) == 0) qa = line;
+  }
+  for (const std::string needle : {"test", "74.5 [", "78.0 [", "(3)", "+3.5 [2.3, 4.7] *"}) {
+    EXPECT_NE(overall.find(needle), std::string::npos) << "'" << needle << "' not in: " << overall;
+  }
+  EXPECT_NE(qa.find("67.0 ["), std::string::npos) << qa;  // direct xquad: mean of .65 .67 .69
+
+  const auto j = run_stilts({"results", dir.string(), "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto b = nlohmann::json::parse(j.out).at("benchmark_scores");
+  bool found = false;
+  for (const auto& d : b.at("differences")) {
+    if (d.at("score") != "overall") continue;
+    found = true;
+    EXPECT_EQ(d.at("n"), 3);
+    EXPECT_NEAR(d.at("difference").get<double>(), (0.035 + 0.04 + 0.03) / 3, 1e-12);
+    EXPECT_NEAR(d.at("ci_lower").get<double>(), 0.035 - 4.302652729911275 * 0.005 / std::sqrt(3.0), 1e-9);
+    EXPECT_TRUE(d.at("significant").get<bool>());
+  }
+  EXPECT_TRUE(found) << b.dump(2);
+
+  // One task: nothing of the kind.
+  const auto single = run_stilts({"results", make_run_dir().string()});
+  EXPECT_EQ(single.out.find("benchmark scores"), std::string::npos);
+  const auto single_json = run_stilts({"results", make_run_dir().string(), "--json"});
+  EXPECT_FALSE(nlohmann::json::parse(single_json.out).contains("benchmark_scores"));
 }
 
 TEST(CliResults, Errors) {

@@ -56,10 +56,12 @@ void add_results_command(CLI::App& app) {
       "results",
       "Print a run directory's results (RUN_DIR/results.sqlite): per arm and language mean ± std over seeds with\n"
       "t confidence intervals, each arm's per-language difference from the baseline arm (paired over seeds)\n"
-      "with its interval, p-value and significance, and the stages table.");
+      "with its interval, p-value and significance, and the stages table. With several target tasks, also\n"
+      "each task's, group's (XTREME-R's) and the overall benchmark score per arm, and inference per task.");
   cmd->add_option("run_dir", args->run_dir, "run directory written by stilts run")->required();
   auto* json = cmd->add_flag("--json", args->json,
-                             "one JSON document with \"results\", \"summary\", \"differences\", \"stages\"");
+                             "one JSON document with \"results\", \"summary\", \"differences\", \"arms\", \"stages\"\n"
+                             "(and \"benchmark_scores\" when the final stages hold more than one task)");
   cmd->add_flag("--csv", args->csv, "the summary rows as CSV")->excludes(json);
   cmd->add_option("--baseline", args->baseline,
                   "arm the others are compared with (default: \"direct\" if present, else the first by name)");
@@ -168,6 +170,52 @@ void add_results_command(CLI::App& app) {
                              {"throughput_vs_baseline", relative(l.throughput)},
                              {"memory_vs_baseline", relative(l.memory)}});
       }
+      if (const auto scores = multi_task_scores(*store, rows)) {
+        nlohmann::json b;
+        b["scores"] = nlohmann::json::array();
+        for (const auto& s : scores->scores) {
+          const char* kind = s.kind == pipeline::ScoreInfo::kTask ? "task"
+                             : s.kind == pipeline::ScoreInfo::kGroup ? "group"
+                                                                     : "overall";
+          b["scores"].push_back({{"name", s.name}, {"label", s.label}, {"type", kind}, {"task_kind", s.task_kind},
+                                 {"group", s.group}, {"metric", s.metric}, {"languages", s.languages},
+                                 {"tasks", s.tasks}});
+        }
+        b["summary"] = nlohmann::json::array();
+        for (const auto& s : pipeline::summarize(scores->rows, options)) {
+          b["summary"].push_back({{"arm", s.arm}, {"score", s.task}, {"split", s.split}, {"n", s.n},
+                                  {"seeds", s.seeds}, {"mean", number(s.mean)}, {"std", number(s.std)},
+                                  {"ci_lower", number(s.ci_lower)}, {"ci_upper", number(s.ci_upper)},
+                                  {"level", s.level}});
+        }
+        b["differences"] = nlohmann::json::array();
+        for (const auto& arm : arms) {
+          if (arm == baseline) continue;
+          for (const auto& d : pipeline::arm_differences(scores->rows, arm, baseline, options)) {
+            b["differences"].push_back(
+                {{"arm", d.arm_a}, {"baseline", d.arm_b}, {"score", d.task}, {"split", d.split}, {"method", d.method},
+                 {"n", d.n}, {"difference", number(d.difference)}, {"ci_lower", number(d.ci_lower)},
+                 {"ci_upper", number(d.ci_upper)}, {"p_value", number(d.p_value)}, {"level", d.level},
+                 {"significant", d.significant}});
+          }
+        }
+        b["left_out"] = nlohmann::json::array();
+        for (const auto& l : scores->left_out) {
+          b["left_out"].push_back({{"arm", l.arm}, {"seed", l.seed}, {"score", l.name}, {"reason", l.reason}});
+        }
+        b["unscored"] = scores->unscored;
+        b["efficiency"] = nlohmann::json::array();
+        const auto eff = pipeline::task_efficiency(store->efficiency(), stages,
+                                                   pipeline::study_tasks(store->meta("experiment")));
+        for (const auto& e : eff.rows) {
+          b["efficiency"].push_back({{"task", e.task}, {"kind", e.kind}, {"arm", e.arm}, {"seeds", e.seeds},
+                                     {"latency_batch_size", e.latency_batch}, {"latency_ms_p50", number(e.latency_p50_ms)},
+                                     {"throughput_batch_size", e.throughput_batch},
+                                     {"throughput_seq_s", number(e.throughput_seq_s)},
+                                     {"peak_rss_mb", number(e.peak_rss_mb)}, {"params_total", number(e.params_total)}});
+        }
+        j["benchmark_scores"] = std::move(b);
+      }
       j["stages"] = nlohmann::json::array();
       for (const auto& s : stages) {
         j["stages"].push_back({{"hash", s.hash},          {"name", s.name},
@@ -185,6 +233,7 @@ void add_results_command(CLI::App& app) {
     std::cout << "run " << dir.string() << ": " << rows.size() << " results, " << arms.size() << " arms, "
               << stages.size() << " stages\n\n";
     print_comparison(dir, baseline, args->level);
+    print_benchmark_scores(dir, baseline, args->level);
     std::cout << "\n";
     std::cout << "summary (mean ± std over seeds, " << pct << " t-interval of the mean)\n";
     {

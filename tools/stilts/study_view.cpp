@@ -10,6 +10,7 @@
 #include "pipeline/headline.h"
 #include "pipeline/results_store.h"
 #include "pipeline/study_stats.h"
+#include "pipeline/task_scores.h"
 
 namespace stilts::cli {
 
@@ -179,6 +180,100 @@ void print_comparison(const fs::path& run_dir, const std::string& baseline_in, d
                "seq/s (b" + bn + ")", "Δ throughput", "peak MB", "params", "differing", "train s", "train FLOP",
                "s per point"},
               arm_table, out);
+}
+
+std::optional<pipeline::BenchmarkScores> multi_task_scores(const pipeline::ResultsStore& store,
+                                                           const std::vector<pipeline::ResultRow>& rows) {
+  const auto experiment = store.meta("experiment");
+  const auto headline = pipeline::choose_headline(rows, store.arm_stages(), pipeline::declared_headlines(experiment));
+  const pipeline::FinalStagePredicate at_final_stage = [&](const pipeline::ResultRow& r) {
+    return r.stage == headline.final_stage(r.arm);
+  };
+  if (pipeline::final_task_count(rows, at_final_stage) < 2) return std::nullopt;
+  return pipeline::benchmark_scores(rows, at_final_stage, pipeline::study_tasks(experiment));
+}
+
+void print_benchmark_scores(const fs::path& run_dir, const std::string& baseline_in, double level, std::ostream& out) {
+  const auto store = pipeline::ResultsStore::open_existing(run_dir / "results.sqlite");
+  const auto rows = store->results();
+  const auto multi = multi_task_scores(*store, rows);
+  if (!multi) return;
+  const pipeline::BenchmarkScores& scores = *multi;
+  const auto arms = pipeline::arm_names(rows);
+  const std::string baseline = baseline_in.empty() ? pipeline::default_baseline(arms) : baseline_in;
+  const pipeline::StudyTasks tasks = pipeline::study_tasks(store->meta("experiment"));
+  pipeline::StatsOptions stats;
+  stats.level = level;
+  const std::string pct = fixed(100 * level, 0) + "%";
+
+  std::map<std::pair<std::string, std::string>, pipeline::SummaryRow> means;  // (score, arm)
+  for (const auto& s : pipeline::summarize(scores.rows, stats)) means[{s.task, s.arm}] = s;
+  std::map<std::pair<std::string, std::string>, pipeline::DifferenceRow> differences;  // (score, arm)
+  for (const auto& arm : arms) {
+    if (arm == baseline) continue;
+    for (const auto& d : pipeline::arm_differences(scores.rows, arm, baseline, stats)) differences[{d.task, arm}] = d;
+  }
+  out << "\nbenchmark scores (points; per task: mean over its languages, QA (exact_match + f1) / 2; groups and "
+         "overall: mean over their tasks, only for seeds with every task): mean over seeds ["
+      << pct << " t interval] (n); difference vs " << baseline << " [" << pct
+      << " paired t over seeds], * = excludes 0\n";
+  std::vector<std::string> header = {"score", "split"};
+  for (const auto& arm : arms) header.push_back(arm);
+  for (const auto& arm : arms) {
+    if (arm != baseline) header.push_back(arm + " − " + baseline);
+  }
+  std::vector<std::vector<std::string>> table;
+  for (const auto& info : scores.scores) {
+    std::set<std::string> splits;
+    for (const auto& arm : arms) {
+      if (const auto it = means.find({info.name, arm}); it != means.end()) splits.insert(it->second.split);
+    }
+    std::string split;
+    for (const auto& s : splits) split += (split.empty() ? "" : "/") + s;
+    std::vector<std::string> row = {info.kind == pipeline::ScoreInfo::kGroup ? "group: " + info.label : info.label,
+                                    split.empty() ? "-" : split};
+    for (const auto& arm : arms) {
+      const auto it = means.find({info.name, arm});
+      row.push_back(it == means.end() ? "-"
+                                      : fixed(100 * it->second.mean, 1) + " " +
+                                            interval(100 * it->second.ci_lower, 100 * it->second.ci_upper, 1) + " (" +
+                                            std::to_string(it->second.n) + ")");
+    }
+    for (const auto& arm : arms) {
+      if (arm == baseline) continue;
+      const auto it = differences.find({info.name, arm});
+      row.push_back(it == differences.end() ? "-"
+                                            : fixed(100 * it->second.difference, 1, true) + " " +
+                                                  interval(100 * it->second.ci_lower, 100 * it->second.ci_upper, 1) +
+                                                  (it->second.significant ? " *" : ""));
+    }
+    table.push_back(std::move(row));
+  }
+  print_table(header, table, out);
+  for (const auto& l : scores.left_out) {
+    const auto* info = scores.find(l.name);
+    out << "left out: " << (info ? info->label : l.name) << ", " << l.arm << " seed " << l.seed << ": " << l.reason
+        << "\n";
+  }
+  for (const auto& t : scores.unscored) out << "not scored: " << t << " (a lower-is-better metric)\n";
+
+  const auto eff = pipeline::task_efficiency(store->efficiency(), store->stages(), tasks);
+  if (eff.rows.empty()) return;
+  const std::string b1 = eff.setting.batch_sizes.empty() ? "?" : std::to_string(eff.setting.batch_sizes.front());
+  const std::string bn = eff.setting.batch_sizes.empty() ? "?" : std::to_string(eff.setting.batch_sizes.back());
+  out << "\ninference per task (each task's final model; means over seeds)\n";
+  std::vector<std::vector<std::string>> eff_table;
+  for (const auto& e : eff.rows) {
+    eff_table.push_back({e.task, e.kind.empty() ? "-" : e.kind, e.arm, std::to_string(e.seeds),
+                         fixed(e.latency_p50_ms, 2), fixed(e.throughput_seq_s, 1), fixed(e.peak_rss_mb, 0),
+                         std::isfinite(e.params_total) ? fixed(e.params_total / 1e6, 2) + "M" : "-"});
+  }
+  print_table({"task", "kind", "arm", "seeds", "latency p50 ms (b" + b1 + ")", "seq/s (b" + bn + ")", "peak MB",
+               "params"},
+              eff_table, out);
+  if (!eff.unmapped_models.empty()) {
+    out << "(" << eff.unmapped_models.size() << " benchmarked model(s) map to no task and are not shown)\n";
+  }
 }
 
 }  // namespace stilts::cli
