@@ -26,13 +26,14 @@ namespace {
 
 // Bump when the generator's output for the same options changes: an old world is then "other options".
 // 2: translation-pair lines in the corpus; 3: xb's negation a word; 4: family names and named places (in
-// the corpus too), the pos, ner, qa, choice and retrieval tasks
-constexpr int kGeneratorVersion = 4;
+// the corpus too), the pos, ner, qa, choice and retrieval tasks; 5: the parallel task (Tatoeba layout; the
+// other tasks' files unchanged)
+constexpr int kGeneratorVersion = 5;
 constexpr const char* kMarker = ".stilts-world";
 // What generate_world writes into OUT (anything else there means OUT is not a world).
-const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws",   "nli",   "pos",
-                                           "ner",        "qa",     "choice",    "retrieval", "model", kMarker,
-                                           ".lock"};
+const std::set<std::string> kOwnedNames = {"world.json", "corpus", "sentiment", "paws",     "nli",
+                                           "pos",        "ner",    "qa",        "choice",   "retrieval",
+                                           "parallel",   "model",  kMarker,     ".lock"};
 
 const std::vector<std::string> kSentimentLabels = {"neg", "pos"};
 const std::vector<std::string> kPawsLabels = {"0", "1"};
@@ -88,6 +89,9 @@ WorldFiles files_for(const fs::path& root, const WorldOptions& o) {
                      r + "choice/val-{lang}.jsonl", r + "choice/test-{lang}.jsonl", kChoiceLabels});
   f.tasks.push_back({"retrieval", "retrieval", "retrieval-json", r + "retrieval/train-{lang}.json",
                      r + "retrieval/dev-{lang}.json", r + "retrieval/test-{lang}.json", {}});
+  // Evaluation only (as Tatoeba is): no train or dev file; the test pattern names the source side, the
+  // reader finds the training language's side beside it.
+  f.tasks.push_back({"parallel", "sentence-retrieval", "tatoeba", "", "", r + "parallel/tatoeba.{lang}-eng.{lang}", {}});
   return f;
 }
 
@@ -510,6 +514,56 @@ void write_retrieval(Generation& g) {
   }
 }
 
+// parallel: Tatoeba's layout as XTREME's evaluate_retrieval.py names LASER's files, for every language but
+// the training language: tatoeba.<l>-eng.<l> and, beside it, tatoeba.<l>-eng.eng (the training language's
+// side, whatever its code: the reader wants "eng"), line i of one the translation of line i of the other,
+// so the pair carries its own gold (XTREME's processed <l>-en.* layout needs a labels file besides). No
+// train or dev set: like Tatoeba, it is evaluated zero-shot on whatever encoder a study trained. Every
+// language pairs the same meanings with the same training-language lines: one pool for all of them.
+// Its own streams, drawn after every other task: the other tasks' files do not move.
+void write_parallel(Generation& g) {
+  const int64_t n = g.o.parallel_eval;
+  const Language& target = *g.train_language;
+  Rng rng(stream_seed(g.o.seed, "parallel:test"));
+  Rng target_rng(stream_seed(g.o.seed, "parallel:realize:test:" + target.code()));
+  MeaningSampler sampler(g.lexicon, rng);
+  MeaningSampler target_surfaces(g.lexicon, target_rng);
+  std::set<std::string> meaning_keys, target_seen;
+  std::vector<Clause> meanings;
+  std::string target_text;
+  for (int64_t attempts = 0; static_cast<int64_t>(meanings.size()) < n; ++attempts) {
+    if (attempts > 100 * n + 1000) {
+      input_error("synthetic world: cannot draw ", n, " distinct parallel sentences; ask for fewer");
+    }
+    // Any sentence of the corpus's kind, people and places named as often as there.
+    Clause c = sampler.corpus_clause();
+    sampler.add_entities(c, kCorpusSurnameRate, kCorpusPlaceNameRate);
+    if (!meaning_keys.insert(meaning_key(c)).second) continue;
+    // Two meanings said alike in the training language (a count not shown) would be two equal
+    // candidates of which only one is gold.
+    std::string line = target.realize(c, target_surfaces.surface(c));
+    if (!target_seen.insert(line).second) continue;
+    target_text += line + "\n";
+    meanings.push_back(std::move(c));
+  }
+  g.chance["parallel"] = {{"metric", "accuracy"},
+                          {"baseline", "a random sentence of the training language's side (the pool)"},
+                          {"pool", n},
+                          {"accuracy", 1.0 / static_cast<double>(n)}};
+  const TaskFiles& t = g.files.task("parallel");
+  for (const Language& language : g.languages) {
+    if (&language == g.train_language) continue;
+    Rng realize(stream_seed(g.o.seed, "parallel:realize:test:" + language.code()));
+    MeaningSampler surfaces(g.lexicon, realize);
+    std::string text;
+    for (const Clause& c : meanings) text += language.realize(c, surfaces.surface(c)) + "\n";
+    const fs::path path = expand(t.test, language.code());
+    fs::create_directories(path.parent_path());
+    write_text(path, text);
+    write_text(path.parent_path() / ("tatoeba." + language.code() + "-eng.eng"), target_text);
+  }
+}
+
 // Removes what an interrupted generation left, refusing to touch a folder that is not a world.
 void prepare_out(const fs::path& out) {
   for (const auto& entry : fs::directory_iterator(out)) {
@@ -628,6 +682,7 @@ WorldOptions WorldOptions::small() {
   o.retrieval_train = 300;
   o.retrieval_eval = 100;
   o.retrieval_distractors = 100;
+  o.parallel_eval = 100;
   o.vocab_size = 800;
   return o;
 }
@@ -675,6 +730,7 @@ void WorldOptions::validate() const {
       {"qa_train", qa_train},                 {"qa_eval", qa_eval},
       {"choice_train", choice_train},         {"choice_eval", choice_eval},
       {"retrieval_train", retrieval_train},   {"retrieval_eval", retrieval_eval},
+      {"parallel_eval", parallel_eval},
       {"hidden_size", hidden_size},           {"num_hidden_layers", num_hidden_layers},
       {"num_attention_heads", num_attention_heads}, {"intermediate_size", intermediate_size}};
   for (const auto& [name, value] : positive) {
@@ -729,6 +785,7 @@ json WorldOptions::to_json() const {
           {"retrieval_train", retrieval_train},
           {"retrieval_eval", retrieval_eval},
           {"retrieval_distractors", retrieval_distractors},
+          {"parallel_eval", parallel_eval},
           {"tokenizer_type", tokenizer_type},
           {"vocab_size", vocab_size},
           {"hidden_size", hidden_size},
@@ -940,6 +997,7 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
   write_qa(generation);
   write_choice(generation);
   write_retrieval(generation);
+  write_parallel(generation);
 
   // ---- tokenizer and model config ----
   train_tokenizer(o, files);
@@ -979,7 +1037,8 @@ WorldFiles generate_world(const WorldOptions& o, const fs::path& out) {
                     {"retrieval", {{"train", o.retrieval_train},
                                    {"dev", o.retrieval_eval},
                                    {"test", o.retrieval_eval},
-                                   {"pool", o.retrieval_eval + o.retrieval_distractors}}}};
+                                   {"pool", o.retrieval_eval + o.retrieval_distractors}}},
+                    {"parallel", {{"test", o.parallel_eval}, {"pool", o.parallel_eval}}}};
   // What "above chance" means for each task (test sets; per language where the languages differ).
   json chance = generation.chance;
   chance["sentiment"] = {{"metric", "accuracy"}, {"baseline", "either label (balanced)"}, {"accuracy", 0.5}};

@@ -17,6 +17,10 @@
 //   choice/{train,val,test}-{lang}.jsonl  premise, two alternatives, cause/effect (format xcopa)
 //   retrieval/{train,dev,test}-{lang}.json  train: query-positive paraphrase pairs; dev/test: queries in
 //                                       {lang} against a pool in the training language (format retrieval-json)
+//   parallel/tatoeba.{lang}-eng.{lang}, parallel/tatoeba.{lang}-eng.eng   for every language but the
+//                                       training language: its sentences, line by line with their
+//                                       translations in the training language (format tatoeba, LASER's
+//                                       layout as XTREME names it; evaluation only: no train or dev file)
 //   model/sentencepiece.bpe.model, tokenizer_config.json, special_tokens_map.json, config.json
 //                                       an XLM-R tokenizer and a tiny xlm-roberta config (no weights)
 //   .stilts-world                       written last: the options hash of a complete world
@@ -60,6 +64,7 @@ struct WorldOptions {
   int64_t retrieval_train = 3000;       // query-positive pairs
   int64_t retrieval_eval = 500;         // queries (each with one relevant candidate)
   int64_t retrieval_distractors = 500;  // further candidates in the pool (half near misses of a query)
+  int64_t parallel_eval = 500;          // sentence pairs per language (the pool: as many sentences)
   // Tokenizer (SentencePiece, trained on corpus/train.txt).
   std::string tokenizer_type = "unigram";  // unigram | bpe
   int64_t vocab_size = 2000;               // SentencePiece pieces (an upper bound on a small corpus)
@@ -86,13 +91,15 @@ struct WorldOptions {
 };
 
 // One task's files: patterns hold {lang}; train exists for the training language, dev/test for all.
+// The evaluation-only task (parallel) has train and dev empty and its test for every language but the
+// training language (whose side of the pairs every file has beside it).
 struct TaskFiles {
-  std::string name;    // sentiment | paws | nli | pos | ner | qa | choice | retrieval
-  // classification | pair-classification | tagging | extractive-qa | multiple-choice | retrieval (as
-  // experiment configs spell it)
+  std::string name;    // sentiment | paws | nli | pos | ner | qa | choice | retrieval | parallel
+  // classification | pair-classification | tagging | extractive-qa | multiple-choice | retrieval |
+  // sentence-retrieval (as experiment configs spell it)
   std::string kind;
   std::string format;  // a tasks::read_dataset format
-  std::string train, dev, test;  // absolute path patterns
+  std::string train, dev, test;  // absolute path patterns; "" = no such split
   std::vector<std::string> label_names;  // the tag set of tagging tasks; empty for qa and retrieval
 };
 
@@ -105,7 +112,7 @@ struct WorldFiles {
   std::string corpus_language;          // pattern with {lang}
   std::vector<std::string> languages;
   std::string train_language;
-  std::vector<TaskFiles> tasks;         // sentiment, paws, nli, pos, ner, qa, choice, retrieval
+  std::vector<TaskFiles> tasks;         // sentiment, paws, nli, pos, ner, qa, choice, retrieval, parallel
   bool reused = false;                  // true when `root` already held this world
 
   const TaskFiles& task(const std::string& name) const;  // InputError for an unknown name

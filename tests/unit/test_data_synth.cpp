@@ -54,8 +54,11 @@ class SynthWorld : public ::testing::Test {
     delete files_;
     delete dir_;
   }
+  // Every {lang}, as the experiment runner expands patterns (parallel's holds two).
   static std::string expand(std::string pattern, const std::string& language) {
-    pattern.replace(pattern.find("{lang}"), 6, language);
+    for (size_t at = pattern.find("{lang}"); at != std::string::npos; at = pattern.find("{lang}", at)) {
+      pattern.replace(at, 6, language);
+    }
     return pattern;
   }
   static tasks::Dataset read(const std::string& task, const std::string& split, const std::string& language) {
@@ -611,6 +614,80 @@ TEST_F(SynthWorld, RetrievalJsonPairsAndPoolsInTheTrainingLanguage) {
   }
 }
 
+TEST_F(SynthWorld, ParallelReadsAsTatoebaAlignedWithTheTrainingLanguage) {
+  const WorldOptions o = WorldOptions::small();
+  const TaskFiles& t = files_->task("parallel");
+  EXPECT_EQ(t.kind, "sentence-retrieval");
+  EXPECT_EQ(t.format, "tatoeba");
+  EXPECT_TRUE(t.train.empty() && t.dev.empty()) << "evaluation only";
+  // No pair of the training language with itself.
+  EXPECT_FALSE(fs::exists(expand(t.test, "en")));
+  const nlohmann::json world = read_json_file(files_->world_json);
+  EXPECT_DOUBLE_EQ(world.at("chance").at("parallel").at("accuracy").get<double>(),
+                   1.0 / static_cast<double>(o.parallel_eval));
+  EXPECT_EQ(world.at("sizes").at("parallel").at("test").get<int64_t>(), o.parallel_eval);
+
+  std::vector<tasks::Candidate> first_pool;
+  for (const auto& language : files_->languages) {
+    if (language == files_->train_language) continue;
+    const tasks::Dataset d = read("parallel", "test", language);
+    // The training language's side, as written (line i translates line i of the language's side).
+    const auto english = lines(fs::path(expand(t.test, language)).parent_path() / ("tatoeba." + language + "-eng.eng"));
+    const auto source = lines(expand(t.test, language));
+    EXPECT_TRUE(d.retrieval);
+    EXPECT_TRUE(d.labelled) << "the aligned layout carries its own gold";
+    ASSERT_EQ(static_cast<int64_t>(d.examples.size()), o.parallel_eval) << language;
+    ASSERT_EQ(static_cast<int64_t>(d.candidates.size()), o.parallel_eval) << language;
+    ASSERT_EQ(static_cast<int64_t>(english.size()), o.parallel_eval) << language;
+    ASSERT_EQ(source.size(), english.size()) << language;
+    if (first_pool.empty()) first_pool = d.candidates;
+    std::set<std::string> pool_texts;
+    for (size_t k = 0; k < d.candidates.size(); ++k) {
+      EXPECT_EQ(d.candidates[k].text, first_pool[k].text) << "one pool for every language";
+      EXPECT_TRUE(pool_texts.insert(d.candidates[k].text).second) << "equal candidates: " << d.candidates[k].text;
+    }
+    std::set<int64_t> gold;
+    for (size_t i = 0; i < d.examples.size(); ++i) {
+      const tasks::Example& e = d.examples[i];
+      EXPECT_EQ(e.language, language);
+      EXPECT_EQ(e.text_a, source[i]);
+      ASSERT_EQ(e.relevant.size(), 1u);
+      const int64_t k = e.relevant[0];
+      ASSERT_TRUE(k >= 0 && k < static_cast<int64_t>(d.candidates.size()));
+      EXPECT_TRUE(gold.insert(k).second) << "each candidate is gold for one sentence";
+      // Gold is line i of the training language's side, and says the same (names and numbers alike).
+      EXPECT_EQ(d.candidates[static_cast<size_t>(k)].text, english[i]);
+      EXPECT_EQ(shared_words(words(e.text_a)), shared_words(words(english[i]))) << e.text_a << " / " << english[i];
+    }
+  }
+  EXPECT_FALSE(first_pool.empty());
+}
+
+TEST(SynthGenerate, TheParallelTaskLeavesTheOtherTasksAsTheyWere) {
+  // Its own random streams: a world with another number of parallel sentences differs in parallel/ and
+  // world.json only.
+  const fs::path tmp = testing::make_temp_dir();
+  WorldOptions o = WorldOptions::small();
+  o.languages = {"en", "xa", "xb"};
+  o.corpus_sentences = 300;
+  generate_world(o, tmp / "a");
+  o.parallel_eval = 40;
+  generate_world(o, tmp / "b");
+  const auto a = snapshot(tmp / "a");
+  const auto b = snapshot(tmp / "b");
+  ASSERT_EQ(a.size(), b.size());
+  int64_t compared = 0;
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.count(name)) << name;
+    if (name.rfind("parallel/", 0) == 0 || name == "world.json" || name == ".stilts-world") continue;
+    EXPECT_TRUE(b.at(name) == bytes) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 50);
+  EXPECT_NE(a.at("parallel/tatoeba.xa-eng.xa"), b.at("parallel/tatoeba.xa-eng.xa"));
+  fs::remove_all(tmp);
+}
+
 // ---- corpus ----
 
 TEST_F(SynthWorld, CorpusPerLanguageAndMixed) {
@@ -692,7 +769,7 @@ TEST_F(SynthWorld, WorldJsonDescribesLanguagesAndFiles) {
   const std::map<std::string, std::pair<std::string, std::string>> kinds = {
       {"pos", {"tagging", "xtreme-tagging"}},        {"ner", {"tagging", "xtreme-tagging"}},
       {"qa", {"extractive-qa", "squad"}},            {"choice", {"multiple-choice", "xcopa"}},
-      {"retrieval", {"retrieval", "retrieval-json"}}};
+      {"retrieval", {"retrieval", "retrieval-json"}}, {"parallel", {"sentence-retrieval", "tatoeba"}}};
   for (const auto& [task, kind_format] : kinds) {
     EXPECT_EQ(files_->task(task).kind, kind_format.first) << task;
     EXPECT_EQ(world.at("files").at("tasks").at(task).at("format"), kind_format.second) << task;
@@ -700,7 +777,7 @@ TEST_F(SynthWorld, WorldJsonDescribesLanguagesAndFiles) {
     EXPECT_TRUE(world.at("chance").contains(task)) << task;
   }
   EXPECT_EQ(world.at("files").at("tasks").at("qa").at("dev"), "qa/dev-{lang}.json");
-  EXPECT_EQ(world.at("files").at("tasks").size(), 8u);
+  EXPECT_EQ(world.at("files").at("tasks").size(), 9u);
 }
 
 // ---- tokenizer ----
