@@ -29,9 +29,9 @@ void add_synth_command(CLI::App& app) {
       "Generate the built-in synthetic multilingual world into --out: sentiment (IMDB layout), paraphrase\n"
       "(PAWS-X layout), NLI (XNLI layout), parts of speech and named entities (XTREME's tagging layout),\n"
       "extractive QA (SQuAD JSON), choice (XCOPA JSONL) and retrieval (retrieval-json) datasets, trained\n"
-      "in one language and evaluated in all, an MLM corpus, a SentencePiece tokenizer and a tiny\n"
-      "xlm-roberta config. The same options give the same bytes; rerunning over a complete world returns\n"
-      "at once.");
+      "in one language and evaluated in all, parallel sentences (Tatoeba layout, evaluation only), an MLM\n"
+      "corpus, a SentencePiece tokenizer and a tiny xlm-roberta config. The same options give the same\n"
+      "bytes; rerunning over a complete world returns at once.");
   cmd->add_option("--out", args->out, "output directory")->required();
   cmd->add_option("--seed", args->seed, "world seed")->default_val(1);
   cmd->add_option("--size", args->size, "small | default")->check(CLI::IsMember({"small", "default"}))
@@ -72,7 +72,7 @@ void add_synth_command(CLI::App& app) {
     std::cout << "\n  corpus:    " << files.corpus_train.string() << "\n  model:     " << files.model_dir.string()
               << "\n";
     for (const auto& t : files.tasks) {
-      std::cout << "  " << t.name << " (" << t.format << "): " << t.dev << "\n";
+      std::cout << "  " << t.name << " (" << t.format << "): " << (t.dev.empty() ? t.test : t.dev) << "\n";
     }
     std::cout << "  described in " << files.world_json.string() << "\n";
   });
