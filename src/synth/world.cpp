@@ -91,7 +91,8 @@ WorldFiles files_for(const fs::path& root, const WorldOptions& o) {
                      r + "retrieval/dev-{lang}.json", r + "retrieval/test-{lang}.json", {}});
   // Evaluation only (as Tatoeba is): no train or dev file; the test pattern names the source side, the
   // reader finds the training language's side beside it.
-  f.tasks.push_back({"parallel", "sentence-retrieval", "tatoeba", "", "", r + "parallel/tatoeba.{lang}-eng.{lang}", {}});
+  f.tasks.push_back(
+      {"parallel", "sentence-retrieval", "tatoeba", "", "", r + "parallel/tatoeba.{lang}-eng.{lang}", {}});
   return f;
 }
 
