@@ -392,7 +392,7 @@ class Builder {
   }
 
   // ---- benchmark scores (several target tasks) ----
-  bool at_final_stage(const pipeline::ResultRow& r) const { return r.stage == headline_.final_stage(r.arm); }
+  bool at_final_stage(const pipeline::ResultRow& r) const { return r.stage == headline_.final_stage(r.arm, r.task); }
 
   // Per task, group and overall (pipeline::benchmark_scores), with the same intervals and differences
   // as every other figure; only when the final stages hold more than one task.

@@ -187,7 +187,7 @@ std::optional<pipeline::BenchmarkScores> multi_task_scores(const pipeline::Resul
   const auto experiment = store.meta("experiment");
   const auto headline = pipeline::choose_headline(rows, store.arm_stages(), pipeline::declared_headlines(experiment));
   const pipeline::FinalStagePredicate at_final_stage = [&](const pipeline::ResultRow& r) {
-    return r.stage == headline.final_stage(r.arm);
+    return r.stage == headline.final_stage(r.arm, r.task);
   };
   if (pipeline::final_task_count(rows, at_final_stage) < 2) return std::nullopt;
   return pipeline::benchmark_scores(rows, at_final_stage, pipeline::study_tasks(experiment));
