@@ -334,37 +334,32 @@ ChoiceItem MeaningSampler::choice(int label) {
   ChoiceItem item;
   item.effect = rng_.chance(0.5);
   item.label = label;
-  const int polarity = rng_.chance(0.5) ? 1 : -1;
-  NounPhrase agent = person();
-  if (rng_.chance(0.3)) agent.surname = static_cast<int>(rng_.below(static_cast<int64_t>(lexicon_.surnames.size())));
-  // The agent does something to a thing of `p` sentiment: "Mina repairs the terrible car."
-  auto deed = [&](int p) {
-    Clause c = event(0.0, true);
-    c.subject = agent;
-    c.object = NounPhrase{};
-    c.object.noun = static_cast<int>(rng_.between(lexicon_.places, lexicon_.nouns - 1));
-    c.object.adjective = sentiment_adjective(p);
-    if (rng_.chance(0.2)) c.object.count = static_cast<int>(rng_.between(2, 5));
-    return c;
-  };
-  // The agent's reaction of net polarity `p`: "Mina is (very) happy." / "Mina is not happy."
-  auto reaction = [&](int p) {
-    const bool negated = rng_.chance(0.3);
-    Clause c = state(sentiment_adjective(negated ? -p : p));
-    c.subject = agent;
-    c.negated = negated;
-    c.place = -1;
-    return c;
-  };
-  Clause right, wrong;
-  if (item.effect) {
-    item.premise = deed(polarity);
-    right = reaction(polarity);
-    wrong = reaction(-polarity);
+  item.premise = rng_.chance(0.6) ? event(0.35, false) : state(any_adjective());
+  item.premise.negated = rng_.chance(0.25);
+  const Clause& p = item.premise;
+  // The right alternative: the premise said again (realized with its own surface), or with a detail
+  // dropped or added so that entailment runs the asked way. Effect: the premise entails it (a
+  // generalization; under negation a specialization); cause: it entails the premise (mirrored).
+  Clause right = p;
+  if (rng_.chance(0.5)) {
+    const bool generalize = item.effect != p.negated;
+    if (generalize) {
+      drop_detail(right);
+    } else {
+      add_detail(right);
+    }
+  }
+  // The wrong alternative contradicts the premise, as NLI's contradictions do: an antonym, another
+  // count, or the premise negated.
+  Clause wrong = p;
+  const double x = rng_.uniform();
+  if (x < 0.3 && p.kind == Clause::Kind::kState && !p.negated) {
+    wrong.adjective = lexicon_.adjectives[static_cast<size_t>(p.adjective)].antonym;
+    wrong.intensity = 0;
+  } else if (x < 0.5 && !p.negated && p.subject.show_count) {
+    wrong.subject.count = p.subject.count % 12 + 2;  // another number in 2..13
   } else {
-    item.premise = reaction(polarity);
-    right = deed(polarity);
-    wrong = deed(-polarity);
+    wrong.negated = !p.negated;
   }
   item.choice1 = label == 0 ? right : wrong;
   item.choice2 = label == 0 ? wrong : right;

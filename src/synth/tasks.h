@@ -37,9 +37,10 @@ struct QaItem {
 };
 
 // COPA-style: a premise, two alternatives, the question (effect: what followed the premise; cause: what
-// led to it). The world's causal rule: a person who does something to a thing of some sentiment feels
-// that sentiment (a reaction state whose net polarity, the adjective's flipped by negation, matches);
-// the wrong alternative has the opposite polarity.
+// led to it). The world's rule is NLI's, which transfers across languages where adjective polarity does
+// not: the right alternative follows from the premise (effect: the premise restated or generalized) or
+// the premise follows from it (cause: restated or made more specific); the wrong one contradicts the
+// premise (negation, antonym, another count).
 struct ChoiceItem {
   Clause premise;
   Clause choice1, choice2;

@@ -391,6 +391,8 @@ void write_choice(Generation& g) {
   for (const ChoiceItem& item : test) first_right += item.label == 0 ? 1 : 0;
   g.chance["choice"] = {{"metric", "accuracy"},
                         {"baseline", "always the first choice (labels are balanced: either is right half the time)"},
+                        {"rule", "the right choice follows from the premise (effect) or entails it (cause); the wrong "
+                                 "one contradicts it (negation, antonym, another number)"},
                         {"accuracy", static_cast<double>(first_right) / static_cast<double>(test.size())}};
   for_splits(g, g.files.task("choice"), train, dev, test,
              [&](const std::string& split, const std::vector<ChoiceItem>& items, const fs::path& path,

@@ -40,6 +40,15 @@ std::vector<std::string> shared_words(const std::vector<std::string>& words) {
   return out;
 }
 
+// The names among shared_words (numbers dropped).
+std::vector<std::string> names_of(const std::vector<std::string>& shared) {
+  std::vector<std::string> out;
+  for (const auto& w : shared) {
+    if (!std::isdigit(static_cast<unsigned char>(w[0]))) out.push_back(w);
+  }
+  return out;
+}
+
 // One small world shared by the tests that only read it.
 class SynthWorld : public ::testing::Test {
  protected:
@@ -534,10 +543,16 @@ TEST_F(SynthWorld, ChoiceReadsAsXcopa) {
         EXPECT_EQ(e.language, language);
         ASSERT_EQ(e.choices.size(), 2u);
         EXPECT_NE(e.choices[0], e.choices[1]);
-        // The premise, the choices: one person throughout (the world's causal rule is about them).
-        const auto person = shared_words(words(e.choices[0]));
-        EXPECT_FALSE(person.empty()) << e.choices[0];
-        EXPECT_EQ(shared_words(words(e.choices[1])), person) << e.choices[1];
+        // Both choices restate or contradict the premise's event: the same people. The right one keeps
+        // the premise's numbers or hides one (a generalization); the wrong one may change a number.
+        const auto premise = shared_words(words(e.text_a.substr(0, e.text_a.rfind(" What was the "))));
+        const auto right = shared_words(words(e.choices[static_cast<size_t>(e.label)]));
+        EXPECT_EQ(names_of(right), names_of(premise)) << e.text_a << " / " << e.choices[static_cast<size_t>(e.label)];
+        EXPECT_EQ(names_of(shared_words(words(e.choices[static_cast<size_t>(1 - e.label)]))), names_of(premise))
+            << e.text_a << " / " << e.choices[static_cast<size_t>(1 - e.label)];
+        for (const auto& w : right) {
+          EXPECT_TRUE(std::find(premise.begin(), premise.end(), w) != premise.end()) << e.text_a << " / " << w;
+        }
         labels.push_back(e.label);
         questions.push_back(e.text_a.substr(e.text_a.rfind(' ')));
       }
