@@ -136,12 +136,36 @@ EntityScores entity_scores(const TagSentences& predictions, const TagSentences& 
     for (const auto& span : spans) s.correct += static_cast<int64_t>(g->second.count(span));
   }
   for (const auto& [type, spans] : gold_sets) s.gold += static_cast<int64_t>(spans.size());
+  return entity_scores_of(s.correct, s.predicted, s.gold);
+}
+
+EntityScores entity_scores_of(int64_t correct, int64_t predicted, int64_t gold) {
+  EntityScores s;
+  s.correct = correct;
+  s.predicted = predicted;
+  s.gold = gold;
   // Same operations in the same order as seqeval (numpy float64), so the bits agree.
   s.precision = s.predicted == 0 ? 0.0 : static_cast<double>(s.correct) / static_cast<double>(s.predicted);
   s.recall = s.gold == 0 ? 0.0 : static_cast<double>(s.correct) / static_cast<double>(s.gold);
   const double denominator = s.precision + s.recall;
   s.f1 = 2.0 * s.precision * s.recall / (denominator == 0.0 ? 1.0 : denominator);
   return s;
+}
+
+std::optional<std::vector<EntityScores>> sentence_entity_counts(const TagSentences& predictions,
+                                                                const TagSentences& gold) {
+  require_same_shape(predictions, gold);
+  for (const TagSentences* side : {&predictions, &gold}) {
+    for (const TagSentence& sentence : *side) {
+      for (const std::string& tag : sentence) {
+        if (tag != "O" && split_tag(tag).type == "_") return std::nullopt;
+      }
+    }
+  }
+  std::vector<EntityScores> out;
+  out.reserve(gold.size());
+  for (size_t i = 0; i < gold.size(); ++i) out.push_back(entity_scores({predictions[i]}, {gold[i]}));
+  return out;
 }
 
 double seqeval_f1(const TagSentences& predictions, const TagSentences& gold) {

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,16 @@ struct EntityScores {
 };
 
 EntityScores entity_scores(const TagSentences& predictions, const TagSentences& gold);
+
+// The scores from their counts (the operations entity_scores does, in its order).
+EntityScores entity_scores_of(int64_t correct, int64_t predicted, int64_t gold);
+
+// Each sentence's entity counts (correct, predicted, gold), such that entity_scores over any multiset
+// of the sentences (a bootstrap resample) is entity_scores_of their sums: a chunk never crosses the
+// "O" after a sentence, and chunks of different sentences never coincide. That holds unless a tag's
+// type is O's ("_", e.g. the UD tag "X"), whose chunks are not ended by the "O": then nullopt.
+std::optional<std::vector<EntityScores>> sentence_entity_counts(const TagSentences& predictions,
+                                                                const TagSentences& gold);
 
 // seqeval's f1_score / precision_score / recall_score with their defaults (average="micro").
 double seqeval_f1(const TagSentences& predictions, const TagSentences& gold);

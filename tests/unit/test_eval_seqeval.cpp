@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "common/error.h"
 #include "eval/seqeval.h"
 
@@ -171,6 +173,51 @@ TEST(SeqevalScores, MismatchedShapesAndEmptyTagsAreInputErrors) {
     EXPECT_THAT(e.what(), HasSubstr("sentence index 1, tag index 1: empty tag"));
   }
   EXPECT_THROW(seqeval_accuracy(TagSentences{{}}, TagSentences{{}}), InputError);  // no tags
+}
+
+// The bootstrap's shortcut: on random IOB2 and UD-POS-like tags (every tag type but O's), the scores
+// of any resample of sentences (repeats included) equal entity_scores on those sentences, bit for bit.
+TEST(SeqevalScores, SentenceCountsAddUpToAnyResample) {
+  std::mt19937 rng(7);
+  const std::vector<std::vector<std::string>> tag_sets = {{"O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG"},
+                                                          {"NOUN", "VERB", "ADJ", "PROPN", "SCONJ", "CCONJ", "DET"}};
+  for (const auto& tags : tag_sets) {
+    TagSentences predicted, gold;
+    for (int s = 0; s < 60; ++s) {
+      TagSentence p, g;
+      const int n = 1 + static_cast<int>(rng() % 9);
+      for (int t = 0; t < n; ++t) {
+        g.push_back(tags[rng() % tags.size()]);
+        p.push_back(rng() % 3 == 0 ? tags[rng() % tags.size()] : g.back());
+      }
+      predicted.push_back(p);
+      gold.push_back(g);
+    }
+    const auto counts = sentence_entity_counts(predicted, gold);
+    ASSERT_TRUE(counts.has_value());
+    for (int r = 0; r < 50; ++r) {
+      TagSentences rp, rg;
+      int64_t correct = 0, npred = 0, ngold = 0;
+      for (size_t k = 0; k < predicted.size(); ++k) {
+        const size_t i = rng() % predicted.size();
+        rp.push_back(predicted[i]);
+        rg.push_back(gold[i]);
+        correct += (*counts)[i].correct;
+        npred += (*counts)[i].predicted;
+        ngold += (*counts)[i].gold;
+      }
+      const EntityScores direct = entity_scores(rp, rg), summed = entity_scores_of(correct, npred, ngold);
+      EXPECT_EQ(summed.correct, direct.correct);
+      EXPECT_EQ(summed.predicted, direct.predicted);
+      EXPECT_EQ(summed.gold, direct.gold);
+      EXPECT_EQ(summed.f1, direct.f1);
+      EXPECT_EQ(summed.precision, direct.precision);
+      EXPECT_EQ(summed.recall, direct.recall);
+    }
+  }
+  // A tag of O's type ("X": prefix X, type "_") can chunk across sentences: no shortcut.
+  EXPECT_FALSE(sentence_entity_counts({{"NOUN", "X"}}, {{"X", "X"}}).has_value());
+  EXPECT_TRUE(sentence_entity_counts({{"NOUN", "O"}}, {{"B-PER", "O"}}).has_value());
 }
 
 }  // namespace

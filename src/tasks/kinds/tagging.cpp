@@ -176,9 +176,25 @@ class TaggingKind final : public TaskKind {
         input_error("tagging example ", i + 1, ": ", p[i].size(), " predicted tags for ", g[i].size(), " gold tags");
       }
     }
-    if (metric == "f1") return indexed(std::move(p), std::move(g), eval::seqeval_f1);
-    if (metric == "precision") return indexed(std::move(p), std::move(g), eval::seqeval_precision);
-    if (metric == "recall") return indexed(std::move(p), std::move(g), eval::seqeval_recall);
+    if (metric == "f1" || metric == "precision" || metric == "recall") {
+      // A resample's entity scores from per-sentence counts when they add up (seqeval's chunks stay
+      // inside their sentence): the bootstrap then sums counts instead of chunking every replicate.
+      if (auto counts = eval::sentence_entity_counts(p, g)) {
+        return [counts = std::move(*counts), metric](const std::vector<size_t>& indices) {
+          int64_t correct = 0, predicted = 0, gold = 0;
+          for (const size_t i : indices) {
+            correct += counts[i].correct;
+            predicted += counts[i].predicted;
+            gold += counts[i].gold;
+          }
+          const eval::EntityScores s = eval::entity_scores_of(correct, predicted, gold);
+          return metric == "f1" ? s.f1 : metric == "precision" ? s.precision : s.recall;
+        };
+      }
+      if (metric == "f1") return indexed(std::move(p), std::move(g), eval::seqeval_f1);
+      if (metric == "precision") return indexed(std::move(p), std::move(g), eval::seqeval_precision);
+      return indexed(std::move(p), std::move(g), eval::seqeval_recall);
+    }
     if (metric == "accuracy") return indexed(std::move(p), std::move(g), eval::seqeval_accuracy);
     unknown_metric(name(), metric, metrics());
   }
