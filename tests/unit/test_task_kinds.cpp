@@ -167,6 +167,20 @@ TEST(Tagging, ScorersAreSeqevalsAndUnlabelledFilesArePredictedOnly) {
   EXPECT_DOUBLE_EQ(kind.scorer("f1", predicted, gold)(all), eval::seqeval_f1(p, g));
   EXPECT_DOUBLE_EQ(kind.scorer("accuracy", predicted, gold)(all), eval::seqeval_accuracy(p, g));
   EXPECT_DOUBLE_EQ(kind.scorer("f1", predicted, gold)({1, 1}), 1.0);
+  // Resamples (repeats, a sentence left out) score as seqeval scores the picked sentences, through the
+  // per-sentence counts; and through chunking when a tag has O's type ("X").
+  for (const std::vector<size_t>& pick : std::vector<std::vector<size_t>>{{0, 0}, {1, 0, 1}, {0}}) {
+    eval::TagSentences pp, gg;
+    for (const size_t i : pick) pp.push_back(p[i]), gg.push_back(g[i]);
+    EXPECT_EQ(kind.scorer("f1", predicted, gold)(pick), eval::seqeval_f1(pp, gg));
+    EXPECT_EQ(kind.scorer("precision", predicted, gold)(pick), eval::seqeval_precision(pp, gg));
+    EXPECT_EQ(kind.scorer("recall", predicted, gold)(pick), eval::seqeval_recall(pp, gg));
+    EXPECT_EQ(kind.scorer("accuracy", predicted, gold)(pick), eval::seqeval_accuracy(pp, gg));
+  }
+  const std::vector<Value> x_predicted = {nlohmann::json({"X", "NOUN"}), nlohmann::json({"X"})};
+  const std::vector<Value> x_gold = {nlohmann::json({"X", "X"}), nlohmann::json({"X"})};
+  EXPECT_EQ(kind.scorer("f1", x_predicted, x_gold)({0, 1}),
+            eval::seqeval_f1({{"X", "NOUN"}, {"X"}}, {{"X", "X"}, {"X"}}));
   EXPECT_EQ(kind.metrics().front(), "f1");
   EXPECT_THROW(kind.scorer("pearson", predicted, gold), InputError);
 

@@ -20,6 +20,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <unordered_set>
 
 #include "common/error.h"
@@ -59,15 +61,6 @@ std::vector<std::vector<std::string>> id_lists(const std::vector<Value>& values,
   return out;
 }
 
-// The mean over rows of fn(ranked ids, relevant ids).
-template <typename Fn>
-double mean_over(const std::vector<std::vector<std::string>>& predicted,
-                 const std::vector<std::vector<std::string>>& gold, Fn fn) {
-  if (predicted.empty()) return std::numeric_limits<double>::quiet_NaN();
-  double sum = 0;
-  for (size_t i = 0; i < predicted.size(); ++i) sum += fn(predicted[i], gold[i]);
-  return sum / static_cast<double>(predicted.size());
-}
 
 class RetrievalKind : public TaskKind {
  public:
@@ -226,19 +219,26 @@ class RetrievalKind : public TaskKind {
     if (ranked.size() != relevant.size()) {
       input_error("retrieval: ", ranked.size(), " predictions for ", relevant.size(), " gold rows");
     }
+    // Both are means of a per-query score: scored once, a resample (the bootstrap's) sums its picks in
+    // order, as the mean over the picked queries does.
+    std::function<double(const std::vector<std::string>&, const std::vector<std::string>&)> per_query;
     if (metric == "map@20") {
-      return indexed(std::move(ranked), std::move(relevant), [](const auto& pr, const auto& gd) {
-        return mean_over(pr, gd, [](const auto& a, const auto& b) { return eval::average_precision_at_k(a, b, kKept); });
-      });
+      per_query = [](const auto& a, const auto& b) { return eval::average_precision_at_k(a, b, kKept); };
+    } else if (metric == "accuracy") {
+      per_query = [](const auto& a, const auto& b) {
+        return !a.empty() && std::find(b.begin(), b.end(), a.front()) != b.end() ? 1.0 : 0.0;
+      };
+    } else {
+      unknown_metric(name(), metric, metrics());
     }
-    if (metric == "accuracy") {
-      return indexed(std::move(ranked), std::move(relevant), [](const auto& pr, const auto& gd) {
-        return mean_over(pr, gd, [](const auto& a, const auto& b) {
-          return !a.empty() && std::find(b.begin(), b.end(), a.front()) != b.end() ? 1.0 : 0.0;
-        });
-      });
-    }
-    unknown_metric(name(), metric, metrics());
+    std::vector<double> scores(ranked.size());
+    for (size_t i = 0; i < ranked.size(); ++i) scores[i] = per_query(ranked[i], relevant[i]);
+    return [scores = std::move(scores)](const std::vector<size_t>& indices) {
+      if (indices.empty()) return std::numeric_limits<double>::quiet_NaN();
+      double sum = 0;
+      for (const size_t i : indices) sum += scores[i];
+      return sum / static_cast<double>(indices.size());
+    };
   }
 
   std::string submission(const Dataset& dataset, const Predictions& predictions) const override {

@@ -195,7 +195,21 @@ class TaggingKind final : public TaskKind {
       if (metric == "precision") return indexed(std::move(p), std::move(g), eval::seqeval_precision);
       return indexed(std::move(p), std::move(g), eval::seqeval_recall);
     }
-    if (metric == "accuracy") return indexed(std::move(p), std::move(g), eval::seqeval_accuracy);
+    if (metric == "accuracy") {
+      eval::seqeval_accuracy(p, g);  // its errors (no tags at all) now, as the point estimate raises them
+      // Identical tags and tags per sentence add up: a resample's accuracy from the sums.
+      std::vector<std::pair<int64_t, int64_t>> counts(g.size());  // (identical, tags)
+      for (size_t i = 0; i < g.size(); ++i) {
+        for (size_t t = 0; t < g[i].size(); ++t) counts[i].first += p[i][t] == g[i][t] ? 1 : 0;
+        counts[i].second = static_cast<int64_t>(g[i].size());
+      }
+      return [counts = std::move(counts)](const std::vector<size_t>& indices) {
+        int64_t correct = 0, total = 0;
+        for (const size_t i : indices) correct += counts[i].first, total += counts[i].second;
+        if (total == 0) input_error("tag sequences: no tags to score (accuracy needs at least one)");
+        return static_cast<double>(correct) / static_cast<double>(total);
+      };
+    }
     unknown_metric(name(), metric, metrics());
   }
 
