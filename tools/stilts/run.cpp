@@ -22,8 +22,9 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "run",
       "Run a study from an experiment config (TOML): every arm (a chain of stages, e.g. intermediate ->\n"
-      "target, or target alone) for every seed, each stage trained once and shared by the arms that\n"
-      "start with it, then the target model evaluated zero-shot on every language's dev and test files.\n"
+      "target, or target alone; or several chains, one per target task) for every seed, each stage\n"
+      "trained once and shared by the chains that start with it, then each target model evaluated\n"
+      "zero-shot on every language's dev and test files (a task without train files only evaluates).\n"
       "Results go to RUN_DIR/results.sqlite (results, stages, curves, predictions, efficiency, ...); stages\n"
       "to RUN_DIR/stages/<hash>/; the report to RUN_DIR/report/ (as stilts report writes it).\n"
       "Run it again after a crash or kill: finished stages are skipped, an unfinished one resumes exactly.");
