@@ -8,8 +8,11 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "support/data_files.h"
@@ -463,6 +466,46 @@ TEST(DataRetrieval, MewslixXtremeLayoutAndBlankedTestGold) {
   EXPECT_THAT(read_error(mixed_path, "mewslix"),
               AllOf(HasSubstr("mixed.jsonl:1: mentions[1] (mention 'm2'): a blank entity_id"),
                     HasSubstr("mentions[0] (mention 'm1') has one")));
+}
+
+// XTREME-R's wikipedia_pairs-*.jsonl: each line a contextual mention and its entity, read as training
+// pairs whose texts are the mewslix reader's (the expected strings above, from xtreme's utils_mewslix).
+TEST(DataRetrieval, MewslixPairsAreTrainingPairsWithXtremesTexts) {
+  const nlohmann::json document = nlohmann::json::parse(std::string(kMentions));
+  std::map<std::string, nlohmann::json> entities;
+  std::istringstream lines(kEntities);
+  for (std::string line; std::getline(lines, line);) {
+    const auto entity = nlohmann::json::parse(line);
+    entities[entity.at("entity_id").get<std::string>()] = entity;
+  }
+  auto pair = [&](size_t m, const std::string& entity) {
+    return nlohmann::json{{"contextual_mention", {{"context", document.at("context")}, {"mention", document.at("mentions")[m]}}},
+                          {"entity", entities.at(entity)}}
+               .dump();
+  };
+  const auto dir = testing::make_temp_dir();
+  const auto path = write(dir / "wikipedia_pairs-train.jsonl", pair(0, "Q9") + "\n" + pair(1, "Q1757") + "\n");
+  const Dataset d = read_dataset(path, "mewslix-pairs");
+  EXPECT_TRUE(d.retrieval);
+  EXPECT_TRUE(d.candidates.empty());
+  ASSERT_EQ(d.examples.size(), 2u);
+  EXPECT_EQ(d.examples[0].id, "m1");
+  EXPECT_EQ(d.examples[0].language, "en");
+  EXPECT_EQ(d.examples[0].text_a, "Smith: The (old) club met { Smith } in Paris {a b} today.");
+  EXPECT_EQ(d.examples[0].text_b, std::optional<std::string>("Triple  space Line one"));
+  EXPECT_EQ(d.examples[1].text_a, "Intro: { Intro } line.");
+  EXPECT_EQ(d.examples[1].text_b, std::optional<std::string>("Helsinki is the capital of Finland. It lies on the coast."));
+  EXPECT_EQ(d.report.kept, 2);
+
+  EXPECT_THAT(read_error(write(dir / "wrong.jsonl", pair(0, "Q1757") + "\n"), "mewslix-pairs"),
+              AllOf(HasSubstr("wrong.jsonl:1"), HasSubstr("entity_id 'Q9' but the pair's entity is 'Q1757'")));
+  EXPECT_THAT(read_error(write(dir / "extra.jsonl", R"({"contextual_mention": {}, "entity": {}, "x": 1})" "\n"),
+                         "mewslix-pairs"),
+              AllOf(HasSubstr("extra.jsonl:1"), HasSubstr("'x'")));
+  EXPECT_THAT(read_error(path, "mewslix-pairs", with_language("de")),
+              AllOf(HasSubstr("no pairs in language 'de'"), HasSubstr("languages in the file: en")));
+  EXPECT_THAT(read_error(write(dir / "empty.jsonl", ""), "mewslix-pairs"), HasSubstr("empty.jsonl: file is empty"));
+  EXPECT_THAT(read_error(write(dir / "blank.jsonl", "\n\n"), "mewslix-pairs"), HasSubstr("blank.jsonl: file is empty"));
 }
 
 TEST(DataRetrieval, MewslixErrors) {

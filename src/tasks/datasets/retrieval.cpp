@@ -63,6 +63,13 @@
 //  ReadOptions.language keeps the mentions of that language (the original wikinews_mentions-<split>.jsonl
 //  holds every language).
 //
+// mewslix-pairs — Mewsli-X's training pairs (XTREME-R's wikipedia_pairs-{train,dev}.jsonl): JSON Lines of
+// {"contextual_mention": {"context": {...}, "mention": {example_id, mention_span, entity_id}}, "entity":
+// {entity_id, description, description_language, sentence_spans, ...}}, read as query-positive pairs:
+// text_a the mention as preprocess_mention builds it, text_b the entity as preprocess_entity_description
+// does (the same texts as the mewslix reader's). ReadOptions.language keeps the pairs of that context
+// language.
+//
 // retrieval-json — stilts' own: one JSON document {"queries": [{"id", "text", "language"?, "relevant":
 // [candidate ids]}], "candidates": [{"id", "text", "language"?}]}, texts verbatim. Without "candidates",
 // training pairs: each query has "positive": "<text>" (text_b) instead of "relevant". Unknown keys,
@@ -640,6 +647,96 @@ Dataset read_lareqa(const fs::path& path, const ReadOptions& options) {
   return dataset;
 }
 
+namespace {
+
+// A candidate entity: utils_mewslix.preprocess_entity_description (its sentences joined by " ", then
+// normalised).
+Candidate mewslix_entity(const TextFile& file, const std::string& where, const Json& entity) {
+  Candidate candidate;
+  candidate.id = require_string(file, where, entity, "entity_id", "the entity's id");
+  const std::string description =
+      require_string(file, where, entity, "description", "the entity's description", /*allow_blank=*/true);
+  candidate.language = require_string(file, where, entity, "description_language", "the description's language");
+  const std::u32string points = decode(file, where, description);
+  const auto spans = read_spans(file, where, entity, "sentence_spans", points.size(), "the description");
+  std::u32string joined;
+  for (size_t k = 0; k < spans.size(); ++k) {
+    if (k > 0) joined += U' ';
+    joined.append(points, static_cast<size_t>(spans[k].start), static_cast<size_t>(spans[k].end - spans[k].start));
+  }
+  candidate.text = normalise_mewslix(joined, file.name);
+  return candidate;
+}
+
+// A mention's context: its language, text (code points) and sentences.
+struct MewslixContext {
+  std::string language;
+  std::u32string points;
+  std::vector<Span> sentences;
+};
+
+// `holder`["context"], checked.
+MewslixContext mewslix_context(const TextFile& file, const std::string& where, const Json& holder) {
+  const std::string at_context = where + ": context";
+  const Json& context = require_key(file, where, holder, "context", "the document's context, an object");
+  require_object(file, at_context, context, "the context");
+  MewslixContext c;
+  c.language = require_string(file, at_context, context, "language", "the document's language");
+  const std::string text = require_string(file, at_context, context, "text", "the document's text", true);
+  c.points = decode(file, at_context + ".text", text);
+  c.sentences = read_spans(file, at_context, context, "sentence_spans", c.points.size(), "the context text");
+  return c;
+}
+
+struct MewslixMention {
+  std::string example_id, entity_id;  // entity_id "" when blanked
+  std::string text;                   // utils_mewslix.preprocess_mention
+  std::string where;                  // for errors: file position and the mention's id
+};
+
+// One mention of `context`: the sentence holding it (the first that does, as Span.locate_in), braces
+// around it escaped, "<mention>: <left> { <mention> } <right>", normalised.
+MewslixMention mewslix_mention(const TextFile& file, const std::string& at, const MewslixContext& context,
+                               const Json& mention) {
+  MewslixMention out;
+  out.example_id = require_string(file, at, mention, "example_id", "the mention's id");
+  out.where = at + " (mention '" + out.example_id + "')";
+  out.entity_id = require_string(file, out.where, mention, "entity_id", "the gold entity's id", /*allow_blank=*/true);
+  const Json& span_json = require_key(file, out.where, mention, "mention_span", "{start, end, text}");
+  const std::string at_span = out.where + ".mention_span";
+  const Span span{require_int(file, at_span, span_json, "start", "a code point offset"),
+                  require_int(file, at_span, span_json, "end", "a code point offset")};
+  const std::string surface = require_string(file, at_span, span_json, "text", "the mention's text", true);
+  const std::u32string& points = context.points;
+  check_span(file, at_span, span, points.size(), /*allow_empty=*/false, "the context text");
+  if (substr(points, span) != surface) {
+    input_error(file.name, at_span, ": text '", surface, "' does not match the context, which holds '",
+                substr(points, span), "' there");
+  }
+  const Span* holder = nullptr;
+  for (const auto& sentence : context.sentences) {
+    if (sentence.start <= span.start && span.end <= sentence.end) {
+      holder = &sentence;
+      break;
+    }
+  }
+  if (!holder) {
+    input_error(file.name, out.where, ": the mention [", span.start, ", ", span.end,
+                ") lies in no single sentence of context.sentence_spans (Mewsli-X's preprocess_mention "
+                "takes the sentence holding it)");
+  }
+  const std::u32string_view view(points);
+  const std::u32string left =
+      escape_markers(view.substr(static_cast<size_t>(holder->start), static_cast<size_t>(span.start - holder->start)));
+  const std::u32string right =
+      escape_markers(view.substr(static_cast<size_t>(span.end), static_cast<size_t>(holder->end - span.end)));
+  const std::u32string name = decode(file, at_span, surface);
+  out.text = normalise_mewslix(name + U": " + left + U" { " + name + U" } " + right, file.name);
+  return out;
+}
+
+}  // namespace
+
 Dataset read_mewslix(const fs::path& path, const ReadOptions& options) {
   const TextFile file = load_text_file(path);
   const TextFile entities = load_text_file(mewslix_candidates_file(path));
@@ -656,20 +753,7 @@ Dataset read_mewslix(const fs::path& path, const ReadOptions& options) {
     while (reader.next(row)) {
       const Json entity = parse_json_object(entities, row);
       const std::string where = ":" + std::to_string(row.line);
-      Candidate candidate;
-      candidate.id = require_string(entities, where, entity, "entity_id", "the entity's id");
-      const std::string description =
-          require_string(entities, where, entity, "description", "the entity's description", /*allow_blank=*/true);
-      candidate.language =
-          require_string(entities, where, entity, "description_language", "the description's language");
-      const std::u32string points = decode(entities, where, description);
-      const auto spans = read_spans(entities, where, entity, "sentence_spans", points.size(), "the description");
-      std::u32string joined;
-      for (size_t k = 0; k < spans.size(); ++k) {
-        if (k > 0) joined += U' ';
-        joined.append(points, static_cast<size_t>(spans[k].start), static_cast<size_t>(spans[k].end - spans[k].start));
-      }
-      candidate.text = normalise_mewslix(joined, entities.name);
+      Candidate candidate = mewslix_entity(entities, where, entity);
       const auto [at, fresh] = index_of.emplace(candidate.id, static_cast<int64_t>(dataset.candidates.size()));
       if (!fresh) {
         input_error(entities.name, where, ": entity '", candidate.id, "' is also on line ",
@@ -688,60 +772,23 @@ Dataset read_mewslix(const fs::path& path, const ReadOptions& options) {
   while (reader.next(row)) {
     const Json document = parse_json_object(file, row);
     const std::string where = ":" + std::to_string(row.line);
-    const std::string at_context = where + ": context";
-    const Json& context = require_key(file, where, document, "context", "the document's context, an object");
-    require_object(file, at_context, context, "the context");
-    const std::string language = require_string(file, at_context, context, "language", "the document's language");
-    const std::string text = require_string(file, at_context, context, "text", "the document's text", true);
-    const std::u32string points = decode(file, at_context + ".text", text);
-    const auto sentences = read_spans(file, at_context, context, "sentence_spans", points.size(), "the context text");
+    const MewslixContext context = mewslix_context(file, where, document);
+    const std::string& language = context.language;
     const Json& mentions = require_array(file, where, document, "mentions", "mentions");
     languages.insert(language);
     for (size_t m = 0; m < mentions.size(); ++m) {
-      const std::string at = at_index(where, "mentions", m);
       ++report.rows;
-      const std::string example_id = require_string(file, at, mentions[m], "example_id", "the mention's id");
-      const std::string at_mention = at + " (mention '" + example_id + "')";
-      const std::string entity_id =
-          require_string(file, at_mention, mentions[m], "entity_id", "the gold entity's id", /*allow_blank=*/true);
-      const Json& span_json = require_key(file, at_mention, mentions[m], "mention_span", "{start, end, text}");
-      const std::string at_span = at_mention + ".mention_span";
-      const Span span{require_int(file, at_span, span_json, "start", "a code point offset"),
-                      require_int(file, at_span, span_json, "end", "a code point offset")};
-      const std::string surface = require_string(file, at_span, span_json, "text", "the mention's text", true);
-      check_span(file, at_span, span, points.size(), /*allow_empty=*/false, "the context text");
-      if (substr(points, span) != surface) {
-        input_error(file.name, at_span, ": text '", surface, "' does not match the context, which holds '",
-                    substr(points, span), "' there");
-      }
+      const MewslixMention mention = mewslix_mention(file, at_index(where, "mentions", m), context, mentions[m]);
+      const std::string& example_id = mention.example_id;
+      const std::string& entity_id = mention.entity_id;
+      const std::string& at_mention = mention.where;
       if (!options.language.empty() && language != options.language) continue;
       if (!example_ids.insert(example_id).second) {
         input_error(file.name, at_mention, ": the example id repeats (predictions are keyed by it)");
       }
-      // The first sentence holding the whole mention (Span.locate_in), its text around the mention.
-      const Span* holder = nullptr;
-      for (const auto& sentence : sentences) {
-        if (sentence.start <= span.start && span.end <= sentence.end) {
-          holder = &sentence;
-          break;
-        }
-      }
-      if (!holder) {
-        input_error(file.name, at_mention, ": the mention [", span.start, ", ", span.end,
-                    ") lies in no single sentence of context.sentence_spans (Mewsli-X's preprocess_mention "
-                    "takes the sentence holding it)");
-      }
-      const std::u32string_view view(points);
-      const std::u32string left = escape_markers(
-          view.substr(static_cast<size_t>(holder->start), static_cast<size_t>(span.start - holder->start)));
-      const std::u32string right =
-          escape_markers(view.substr(static_cast<size_t>(span.end), static_cast<size_t>(holder->end - span.end)));
-      const std::u32string mention = decode(file, at_span, surface);
-      const std::u32string query = mention + U": " + left + U" { " + mention + U" } " + right;
-
       Example example;
       example.id = example_id;
-      example.text_a = normalise_mewslix(query, file.name);
+      example.text_a = mention.text;
       example.language = language;
       std::string& first_of_kind = entity_id.empty() ? first_blank : first_set;
       if (first_of_kind.empty()) first_of_kind = at_mention;
@@ -777,6 +824,50 @@ Dataset read_mewslix(const fs::path& path, const ReadOptions& options) {
                            entities.name + " (kept, no relevant candidate)");
   }
   dataset.labelled = blank_gold == 0;
+  report.kept = static_cast<int64_t>(dataset.examples.size());
+  return dataset;
+}
+
+Dataset read_mewslix_pairs(const fs::path& path, const ReadOptions& options) {
+  const TextFile file = load_text_file(path);
+  Dataset dataset;
+  dataset.retrieval = true;
+  dataset.source = file.name;
+  ReadReport& report = dataset.report;
+  std::set<std::string> languages;
+  RowReader reader(file, '\n', Quoting::kNone);
+  Row row;
+  while (reader.next(row)) {
+    const Json pair = parse_json_object(file, row);
+    const std::string where = ":" + std::to_string(row.line);
+    require_only_keys(file, where, pair, {"contextual_mention", "entity"});
+    const Json& contextual =
+        require_key(file, where, pair, "contextual_mention", "{\"context\": {...}, \"mention\": {...}}");
+    require_object(file, where + ": contextual_mention", contextual, "{\"context\", \"mention\"}");
+    const MewslixContext context = mewslix_context(file, where + ": contextual_mention", contextual);
+    const Json& mention_json = require_key(file, where, contextual, "mention", "the mention, an object");
+    const MewslixMention mention = mewslix_mention(file, where + ": contextual_mention.mention", context, mention_json);
+    const Json& entity_json = require_key(file, where, pair, "entity", "the mentioned entity, an object");
+    require_object(file, where + ": entity", entity_json, "the entity");
+    const Candidate entity = mewslix_entity(file, where + ": entity", entity_json);
+    if (!mention.entity_id.empty() && mention.entity_id != entity.id) {
+      input_error(file.name, mention.where, ": entity_id '", mention.entity_id, "' but the pair's entity is '",
+                  entity.id, "'");
+    }
+    ++report.rows;
+    languages.insert(context.language);
+    if (!options.language.empty() && context.language != options.language) continue;
+    Example example;
+    example.id = mention.example_id;
+    example.language = context.language;
+    example.text_a = mention.text;
+    example.text_b = entity.text;
+    dataset.examples.push_back(std::move(example));
+  }
+  if (dataset.examples.empty()) {  // (an empty file is the loader's error): every pair filtered out
+    input_error(file.name, ": no pairs in language '", options.language, "' (languages in the file: ",
+                join(std::vector<std::string>(languages.begin(), languages.end())), ")");
+  }
   report.kept = static_cast<int64_t>(dataset.examples.size());
   return dataset;
 }
