@@ -103,6 +103,10 @@ class Builder {
       : data_(std::move(data)), options_(options), run_dir_(run_dir) {}
 
   void build() {
+    // Each task's declared headline metric (tagging: f1), before the headline is chosen by it.
+    if (options_.headline_metrics.empty()) {
+      options_.headline_metrics = pipeline::declared_headlines(data_.meta_value("experiment"));
+    }
     choose_arms();
     choose_headline();
     pipeline::StatsOptions stats;
@@ -121,9 +125,6 @@ class Builder {
     arm_options.baseline = baseline_;
     arm_options.level = options_.level;
     arm_options.margin = options_.equivalence_margin;
-    if (options_.headline_metrics.empty()) {
-      options_.headline_metrics = pipeline::declared_headlines(data_.meta_value("experiment"));
-    }
     arm_options.headline_metrics = options_.headline_metrics;
     lines_ = pipeline::summarize_arms(data_.results, data_.stages, data_.arm_stages, data_.efficiency, arm_options);
     costs_ = arm_costs(data_, arms_);

@@ -285,6 +285,29 @@ TEST(Report, ErrorsNameTheFile) {
 //     intermediate .69, .71
 //   overall: direct .725, .755 (74.0% ± 2.1); intermediate .76, .78; differences .035, .025: +3.0 pp,
 //     half-width t(0.975, 1) · .01 / 2 = 6.35 pp: [-3.4, +9.4]
+// The answer reads each task's declared headline metric from the resolved config (tagging: f1), as
+// `stilts results` does, not the "accuracy" a tagging task also reports.
+TEST(Report, TheAnswerUsesTheTasksDeclaredMetric) {
+  const auto dir = testing::make_temp_dir() / "tagging";
+  fs::create_directories(dir);
+  {
+    testing::TestDb db(dir / "results.sqlite");
+    db.meta("experiment", R"({"tasks":{"udpos":{"kind":"tagging"}}})");
+    for (int s = 1; s <= 2; ++s) {
+      for (const std::string arm : {"direct", "intermediate"}) {
+        const double shift = arm == "direct" ? 0.0 : 0.1;
+        db.result(arm, s, "target", "udpos", "de", "test", "accuracy", 0.8 + 0.01 * s);
+        db.result(arm, s, "target", "udpos", "de", "test", "f1", 0.5 + shift + 0.01 * s);
+      }
+    }
+  }
+  ReportOptions options;
+  options.png = false;
+  const std::string md = slurp(write_report(dir, options).markdown);
+  EXPECT_NE(md.find("On udpos (test f1"), std::string::npos) << md.substr(0, 1500);
+  EXPECT_EQ(md.find("On udpos (test accuracy"), std::string::npos);
+}
+
 TEST(Report, BenchmarkScoresOnlyWithSeveralTasks) {
   const auto dir = testing::make_temp_dir();
   const auto run = dir / "run";
