@@ -1,4 +1,4 @@
-// The retrieval readers (tatoeba, lareqa, mewslix, retrieval-json): small files the tests write, with
+// The retrieval readers (tatoeba, lareqa, mewslix, mewslix-pairs, retrieval-json): small files the tests write, with
 // expected values worked out by hand or by running google-research/xtreme's own Python on them (noted
 // where so), every error, then the real Tatoeba, XQuAD-R and Mewsli-X files of
 // ../shared/fixtures/data/xtreme-r (skipped when absent) with exact counts.
