@@ -36,12 +36,12 @@ std::string header(const std::string& name, const synth::WorldFiles& world, cons
   return t.str();
 }
 
-// A [tasks.NAME] table for one of the world's tasks (files it lacks are left out: the parallel task
-// has only test files, in every language but the training language).
-std::string task_table(const synth::WorldFiles& world, const std::string& name) {
+// A [tasks.AS] table for the world's task `name` (AS defaults to the name; files it lacks are left
+// out: the parallel task has only test files, in every language but the training language).
+std::string task_table(const synth::WorldFiles& world, const std::string& name, const std::string& as = "") {
   const synth::TaskFiles& task = world.task(name);
   std::ostringstream t;
-  t << "[tasks." << name << "]\nkind = " << quoted(task.kind) << "\nformat = " << quoted(task.format) << "\n";
+  t << "[tasks." << (as.empty() ? name : as) << "]\nkind = " << quoted(task.kind) << "\nformat = " << quoted(task.format) << "\n";
   if (!task.train.empty()) t << "train = " << quoted(task.train) << "\n";
   if (!task.dev.empty()) t << "dev = " << quoted(task.dev) << "\n";
   if (!task.test.empty()) t << "test = " << quoted(task.test) << "\n";
@@ -92,10 +92,7 @@ std::string xtreme_r_study_toml(const synth::WorldFiles& world, const fs::path& 
        "# intermediate (as SQuAD is for XQuAD): both arms share that stage, so its difference is 0.\n";
   t << header("demo-xtreme-r", world, pretrained, seeds);
   for (const char* task : {"sentiment", "nli", "choice", "pos", "ner", "qa", "retrieval"}) t << task_table(world, task);
-  {
-    std::string parallel = task_table(world, "parallel");
-    t << parallel.replace(parallel.find("[tasks.parallel]"), 16, "[tasks.tatoeba]");
-  }
+  t << task_table(world, "parallel", "tatoeba");
   const std::string common = "lr = 1e-3\nbatch_size = 32\nmax_length = 64\nwarmup_ratio = 0.1\nthreads = 1\n";
   auto stage = [&](const std::string& name, int epochs, const std::string& extra) {
     t << "[stages." << name << "]\ntask = " << quoted(name) << "\nepochs = " << epochs << "\n" << extra << common
