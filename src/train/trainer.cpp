@@ -194,6 +194,12 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
     log << "note: " << train_features.truncated << " training examples truncated to " << max_length
         << " tokens\n";
   }
+  if (const tasks::ReadReport& read_report = train_data.report;
+      read_report.skipped_placeholder + read_report.skipped_malformed > 0) {
+    log << "note: " << read_report.skipped_placeholder + read_report.skipped_malformed << " of " << read_report.rows
+        << " rows of " << config.train << " skipped"
+        << (read_report.notes.empty() ? "" : " (the first: " + read_report.notes.front() + ")") << "\n";
+  }
   loop.run();
   const LoopState& state = loop.state();
 

@@ -27,7 +27,7 @@ TEST(DataReaders, FormatsListed) {
   EXPECT_THAT(dataset_formats(), ElementsAre("pawsx", "xnli", "glue-mnli", "glue-qqp", "glue-sst2", "glue-stsb",
                                              "mrpc", "imdb", "conllu", "xtreme-tagging", "panx", "xcopa", "copa",
                                              "siqa", "squad", "mlqa", "tatoeba", "lareqa", "mewslix",
-                                             "mewslix-pairs", "retrieval-json", "tsv", "csv", "jsonl"));
+                                             "mewslix-pairs", "lareqa-pairs", "retrieval-json", "tsv", "csv", "jsonl"));
 }
 
 TEST(DataReaders, UnknownFormatListsKnownOnes) {
@@ -37,7 +37,7 @@ TEST(DataReaders, UnknownFormatListsKnownOnes) {
   EXPECT_THAT(message, HasSubstr("unknown dataset format 'paws'"));
   EXPECT_THAT(message, HasSubstr("pawsx, xnli, glue-mnli, glue-qqp, glue-sst2, glue-stsb, mrpc, imdb, conllu, "
                                   "xtreme-tagging, panx, xcopa, copa, siqa, squad, mlqa, tatoeba, lareqa, mewslix, "
-                                  "mewslix-pairs, retrieval-json, tsv, csv, jsonl"));
+                                  "mewslix-pairs, lareqa-pairs, retrieval-json, tsv, csv, jsonl"));
 }
 
 // ---- PAWS-X ----

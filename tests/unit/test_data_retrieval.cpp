@@ -1,7 +1,7 @@
-// The retrieval readers (tatoeba, lareqa, mewslix, mewslix-pairs, retrieval-json): small files the tests write, with
-// expected values worked out by hand or by running google-research/xtreme's own Python on them (noted
-// where so), every error, then the real Tatoeba, XQuAD-R and Mewsli-X files of
-// ../shared/fixtures/data/xtreme-r (skipped when absent) with exact counts.
+// The retrieval readers (tatoeba, lareqa, mewslix, mewslix-pairs, lareqa-pairs, retrieval-json): small files
+// the tests write, with expected values worked out by hand or by running google-research/xtreme's own
+// Python on them (noted where so), every error, then the real Tatoeba, XQuAD-R, XQuAD and Mewsli-X files
+// of ../shared/fixtures/data/xtreme-r (skipped when absent) with exact counts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -11,10 +11,12 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/sha256.h"
 #include "support/data_files.h"
 #include "support/fixtures.h"
 #include "tasks/datasets/dataset.h"
@@ -709,9 +711,112 @@ TEST(DataRetrieval, RetrievalJsonErrors) {
               AllOf(HasSubstr("no queries in language 'fr'"), HasSubstr("(languages in the file: de, en)")));
 }
 
+// ---- lareqa-pairs ----
+
+// Expected pairs from xtreme's lareqa.py (RetrievalSquadProcessor._create_examples, with its sb_sed)
+// run on this file: q3's answer starts on the space between two sentences; q5's answer "5 dollars"
+// (a no-break space, which is not a word break there but is to str.split) is not found in the context's
+// words; q6's answer starts inside the word "5 dollars." and is kept, as XTREME keeps it; q4 has two
+// answers and the first is used.
+constexpr const char* kSquadForPairs = R"({"version": "1.1", "data": [{"title": "T", "paragraphs": [
+ {"context": "Mr. Smith went home. He slept.\nThe next day came.", "qas": [
+   {"id": "q1", "question": "What did he do?", "answers": [{"text": "slept", "answer_start": 24}]},
+   {"id": "q2", "question": "Who went home?", "answers": [{"text": "Mr. Smith", "answer_start": 0}]},
+   {"id": "q3", "question": "Between?", "answers": [{"text": " He", "answer_start": 20}]},
+   {"id": "q4", "question": "What came?", "answers": [{"text": "next day", "answer_start": 35}, {"text": "home", "answer_start": 15}]}]},
+ {"context": "It cost 5\u00a0dollars. Then it rose.", "qas": [
+   {"id": "q5", "question": "How much?", "answers": [{"text": "5\u00a0dollars", "answer_start": 8}]},
+   {"id": "q6", "question": "What currency?", "answers": [{"text": "dollars", "answer_start": 10}]},
+   {"id": "q7", "question": "What did it do?", "answers": [{"text": "rose", "answer_start": 28}]}]}]}]})";
+
+TEST(DataRetrieval, LareqaPairsAreQuestionsWithTheirAnswersSentenceAsXtremeBuildsThem) {
+  const auto dir = testing::make_temp_dir();
+  const auto path = write(dir / "train-v1.1.json", kSquadForPairs);
+  const Dataset d = read_dataset(path, "lareqa-pairs");
+  EXPECT_TRUE(d.retrieval);
+  EXPECT_TRUE(d.candidates.empty());
+  std::vector<std::vector<std::string>> pairs;
+  for (const auto& e : d.examples) {
+    pairs.push_back({e.id, e.text_a, e.text_b.value_or("(none)"), e.language});
+  }
+  const std::string nbsp = "\u00a0";
+  EXPECT_THAT(pairs,
+              ElementsAre(ElementsAre("q1", "What did he do?",
+                                      "He slept.Mr. Smith went home. He slept.The next day came.", "en"),
+                          ElementsAre("q2", "Who went home?",
+                                      "Mr. Smith went home.Mr. Smith went home. He slept.The next day came.", "en"),
+                          ElementsAre("q4", "What came?",
+                                      "The next day came.Mr. Smith went home. He slept.The next day came.", "en"),
+                          ElementsAre("q6", "What currency?",
+                                      "It cost 5" + nbsp + "dollars.It cost 5" + nbsp + "dollars. Then it rose.", "en"),
+                          ElementsAre("q7", "What did it do?",
+                                      "Then it rose.It cost 5" + nbsp + "dollars. Then it rose.", "en")));
+  EXPECT_EQ(d.report.rows, 7);
+  EXPECT_EQ(d.report.kept, 5);
+  EXPECT_EQ(d.report.skipped_malformed, 2);
+  ASSERT_EQ(d.report.notes.size(), 2u);
+  EXPECT_THAT(d.report.notes[0], AllOf(HasSubstr("question 'q3'"), HasSubstr("answer_start 20 is in no sentence")));
+  EXPECT_THAT(d.report.notes[1], AllOf(HasSubstr("question 'q5'"), HasSubstr("not in the context's words")));
+
+  const Dataset german = read_dataset(path, "lareqa-pairs", with_language("de"));
+  for (const auto& e : german.examples) EXPECT_EQ(e.language, "de");
+}
+
+TEST(DataRetrieval, LareqaPairsErrors) {
+  const auto dir = testing::make_temp_dir();
+  auto squad = [](const std::string& qas) {
+    return R"({"data": [{"paragraphs": [{"context": "One. Two.", "qas": [)" + qas + "]}]}]}";
+  };
+  EXPECT_THAT(read_error(write(dir / "none.json", squad(R"({"id": "a", "question": "Q?", "answers": []})")),
+                         "lareqa-pairs"),
+              AllOf(HasSubstr("none.json"), HasSubstr("question 'a'"), HasSubstr("no answers")));
+  EXPECT_THAT(read_error(write(dir / "out.json",
+                               squad(R"({"id": "b", "question": "Q?", "answers": [{"text": "Two.!", "answer_start": 5}]})")),
+                         "lareqa-pairs"),
+              AllOf(HasSubstr("question 'b'"), HasSubstr("answers[0]"), HasSubstr("not within the context")));
+  EXPECT_THAT(read_error(write(dir / "skipped.json",
+                               squad(R"({"id": "c", "question": "Q?", "answers": [{"text": " ", "answer_start": 4}]})")),
+                         "lareqa-pairs"),
+              HasSubstr("key 'text' is empty"));
+  EXPECT_THAT(read_error(write(dir / "between.json",
+                               squad(R"({"id": "d", "question": "Q?", "answers": [{"text": " T", "answer_start": 4}]})")),
+                         "lareqa-pairs"),
+              AllOf(HasSubstr("between.json"), HasSubstr("no question has its answer in a sentence")));
+  EXPECT_THAT(read_error(write(dir / "list.json", "[]"), "lareqa-pairs"), HasSubstr("list.json"));
+}
+
+// Every XQuAD file, read as a SQuAD training file: the pairs equal lareqa.py's on it (the number kept, and
+// the SHA-256 of "id<TAB>question<TAB>positive\n" over all pairs, computed with the reference). In es and
+// ru one question each is skipped: its answer does not survive the word check.
+TEST(DataRetrieval, LareqaPairsOfEveryXquadFileAreTheReferences) {
+  STILTS_REQUIRE_SHARED("data/xtreme-r/xquad/xquad.en.json");
+  const std::vector<std::tuple<std::string, size_t, std::string>> expected = {
+      {"ar", 1190, "294c890c524bc315e1d5a6a66cdce3df5d0de35879b1383e93781b888bd33210"},
+      {"de", 1190, "892dd409952fbc31c2378bc24dfb22fe28bc3c8170804859204a683ee9f31959"},
+      {"el", 1190, "d1562791b16f7ae5b24fe869cb0fd8bf7d321b2cec1a36782f05ad9bc3e5f880"},
+      {"en", 1190, "d4be0e4eaccb3623232841c4abe8171e99cc66c264546d2657b4c6137d558222"},
+      {"es", 1189, "19c8efe655ac94b84e4b61bcbf70cbf93ec6e319f1411f33e8e1ad5560f32ee4"},
+      {"hi", 1190, "8ff166b158b747fd34efc835ada3cfa0f1da8fed3c83c7859d81a4b8868d065d"},
+      {"ro", 1190, "918e667484509f19af2f6195f4b88efbbebcac33198a3f7a019ad1aa5b2a70f9"},
+      {"ru", 1189, "9f99a0947da187d962edd446391dcbd286bc72bcc01690a67783d39b7e0bfc1b"},
+      {"th", 1190, "3eaf27bf04c45fd6712041e8ee37cedb7aec0262c470997fbdc6d91706026a56"},
+      {"tr", 1190, "f383ae8b447a17a9acecdd632a33e51aef56e13cecf5527f8301df0bb5c41157"},
+      {"vi", 1190, "28ea8b5b44b18afa3a1aad9da178264aa434903995c4e802038eea1b4e693d1c"},
+      {"zh", 1190, "b41f672536bf2b03da84882da1192c3ebf77b1133a7e83a1d4b33ada820778b3"},
+  };
+  for (const auto& [language, count, digest] : expected) {
+    const Dataset d = read_dataset(testing::xtreme_r_dir() / "xquad" / ("xquad." + language + ".json"), "lareqa-pairs");
+    std::string serialised;
+    for (const auto& e : d.examples) serialised += e.id + "\t" + e.text_a + "\t" + e.text_b.value_or("") + "\n";
+    EXPECT_EQ(d.examples.size(), count) << language;
+    EXPECT_EQ(d.report.skipped_malformed, static_cast<int64_t>(1190 - count)) << language;
+    EXPECT_EQ(sha256_hex(serialised), digest) << language;
+  }
+}
+
 TEST(DataRetrieval, FormatsAreRegistered) {
   const auto formats = dataset_formats();
-  for (const std::string name : {"tatoeba", "lareqa", "mewslix", "retrieval-json"}) {
+  for (const std::string name : {"tatoeba", "lareqa", "mewslix", "mewslix-pairs", "lareqa-pairs", "retrieval-json"}) {
     EXPECT_NE(std::find(formats.begin(), formats.end(), name), formats.end()) << name;
   }
 }

@@ -45,6 +45,7 @@ const std::vector<std::pair<std::string, Reader>>& readers() {
       {"lareqa", detail::read_lareqa},
       {"mewslix", detail::read_mewslix},
       {"mewslix-pairs", detail::read_mewslix_pairs},
+      {"lareqa-pairs", detail::read_lareqa_pairs},
       {"retrieval-json", detail::read_retrieval_json},
       {"tsv", detail::read_generic_tsv},
       {"csv", detail::read_generic_csv},

@@ -39,6 +39,7 @@ Dataset read_tatoeba(const std::filesystem::path& path, const ReadOptions& optio
 Dataset read_lareqa(const std::filesystem::path& path, const ReadOptions& options);          // retrieval.cpp
 Dataset read_mewslix(const std::filesystem::path& path, const ReadOptions& options);         // retrieval.cpp
 Dataset read_mewslix_pairs(const std::filesystem::path& path, const ReadOptions& options);   // retrieval.cpp
+Dataset read_lareqa_pairs(const std::filesystem::path& path, const ReadOptions& options);    // retrieval.cpp
 Dataset read_retrieval_json(const std::filesystem::path& path, const ReadOptions& options);  // retrieval.cpp
 
 // ---- files ----

@@ -70,6 +70,20 @@
 // does (the same texts as the mewslix reader's). ReadOptions.language keeps the pairs of that context
 // language.
 //
+// lareqa-pairs — LAReQA's training pairs, built from SQuAD v1.1 JSON as XTREME-R builds them (xtreme's
+// third_party/processors/lareqa.py, RetrievalSquadProcessor), one pair a question:
+//  - the context is split into sentences by sb_sed (text::infer_sentence_breaks); the question's first
+//    answer must start in one of them (the first with start <= answer_start < end), else the question is
+//    skipped and noted, as XTREME skips it;
+//  - XTREME's recoverability check (transformers' SQuAD processor's): the context's words (split at space,
+//    tab, CR, LF and U+202F) that the answer's characters fall in, joined by a space, must contain the
+//    answer's own words (Python's str.split) joined by a space; else skipped and noted;
+//  - id the question's id, text_a the question, text_b the answer's sentence followed directly by the
+//    whole paragraph with its line breaks removed ((sentence + context).replace("\n", "")), both verbatim
+//    (XTREME encodes them unstripped); language ReadOptions.language, else "en" (SQuAD's).
+//  Keys other than SQuAD's are ignored (XQuAD-R's files read too). A question with no answer, or an answer
+//  that runs outside its context, is an error naming the question.
+//
 // retrieval-json — stilts' own: one JSON document {"queries": [{"id", "text", "language"?, "relevant":
 // [candidate ids]}], "candidates": [{"id", "text", "language"?}]}, texts verbatim. Without "candidates",
 // training pairs: each query has "positive": "<text>" (text_b) instead of "relevant". Unknown keys,
@@ -89,6 +103,7 @@
 #include "common/error.h"
 #include "tasks/datasets/readers.h"
 #include "text/basic.h"
+#include "text/sentence_break.h"
 #include "text/unicode.h"
 
 namespace stilts::tasks::detail {
@@ -867,6 +882,115 @@ Dataset read_mewslix_pairs(const fs::path& path, const ReadOptions& options) {
   if (dataset.examples.empty()) {  // (an empty file is the loader's error): every pair filtered out
     input_error(file.name, ": no pairs in language '", options.language, "' (languages in the file: ",
                 join(std::vector<std::string>(languages.begin(), languages.end())), ")");
+  }
+  report.kept = static_cast<int64_t>(dataset.examples.size());
+  return dataset;
+}
+
+Dataset read_lareqa_pairs(const fs::path& path, const ReadOptions& options) {
+  const TextFile file = load_text_file(path);
+  const Json document = parse_document(file, "SQuAD v1.1's layout {\"data\": [{\"paragraphs\": [...]}]}");
+  require_object(file, ": top level", document, "{\"data\": [...]} (SQuAD v1.1's layout)");
+  Dataset dataset;
+  dataset.retrieval = true;
+  dataset.source = file.name;
+  ReadReport& report = dataset.report;
+  const std::string language = options.language.empty() ? "en" : options.language;
+  const auto is_word_break = [](char32_t c) {  // lareqa.py's _is_whitespace
+    return c == U' ' || c == U'\t' || c == U'\r' || c == U'\n' || c == 0x202F;
+  };
+  const Json& articles = require_array(file, ": top level", document, "data", "articles");
+  for (size_t a = 0; a < articles.size(); ++a) {
+    const std::string at_article = ": data[" + std::to_string(a) + "]";
+    const Json& paragraphs = require_array(file, at_article, articles[a], "paragraphs", "paragraphs");
+    for (size_t p = 0; p < paragraphs.size(); ++p) {
+      const std::string at_paragraph = at_index(at_article, "paragraphs", p);
+      const std::string context = require_string(file, at_paragraph, paragraphs[p], "context", "the paragraph's text");
+      const std::u32string points = decode(file, at_paragraph, context);
+      const std::vector<text::SentenceSpan> sentences = text::infer_sentence_breaks(context, file.name + at_paragraph);
+      // The context's words and, for each code point, the word it is in (or the last one before it).
+      std::vector<std::u32string> words;
+      std::vector<size_t> word_of(points.size(), 0);
+      bool after_break = true;
+      for (size_t i = 0; i < points.size(); ++i) {
+        if (is_word_break(points[i])) {
+          after_break = true;
+        } else {
+          if (after_break) words.emplace_back();
+          words.back() += points[i];
+          after_break = false;
+        }
+        word_of[i] = words.empty() ? 0 : words.size() - 1;
+      }
+      std::string context_flat;
+      for (char c : context) {
+        if (c != '\n') context_flat += c;
+      }
+      const Json& qas = require_array(file, at_paragraph, paragraphs[p], "qas", "questions");
+      for (size_t q = 0; q < qas.size(); ++q) {
+        const std::string at_question = at_index(at_paragraph, "qas", q);
+        ++report.rows;
+        const std::string id = require_string(file, at_question, qas[q], "id", "the question's id");
+        const std::string at = at_question + " (question '" + id + "')";
+        const std::string question = require_string(file, at, qas[q], "question", "the question");
+        const Json& answers = require_array(file, at, qas[q], "answers", "answers");
+        if (answers.empty()) {
+          input_error(file.name, at, ": no answers (a pair is the question and its answer's sentence: SQuAD v1.1's "
+                      "training file has one answer a question)");
+        }
+        const std::string at_answer = at_index(at, "answers", 0);
+        const std::string answer = require_string(file, at_answer, answers[0], "text", "the answer's text");
+        const std::u32string answer_points = decode(file, at_answer, answer);
+        const int64_t start = require_int(file, at_answer, answers[0], "answer_start", "a code point offset");
+        check_span(file, at_answer, {start, start + static_cast<int64_t>(answer_points.size())}, points.size(),
+                   /*allow_empty=*/false, "the context");
+        const auto holder = std::find_if(sentences.begin(), sentences.end(), [&](const text::SentenceSpan& s) {
+          return s.start <= start && start < s.end;
+        });
+        if (holder == sentences.end()) {
+          ++report.skipped_malformed;
+          note_skip(report, file, at.substr(2),
+                    "answer_start " + std::to_string(start) +
+                        " is in no sentence sb_sed finds: question skipped (as XTREME does)");
+          continue;
+        }
+        std::u32string spanned;
+        const size_t first_word = word_of[static_cast<size_t>(start)];
+        const size_t last_word = word_of[static_cast<size_t>(start) + answer_points.size() - 1];
+        for (size_t w = first_word; w <= last_word; ++w) {
+          if (w > first_word) spanned += U' ';
+          spanned += words[w];
+        }
+        std::u32string cleaned;
+        for (const auto word : text::python_split(answer_points)) {
+          if (!cleaned.empty()) cleaned += U' ';
+          cleaned += word;
+        }
+        if (spanned.find(cleaned) == std::u32string::npos) {
+          ++report.skipped_malformed;
+          note_skip(report, file, at.substr(2),
+                    "the answer '" + answer + "' is not in the context's words at answer_start " +
+                        std::to_string(start) + " ('" + text::encode_utf8(spanned) +
+                        "'): question skipped (as XTREME does)");
+          continue;
+        }
+        std::string positive;
+        for (char c : substr(points, {holder->start, holder->end})) {
+          if (c != '\n') positive += c;
+        }
+        Example example;
+        example.id = id;
+        example.text_a = question;
+        example.text_b = positive + context_flat;
+        example.language = language;
+        dataset.examples.push_back(std::move(example));
+      }
+    }
+  }
+  close_skip_notes(report);
+  if (dataset.examples.empty()) {
+    input_error(file.name, ": no question has its answer in a sentence (", report.rows, " questions, ",
+                report.skipped_malformed, " skipped)");
   }
   report.kept = static_cast<int64_t>(dataset.examples.size());
   return dataset;
