@@ -260,6 +260,7 @@ std::vector<Workload> data_workloads(const tasks::TaskKind& kind, const tasks::F
     const tasks::Features sub = tasks::select_features(features, rows);
     const int64_t tokens = sub.num_tokens();
     Workload w;
+    w.kind = &kind;
     w.batch_size = batch_size;
     w.seq_len = 0;
     w.language = lang;
@@ -386,10 +387,18 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
       const auto t0 = std::chrono::steady_clock::now();
       {
         train::AutocastScope autocast(precision);
-        // A classifier runs as inference does (logits(): the last layer at the position the head
-        // reads); an encoder without a head computes every position's output.
+        // Task data runs as the task's inference does; a grid's classifier runs as inference does
+        // (logits(): the last layer at the position the head reads), an encoder without a head
+        // computes every position's output.
         auto& model = *models[k].model;
-        const auto out = model.has_head() ? model.logits(in) : model.forward(in).last_hidden_state;
+        torch::Tensor out;
+        if (w.kind != nullptr) {
+          tasks::Batch batch;
+          batch.inputs = in;
+          out = w.kind->forward(model, batch);
+        } else {
+          out = model.has_head() ? model.logits(in) : model.forward(in).last_hidden_state;
+        }
       }
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!timed) return;

@@ -39,6 +39,10 @@ struct Workload {
   std::vector<int64_t> real_tokens;     // non-pad tokens of each batch
   double tokens_per_example = 0;        // mean non-pad tokens per example (data: over the whole language)
   int64_t examples = 0;                 // examples in the language (data), batch_size (grid)
+  // Data workloads: the task kind whose inference a repetition runs (kind->forward: e.g. sentence
+  // retrieval runs the encoder up to the layer it reads, no further); it must outlive measure().
+  // Grid workloads (none): the head's logits, or the encoder's last hidden state without a head.
+  const tasks::TaskKind* kind = nullptr;
 };
 
 // Random ids in [1, vocab) (avoiding the pad id), full rows, token types 0 where the family uses them.
@@ -47,7 +51,7 @@ Workload grid_workload(const models::EncoderModel& model, int64_t batch_size, in
 // One workload per language of `features` (in order of first appearance; a single "" workload when no
 // example has a language), plus one "" workload pooling every language when there are several and
 // `pooled` is set. Batches come from tasks::bucketed_batches(shuffle=true, seed) within each group,
-// collated by `kind`.
+// collated by `kind`, which the workloads then run (so it must outlive them).
 std::vector<Workload> data_workloads(const tasks::TaskKind& kind, const tasks::Features& features, int64_t batch_size,
                                      bool pooled = false, uint64_t seed = 0);
 

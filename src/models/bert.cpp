@@ -230,7 +230,8 @@ BertCoreImpl::BertCoreImpl(const BertConfig& c, PositionScheme scheme, bool add_
   }
 }
 
-Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states, bool first_position_only) {
+Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states, bool first_position_only,
+                              int64_t num_layers) {
   Outputs out;
   auto hidden = embeddings->forward(in.input_ids, in.token_type_ids);  // [B, T, H]
   // transformers' extended mask: 0 where attended, the dtype's lowest value where masked.
@@ -241,14 +242,15 @@ Outputs BertCoreImpl::forward(const Inputs& in, bool output_hidden_states, bool 
       (1.0 - in.attention_mask.to(dtype)).mul(lowest).unsqueeze(1).unsqueeze(2);  // [B, 1, 1, T]
   output_hidden_states = output_hidden_states && !first_position_only;
   if (output_hidden_states) out.hidden_states.push_back(hidden);
+  const size_t run = num_layers < 0 ? layers->size() : std::min(layers->size(), static_cast<size_t>(num_layers));
   const size_t last = layers->size() - 1;
-  for (size_t i = 0; i < layers->size(); ++i) {
+  for (size_t i = 0; i < run; ++i) {
     const int64_t query_positions = first_position_only && i == last ? 1 : 0;
     hidden = layers[i]->as<BertLayer>()->forward(hidden, additive_mask, query_positions);
     if (output_hidden_states) out.hidden_states.push_back(hidden);
   }
   out.last_hidden_state = hidden;
-  if (add_pooling_layer_) {
+  if (add_pooling_layer_ && run == layers->size()) {
     const auto first = hidden.select(/*dim=*/1, /*index=*/0);  // [B, H]
     out.pooler_output = torch::tanh(linear(first, pooler_dense));
   }
@@ -350,6 +352,11 @@ torch::Tensor BertEncoderModel::logits(const Inputs& inputs) {
                                /*first_position_only=*/true);
   apply_head(out, choices);
   return out.logits;
+}
+
+torch::Tensor BertEncoderModel::hidden_state(const Inputs& inputs, int64_t layer) {
+  check_hidden_layer(layer, num_layers());
+  return bert_->forward(inputs, /*output_hidden_states=*/false, /*first_position_only=*/false, layer).last_hidden_state;
 }
 
 ParamGroup BertEncoderModel::param_group(const std::string& name) const {

@@ -94,7 +94,10 @@ struct BertCoreImpl : torch::nn::Module {
   BertCoreImpl(const BertConfig& config, PositionScheme scheme, bool add_pooling_layer);
   // With `first_position_only`, the last layer computes position 0 alone (what the pooler and the
   // classification heads read): last_hidden_state is then [B, 1, H] and hidden_states are not kept.
-  Outputs forward(const Inputs& inputs, bool output_hidden_states, bool first_position_only = false);
+  // With `num_layers` >= 0 only the first num_layers layers run (0: the embeddings alone) and
+  // last_hidden_state is the last of them; the pooler then does not run.
+  Outputs forward(const Inputs& inputs, bool output_hidden_states, bool first_position_only = false,
+                  int64_t num_layers = -1);
 
   BertEmbeddings embeddings{nullptr};
   torch::nn::ModuleList layers{nullptr};
@@ -130,6 +133,8 @@ class BertEncoderModel : public EncoderModel {
   // Sequence classification and multiple choice read the pooled first position: the last layer
   // computes position 0 only.
   torch::Tensor logits(const Inputs& inputs) override;
+  torch::Tensor hidden_state(const Inputs& inputs, int64_t layer) override;
+  int64_t num_layers() const override { return config_.num_hidden_layers; }
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "bert"; }
   HeadKind head_kind() const override { return options_.head; }

@@ -120,6 +120,10 @@ std::string MaskedLMModel::model_type() const { return parts_->encoder->model_ty
 std::string MaskedLMModel::base_model_prefix() const { return parts_->encoder->base_model_prefix(); }
 bool MaskedLMModel::uses_token_type_ids() const { return parts_->encoder->uses_token_type_ids(); }
 int64_t MaskedLMModel::pad_token_id() const { return parts_->encoder->pad_token_id(); }
+torch::Tensor MaskedLMModel::hidden_state(const Inputs& inputs, int64_t layer) {
+  return parts_->encoder->hidden_state(inputs, layer);
+}
+int64_t MaskedLMModel::num_layers() const { return parts_->encoder->num_layers(); }
 int64_t MaskedLMModel::vocab_size() const { return parts_->encoder->vocab_size(); }
 int64_t MaskedLMModel::max_positions() const { return parts_->encoder->max_positions(); }
 int64_t MaskedLMModel::type_vocab_size() const { return parts_->encoder->type_vocab_size(); }

@@ -50,6 +50,8 @@ class MaskedLMModel : public EncoderModel {
   ~MaskedLMModel() override;
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
+  torch::Tensor hidden_state(const Inputs& inputs, int64_t layer) override;  // the encoder's
+  int64_t num_layers() const override;
   void train(bool on = true) override;
   // Mean cross-entropy over positions whose label is not -100 (transformers' MaskedLM loss), the
   // head applied to those positions only. `labels` [B, T] int64. Returns a 0-dim fp32 tensor; with

@@ -74,6 +74,13 @@ torch::Tensor EncoderModel::logits(const Inputs& inputs) {
   return out.logits;
 }
 
+void check_hidden_layer(int64_t layer, int64_t layers) {
+  if (layer < 0 || layer > layers) {
+    input_error("hidden state ", layer, " is not one of the model's 0..", layers, " (0 = the embeddings' output, ",
+                layers, " = the last layer's)");
+  }
+}
+
 void check_family_head(HeadKind head, const std::string& source) {
   if (head == HeadKind::kMaskedLM) {
     input_error(source, ": the masked-LM head is built by models::MaskedLMModel (load_masked_lm), not here");

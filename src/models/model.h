@@ -83,6 +83,14 @@ class EncoderModel : public torch::nn::Module {
   // positions of the last layer never reach the loss. Requires has_head().
   // Other heads give forward(inputs).logits; question answering gives [B, T, 2] (start, end).
   virtual torch::Tensor logits(const Inputs& inputs);
+  // hidden_states[layer] alone, [B, T, H] for inputs [B, T]: the encoder run up to that layer and no
+  // further (no later layer, pooler or head), 0 = the embeddings' output, num_layers() = the last
+  // layer's. The same tensor forward(inputs, true).hidden_states[layer] holds; what sentence retrieval
+  // reads (XTREME's Tatoeba at layer 8 of mBERT's 12 skips a third of the forward). InputError for a
+  // layer outside 0..num_layers().
+  virtual torch::Tensor hidden_state(const Inputs& inputs, int64_t layer) = 0;
+  // Transformer layers (config.json's num_hidden_layers; XLNet's n_layer).
+  virtual int64_t num_layers() const = 0;
 
   virtual std::string model_type() const = 0;
   // The attribute transformers gives the base model inside *ForSequenceClassification ("bert", "roberta").
@@ -113,6 +121,8 @@ class EncoderModel : public torch::nn::Module {
 
 // ---- what every family's heads share ----
 
+// InputError unless 0 <= layer <= layers (hidden_state's layer argument).
+void check_hidden_layer(int64_t layer, int64_t layers);
 // InputError for a head this family class does not build (masked LM lives in models/mlm.h).
 void check_family_head(HeadKind head, const std::string& source);
 // Outputs of the head's final linear: classification num_labels, question answering 2 (start, end),

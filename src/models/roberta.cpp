@@ -116,6 +116,11 @@ torch::Tensor RobertaEncoderModel::logits(const Inputs& inputs) {
   return out.logits;
 }
 
+torch::Tensor RobertaEncoderModel::hidden_state(const Inputs& inputs, int64_t layer) {
+  check_hidden_layer(layer, num_layers());
+  return roberta_->forward(inputs, /*output_hidden_states=*/false, /*first_position_only=*/false, layer).last_hidden_state;
+}
+
 ParamGroup RobertaEncoderModel::param_group(const std::string& name) const {
   if (name.rfind("roberta.embeddings.", 0) == 0) return ParamGroup::kEmbeddings;
   if (name.rfind("roberta.encoder.", 0) == 0) return ParamGroup::kEncoder;

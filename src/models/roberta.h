@@ -22,6 +22,8 @@ class RobertaEncoderModel : public EncoderModel {
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
   // Sequence classification and multiple choice read the first position: the last layer computes it alone.
   torch::Tensor logits(const Inputs& inputs) override;
+  torch::Tensor hidden_state(const Inputs& inputs, int64_t layer) override;
+  int64_t num_layers() const override { return config_.num_hidden_layers; }
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "roberta"; }
   HeadKind head_kind() const override { return options_.head; }

@@ -259,7 +259,7 @@ torch::Tensor XLNetCoreImpl::relative_positional_encoding(int64_t T, const torch
   return torch::cat({torch::sin(sinusoid), torch::cos(sinusoid)}, /*dim=*/-1);  // [P, H]
 }
 
-Outputs XLNetCoreImpl::forward(const Inputs& in, bool output_hidden_states) {
+Outputs XLNetCoreImpl::forward(const Inputs& in, bool output_hidden_states, int64_t num_layers) {
   Outputs out;
   const auto T = in.input_ids.size(1);
   auto hidden = torch::embedding(word_embedding->weight, in.input_ids);  // [B, T, H]
@@ -282,12 +282,13 @@ Outputs XLNetCoreImpl::forward(const Inputs& in, bool output_hidden_states) {
   auto pos_emb = relative_positional_encoding(T, hidden.device());  // [P, H] float32
   pos_emb = torch::dropout(pos_emb, dropout_, is_training());
 
-  for (const auto& l : *layer) {
+  const size_t run = num_layers < 0 ? layer->size() : std::min(layer->size(), static_cast<size_t>(num_layers));
+  for (size_t i = 0; i < run; ++i) {
     if (output_hidden_states) out.hidden_states.push_back(hidden);
-    hidden = l->as<XLNetLayer>()->forward(hidden, pos_emb, seg_diff, masked);
+    hidden = layer[i]->as<XLNetLayer>()->forward(hidden, pos_emb, seg_diff, masked);
   }
   if (output_hidden_states) out.hidden_states.push_back(hidden);
-  out.last_hidden_state = torch::dropout(hidden, dropout_, is_training());
+  out.last_hidden_state = num_layers < 0 ? torch::dropout(hidden, dropout_, is_training()) : hidden;
   return out;
 }
 
@@ -381,6 +382,11 @@ torch::Tensor XLNetEncoderModel::summary(const torch::Tensor& h) {
   if (summary_) x = linear(x, summary_);
   if (config_.summary_activation) x = activation(x, *config_.summary_activation);
   return torch::dropout(x, config_.summary_last_dropout, is_training());
+}
+
+torch::Tensor XLNetEncoderModel::hidden_state(const Inputs& inputs, int64_t layer) {
+  check_hidden_layer(layer, num_layers());
+  return transformer_->forward(inputs, /*output_hidden_states=*/false, layer).last_hidden_state;
 }
 
 Outputs XLNetEncoderModel::forward(const Inputs& inputs, bool output_hidden_states) {

@@ -102,7 +102,9 @@ TORCH_MODULE(XLNetLayer);
 // round-trip), layer.*.
 struct XLNetCoreImpl : torch::nn::Module {
   explicit XLNetCoreImpl(const XLNetConfig& config);
-  Outputs forward(const Inputs& inputs, bool output_hidden_states);
+  // With `num_layers` >= 0 only the first num_layers layers run (0: the embeddings alone), and
+  // last_hidden_state is the last of them without the final dropout (as hidden_states hold them).
+  Outputs forward(const Inputs& inputs, bool output_hidden_states, int64_t num_layers = -1);
   // transformers' relative_positional_encoding for attn_type "bi": [2T, H] float32 sinusoids for the
   // distances T, T-1, ..., -T+1 (clamped to clamp_len when > 0).
   torch::Tensor relative_positional_encoding(int64_t T, const torch::Device& device) const;
@@ -129,6 +131,8 @@ class XLNetEncoderModel : public EncoderModel {
   XLNetEncoderModel(XLNetConfig config, nlohmann::json raw_config, BuildOptions options);
 
   Outputs forward(const Inputs& inputs, bool output_hidden_states = false) override;
+  torch::Tensor hidden_state(const Inputs& inputs, int64_t layer) override;
+  int64_t num_layers() const override { return config_.n_layer; }
   std::string model_type() const override { return config_.common.model_type; }
   std::string base_model_prefix() const override { return "transformer"; }
   HeadKind head_kind() const override { return options_.head; }

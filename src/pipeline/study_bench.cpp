@@ -120,6 +120,7 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
     log << "bench: " << label << ": " << distinct.size() << " model(s), " << spec.mode << ", batch sizes";
     for (const auto b : spec.batch_sizes) log << " " << b;
     log << ", interleaved\n";
+    std::vector<std::unique_ptr<tasks::TaskKind>> kinds;  // the workloads run them: kept to the end
     std::vector<bench::BenchModel> models;
     std::vector<bench::ParameterReport> reports;
     std::vector<double> mean_tokens;
@@ -127,9 +128,10 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
       const fs::path dir = model_dir_of(config, graph, run_dir, *node);
       bench::BenchModel m = bench::load_bench_model(dir, node->key);
       const tasks::Features features = bench_features(config, *node, train::load_eval_model(dir, m.model));
-      const std::unique_ptr<tasks::TaskKind> kind = train::task_kind_of(node->config);
+      kinds.push_back(train::task_kind_of(node->config));
+      const tasks::TaskKind& kind = *kinds.back();
       for (const int64_t b : spec.batch_sizes) {
-        auto w = bench::data_workloads(*kind, features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
+        auto w = bench::data_workloads(kind, features, b, /*pooled=*/false, static_cast<uint64_t>(seed));
         m.workloads.insert(m.workloads.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));
       }
       mean_tokens.push_back(static_cast<double>(features.num_tokens()) / static_cast<double>(features.size()));

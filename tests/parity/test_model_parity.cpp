@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "common/error.h"
 #include "io/safetensors.h"
 #include "models/inputs_json.h"
 #include "models/pretrained.h"
@@ -96,6 +97,28 @@ TEST_P(ModelParity, LogitsAloneMatchTransformersAndTheFullForward) {
     worst = std::max(worst, max_diff(g, alone.at(name)) / scale);
   }
   EXPECT_LE(worst, 1e-5) << "largest gradient difference, relative to the gradient's magnitude";
+}
+
+// hidden_state(inputs, k), the encoder run up to layer k alone: transformers' hidden_states.k within the
+// tolerance, and bit for bit the tensor the full forward keeps; a layer outside 0..L is an error.
+TEST_P(ModelParity, HiddenStateAloneMatchesTransformersAndTheFullForward) {
+  const auto dir = testing::test_data_dir() / "hf-golden" / GetParam();
+  auto model = models::load_pretrained(dir).model;
+  const auto inputs = models::read_inputs_json(dir / "inputs.json");
+  const auto expected = io::load_safetensors(dir / "expected.safetensors");
+  torch::NoGradGuard no_grad;
+  const auto full = model->forward(inputs, /*output_hidden_states=*/true);
+  const int64_t layers = model->num_layers();
+  ASSERT_EQ(full.hidden_states.size(), static_cast<size_t>(layers + 1));
+  for (int64_t k = 0; k <= layers; ++k) {
+    const auto alone = model->hidden_state(inputs, k);
+    EXPECT_TRUE(torch::equal(alone, full.hidden_states[static_cast<size_t>(k)])) << "layer " << k;
+    EXPECT_LE(masked_max_diff(alone, expected.at("hidden_states." + std::to_string(k)), inputs.attention_mask),
+              kTolerance)
+        << "layer " << k;
+  }
+  EXPECT_THROW(model->hidden_state(inputs, layers + 1), InputError);
+  EXPECT_THROW(model->hidden_state(inputs, -1), InputError);
 }
 
 TEST_P(ModelParity, EachRowAloneMatchesThePaddedBatch) {

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "common/error.h"
 #include "io/safetensors.h"
 #include "models/inputs_json.h"
 #include "models/pretrained.h"
@@ -58,6 +59,25 @@ TEST(XLNetParity, PaddedBatchMatchesTransformers) {
   std::cout << "xlnet: logits max abs diff " << d_logits << " (tolerance " << kTolerance << ")\n";
   EXPECT_LE(d_logits, kTolerance);
   EXPECT_FALSE(out.pooler_output.defined());
+}
+
+// hidden_state(inputs, k), the encoder run up to layer k alone: transformers' hidden_states.k within the
+// tolerance and bit for bit the full forward's (the last without the final dropout, as there).
+TEST(XLNetParity, HiddenStateAloneMatchesTransformersAndTheFullForward) {
+  auto model = models::load_pretrained(fixture_dir()).model;
+  const auto inputs = models::read_inputs_json(fixture_dir() / "inputs.json");
+  const auto expected = io::load_safetensors(fixture_dir() / "expected.safetensors");
+  torch::NoGradGuard no_grad;
+  const auto full = model->forward(inputs, /*output_hidden_states=*/true);
+  ASSERT_EQ(model->num_layers(), 2);
+  for (int64_t k = 0; k <= 2; ++k) {
+    const auto alone = model->hidden_state(inputs, k);
+    EXPECT_TRUE(torch::equal(alone, full.hidden_states[static_cast<size_t>(k)])) << "layer " << k;
+    EXPECT_LE(masked_max_diff(alone, expected.at("hidden_states." + std::to_string(k)), inputs.attention_mask),
+              kTolerance)
+        << "layer " << k;
+  }
+  EXPECT_THROW(model->hidden_state(inputs, 3), InputError);
 }
 
 TEST(XLNetParity, EachRowAloneMatchesThePaddedBatch) {

@@ -257,14 +257,14 @@ class RetrievalKind : public TaskKind {
   // Unit-length embeddings of the rows [R, H].
   torch::Tensor embed(models::EncoderModel& model, const models::Inputs& inputs) const {
     if (!sentence_) return model.logits(inputs);  // the retrieval head: normalised pooled first position
-    const models::Outputs out = model.forward(inputs, /*output_hidden_states=*/true);
-    const auto layers = static_cast<int64_t>(out.hidden_states.size());  // L + 1
-    const int64_t k = layer_ < 0 ? layers - 1 : layer_;
-    if (k >= layers) {
-      input_error("sentence-retrieval: layer ", layer_, " is beyond the model's hidden states 0..", layers - 1,
-                  " (0 = the embeddings, ", layers - 1, " = the last layer)");
+    // The encoder up to the layer read, no further: no later layer, pooler or head runs.
+    const int64_t layers = model.num_layers();
+    const int64_t k = layer_ < 0 ? layers : layer_;
+    if (k > layers) {
+      input_error("sentence-retrieval: layer ", layer_, " is beyond the model's hidden states 0..", layers,
+                  " (0 = the embeddings, ", layers, " = the last layer)");
     }
-    const torch::Tensor hidden = out.hidden_states[static_cast<size_t>(k)].to(torch::kFloat);  // [R, T, H]
+    const torch::Tensor hidden = model.hidden_state(inputs, k).to(torch::kFloat);  // [R, T, H]
     const torch::Tensor mask = inputs.attention_mask.to(torch::kFloat).unsqueeze(-1);         // [R, T, 1]
     const torch::Tensor mean = (hidden * mask).sum(1) / mask.sum(1);                          // [R, H]
     return models::retrieval_embedding(mean);
