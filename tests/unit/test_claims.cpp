@@ -1,0 +1,170 @@
+// Stage claims (pipeline/claims.h): a claim is made once, a second claim of a live holder is refused,
+// a dead holder's claim (pid gone on this machine, heartbeat stale on another) is taken over, a live
+// holder on another machine keeps it, the heartbeat keeps the file fresh, and release removes only
+// one's own claim.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "common/error.h"
+#include "common/files.h"
+#include "pipeline/claims.h"
+#include "support/fixtures.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using stilts::pipeline::ClaimDir;
+using stilts::pipeline::ClaimHolder;
+using stilts::pipeline::ClaimOptions;
+
+const std::string kKey = "0123456789abcdef";
+
+// A pid that was just used and is now free (a child that exited and was reaped).
+pid_t dead_pid() {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+void write_claim(const fs::path& path, const ClaimHolder& h, double age_s) {
+  stilts::write_file_atomic(path, nlohmann::json({{"host", h.host},
+                                                  {"boot_id", h.boot_id},
+                                                  {"pid", h.pid},
+                                                  {"pid_start", h.pid_start},
+                                                  {"started", h.started},
+                                                  {"token", h.token}})
+                                      .dump());
+  const double when = static_cast<double>(time(nullptr)) - age_s;
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = static_cast<time_t>(when);
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+double age_of(const fs::path& path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0);
+  return static_cast<double>(time(nullptr) - st.st_mtim.tv_sec);
+}
+
+TEST(Claims, AClaimIsMadeOnceAndASecondIsRefused) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  auto first = claims.try_claim(kKey);
+  ASSERT_NE(first, nullptr);
+  EXPECT_TRUE(fs::exists(claims.dir() / kKey));
+  const auto holder = claims.holder(kKey);
+  ASSERT_TRUE(holder.has_value());
+  EXPECT_EQ(holder->pid, getpid());
+  EXPECT_EQ(holder->token, first->holder().token);
+  EXPECT_GT(holder->pid_start, 0);
+  EXPECT_TRUE(claims.held_by_live_worker(kKey));
+
+  EXPECT_EQ(claims.try_claim(kKey), nullptr) << "this process is alive: its claim stands";
+  EXPECT_NE(claims.try_claim("another-key"), nullptr);
+
+  first->release();
+  EXPECT_FALSE(fs::exists(claims.dir() / kKey));
+  EXPECT_FALSE(claims.held_by_live_worker(kKey));
+  EXPECT_NE(claims.try_claim(kKey), nullptr) << "released: free to claim again";
+  // Only the temp-free claim files are left behind: no .tmp or .stale files.
+  for (const auto& e : fs::directory_iterator(claims.dir())) {
+    EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
+  }
+}
+
+TEST(Claims, ADeadProcessOnThisMachineLosesItsClaim) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  ClaimHolder dead = stilts::pipeline::this_process();
+  dead.pid = dead_pid();
+  dead.pid_start = 0;
+  write_claim(claims.dir() / kKey, dead, /*age_s=*/0);  // a fresh heartbeat does not save a gone pid
+  EXPECT_FALSE(claims.held_by_live_worker(kKey));
+  std::optional<ClaimHolder> reclaimed;
+  auto claim = claims.try_claim(kKey, &reclaimed);
+  ASSERT_NE(claim, nullptr);
+  ASSERT_TRUE(reclaimed.has_value());
+  EXPECT_EQ(reclaimed->pid, dead.pid);
+  EXPECT_EQ(claims.holder(kKey)->pid, getpid());
+}
+
+TEST(Claims, AReusedPidIsNotTheHolder) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  ClaimHolder before = stilts::pipeline::this_process();
+  before.pid = getppid();    // alive, but started at another time than recorded
+  before.pid_start = 12345;  // clock ticks since boot: not the parent's
+  write_claim(claims.dir() / kKey, before, 0);
+  EXPECT_NE(claims.try_claim(kKey), nullptr);
+}
+
+TEST(Claims, AnotherMachineKeepsItsClaimUntilItsHeartbeatIsStale) {
+  ClaimOptions options;
+  options.stale_after_s = 60;
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", options);
+  ClaimHolder remote;
+  remote.host = "node-17.cluster";
+  remote.boot_id = "another-boot";
+  remote.pid = 1;
+  remote.started = 1.7e9;
+  remote.token = "remote";
+  write_claim(claims.dir() / kKey, remote, /*age_s=*/30);
+  EXPECT_TRUE(claims.held_by_live_worker(kKey));
+  EXPECT_EQ(claims.try_claim(kKey), nullptr) << "30 s old heartbeat, 60 s timeout: alive";
+  EXPECT_EQ(claims.holder(kKey)->token, "remote");
+
+  write_claim(claims.dir() / kKey, remote, /*age_s=*/120);
+  EXPECT_FALSE(claims.held_by_live_worker(kKey));
+  std::optional<ClaimHolder> reclaimed;
+  auto claim = claims.try_claim(kKey, &reclaimed);
+  ASSERT_NE(claim, nullptr);
+  ASSERT_TRUE(reclaimed.has_value());
+  EXPECT_EQ(reclaimed->host, "node-17.cluster");
+  EXPECT_NE(claims.holder(kKey)->token, "remote");
+}
+
+TEST(Claims, TheHeartbeatKeepsAClaimFresh) {
+  ClaimOptions options;
+  options.stale_after_s = 60;
+  options.heartbeat_s = 0.05;
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", options);
+  auto claim = claims.try_claim(kKey);
+  ASSERT_NE(claim, nullptr);
+  ClaimHolder mine = claim->holder();
+  write_claim(claims.dir() / kKey, mine, /*age_s=*/1000);  // as if the heartbeat had stopped long ago
+  EXPECT_GE(age_of(claims.dir() / kKey), 999);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(age_of(claims.dir() / kKey), 2) << "the heartbeat thread refreshes the modification time";
+}
+
+TEST(Claims, ReleaseLeavesAClaimThatIsNoLongerOurs) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  auto claim = claims.try_claim(kKey);
+  ASSERT_NE(claim, nullptr);
+  ClaimHolder other = stilts::pipeline::this_process();
+  other.token = "taken-over";
+  write_claim(claims.dir() / kKey, other, 0);
+  claim->release();
+  ASSERT_TRUE(claims.holder(kKey).has_value());
+  EXPECT_EQ(claims.holder(kKey)->token, "taken-over");
+}
+
+TEST(Claims, ANonPositiveTimeoutIsAnInputError) {
+  ClaimOptions options;
+  options.stale_after_s = 0;
+  try {
+    ClaimDir claims(stilts::testing::make_temp_dir() / "claims", options);
+    FAIL() << "expected an InputError";
+  } catch (const stilts::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("claim timeout"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
