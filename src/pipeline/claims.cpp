@@ -37,25 +37,36 @@ std::string boot_id() {
   return id;
 }
 
-// Field 22 of /proc/PID/stat (start time in clock ticks since boot); 0 when unreadable. The command
-// name (field 2) may hold spaces and parentheses, so fields are counted after its closing ')'.
-int64_t process_start(int64_t pid) {
+// Fields 3 (state) and 22 (start time in clock ticks since boot) of /proc/PID/stat; start 0 when
+// unreadable. The command name (field 2) may hold spaces and parentheses, so fields are counted after
+// its closing ')'.
+struct ProcessStat {
+  char state = '?';
+  int64_t start = 0;
+};
+
+ProcessStat process_stat(int64_t pid) {
+  ProcessStat out;
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat;
-  if (!std::getline(in, stat)) return 0;
+  if (!std::getline(in, stat)) return out;
   const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos) return out;
   std::istringstream fields(stat.substr(close + 1));
   std::string field;
   for (int i = 3; i <= 22; ++i) {
-    if (!(fields >> field)) return 0;
+    if (!(fields >> field)) return out;
+    if (i == 3) out.state = field.empty() ? '?' : field[0];
   }
   try {
-    return std::stoll(field);
+    out.start = std::stoll(field);
   } catch (const std::exception&) {
-    return 0;
+    out.start = 0;
   }
+  return out;
 }
+
+int64_t process_start(int64_t pid) { return process_stat(pid).start; }
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -165,9 +176,11 @@ bool holder_dead(const ClaimHolder& holder, double heartbeat_age_s, const ClaimO
   if (!same_machine) return heartbeat_age_s > options.stale_after_s;
   if (holder.pid <= 0) return true;
   if (::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH) return true;
-  // The pid is taken: by the holder, unless a new process got its number.
-  const int64_t start = process_start(holder.pid);
-  return holder.pid_start != 0 && start != 0 && start != holder.pid_start;
+  // The pid is taken: by the holder, unless it is a zombie (killed, not yet reaped by its parent) or a
+  // new process got its number.
+  const ProcessStat stat = process_stat(holder.pid);
+  if (stat.state == 'Z' || stat.state == 'X') return true;
+  return holder.pid_start != 0 && stat.start != 0 && stat.start != holder.pid_start;
 }
 
 StageClaim::StageClaim(fs::path path, ClaimHolder holder, double heartbeat_s)

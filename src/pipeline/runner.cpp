@@ -12,7 +12,9 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <optional>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include "common/error.h"
@@ -21,6 +23,7 @@
 #include "hub/cache.h"
 #include "io/hf_config.h"
 #include "models/pretrained.h"
+#include "pipeline/claims.h"
 #include "pipeline/results_store.h"
 #include "pipeline/study_bench.h"
 #include "tasks/datasets/dataset.h"
@@ -335,60 +338,61 @@ fs::path model_dir_of(const ExperimentConfig& config, const StageGraph& graph, c
   return model_dir_of(config, graph, run_dir, graph.node(node.upstream));
 }
 
-RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& options) {
-  std::ostream& log = *options.log;
-  config.validate();
-  const StageGraph graph = build_stage_graph(config);
-  const fs::path run_dir = fs::absolute(options.out).lexically_normal();
-  RunSummary summary;
-  summary.stages = graph.nodes.size();
-  if (options.dry_run) {
-    print_graph(config, graph, run_dir, *options.listing);
-    return summary;
-  }
+namespace {
 
-  fs::create_directories(run_dir / "stages");
-  const DirectoryLock lock(run_dir, "another stilts run is working in this run directory");
-  nlohmann::json resolved = config.to_json();
-  write_file_atomic(run_dir / "experiment.resolved.json", resolved.dump(2) + "\n");
+// Trains (or resumes) and evaluates one stage into its directory, ending with the done marker: the
+// stage's wall time. The caller holds the stage's claim.
+double run_stage(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir,
+                 const StageNode& node, const std::string& prefix, const RunOptions& options) {
+  std::ostream& log = *options.log;
+  const fs::path dir = stage_dir(run_dir, node.key);
+  nlohmann::json done = {{"key", node.key},   {"name", node.name},         {"task", node.task},
+                         {"seed", node.seed}, {"upstream", node.upstream}, {"steps", 0}};
+  double training = 0;  // over every attempt (the cost the checkpoints carry)
+  if (node.evaluation_only) {
+    done["evaluation_only"] = true;
+    fs::create_directories(dir);
+  } else {
+    train::TrainConfig c = node.config;
+    c.model = node.upstream.empty() ? config.model_path : stage_dir(run_dir, node.upstream).string();
+    c.out = dir.string();
+    train::TrainOptions train_options;
+    train_options.resume = true;
+    train_options.log = &log;
+    train_options.tty = options.tty;
+    const train::TrainOutcome outcome =
+        c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
+    done["steps"] = outcome.steps;
+    training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
+  }
+  double eval_s = 0;
+  if (node.evaluated) {
+    const auto eval_start = std::chrono::steady_clock::now();
+    log << prefix << "evaluating " << node.name << " in "
+        << (node.language.empty()
+                ? std::to_string(config.languages_of(config.tasks.at(node.task)).size()) + " language(s)"
+                : node.language)
+        << "\n";
+    const nlohmann::json eval = evaluate_stage(config, node, model_dir_of(config, graph, run_dir, node), log);
+    write_file_atomic(dir / kEvalFile, eval.dump() + "\n");
+    eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
+  }
+  const double wall = training + eval_s;
+  done["wall_s"] = wall;
+  const ClaimHolder me = this_process();
+  done["worker"] = {{"host", me.host}, {"pid", me.pid}};
+  write_file_atomic(dir / kDoneMarker, done.dump(2) + "\n");  // the stage is finished from here on
+  return wall;
+}
+
+// Writes every stage's rows, the results, the chains and the efficiency figures into results.sqlite
+// from the finished stage directories (every write replaces, so doing it again changes nothing but
+// the benchmark's new measurements, which bench_study skips when measured before).
+void write_study(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir,
+                 const nlohmann::json& resolved, RunSummary& summary, std::ostream& log) {
   const auto store = ResultsStore::open(run_dir / "results.sqlite");
   store->set_meta("experiment", resolved.dump());
   store->set_meta("name", config.name);
-
-  size_t pending = 0;
-  StageWork work;
-  double work_left = 0, work_done_here = 0, seconds_done_here = 0;
-  for (const auto& node : graph.nodes) {
-    if (stage_state(run_dir, node) != StageState::kDone) {
-      ++pending;
-      work_left += work.of(node);
-    }
-  }
-  log << "stilts run: " << config.name << ": " << graph.nodes.size() << " stages, " << pending << " to run, "
-      << graph.nodes.size() - pending << " cached; run dir " << run_dir.string() << "\n";
-
-  // The target stage's evaluation as results rows of every (arm, seed) whose chain ends in it.
-  auto write_results = [&](const StageNode& node) {
-    if (!node.evaluated) return;
-    const nlohmann::json eval = read_json_file(stage_dir(run_dir, node.key) / kEvalFile);
-    for (const auto& chain : graph.chains) {
-      if (chain.target() != node.key) continue;
-      const std::vector<ResultRow> rows = result_rows(chain, node, eval);
-      std::vector<std::string> scope;
-      if (!chain.language.empty()) scope.push_back(chain.language);
-      store->replace_results(chain.arm, chain.seed, node.name, rows, prediction_rows(chain, node, eval), scope);
-      write_submission(run_dir, chain, node, eval);
-      summary.result_rows += rows.size();
-    }
-  };
-  // A finished stage's curve and cost from its metrics.json.
-  auto record_stage = [&](StageRow& row, const fs::path& dir) {
-    const fs::path metrics_path = dir / "metrics.json";
-    if (!fs::exists(metrics_path)) return;
-    const nlohmann::json metrics = read_json_file(metrics_path);
-    fill_cost(row, dir, metrics);
-    store->replace_curves(row.hash, curve_rows(row.hash, metrics));
-  };
 
   // Each arm's chain per seed (and language).
   std::map<std::pair<std::string, int64_t>, std::vector<ArmStageRow>> chains;
@@ -401,102 +405,176 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   }
   for (const auto& [arm_seed, rows] : chains) store->replace_arm_stages(arm_seed.first, arm_seed.second, rows);
 
-  const auto study_start = std::chrono::steady_clock::now();
-  size_t position = 0, finished_here = 0;
   for (const auto& node : graph.nodes) {
-    ++position;
     const fs::path dir = stage_dir(run_dir, node.key);
-    const std::string prefix = "[" + std::to_string(position) + "/" + std::to_string(graph.nodes.size()) + "] ";
     StageRow row;
     row.hash = node.key;
     row.name = node.name;
     row.arm = node.arm;
     row.seed = node.seed;
-    if (stage_state(run_dir, node) == StageState::kDone) {
-      const nlohmann::json done = read_json_file(dir / kDoneMarker);
-      row.status = "done";
-      row.wall_s = done.value("wall_s", 0.0);
-      record_stage(row, dir);
-      store->put_stage(row);
-      ++summary.cached;
-      write_results(node);
-      log << prefix << describe(node) << ": cached\n";
-      continue;
+    row.status = "done";
+    row.wall_s = read_json_file(dir / kDoneMarker).value("wall_s", 0.0);
+    // The stage's curve and cost from its metrics.json.
+    const fs::path metrics_path = dir / "metrics.json";
+    if (fs::exists(metrics_path)) {
+      const nlohmann::json metrics = read_json_file(metrics_path);
+      fill_cost(row, dir, metrics);
+      store->replace_curves(row.hash, curve_rows(row.hash, metrics));
     }
-
-    const auto start = std::chrono::steady_clock::now();
-    row.status = "running";
     store->put_stage(row);
-    log << prefix << describe(node) << ": "
-        << (node.evaluation_only                                     ? "evaluating"
-            : stage_state(run_dir, node) == StageState::kPartial ? "resuming"
-                                                                  : "training")
-        << "\n";
-    try {
-      nlohmann::json done = {{"key", node.key},   {"name", node.name},         {"task", node.task},
-                             {"seed", node.seed}, {"upstream", node.upstream}, {"steps", 0}};
-      double training = 0;  // over every attempt (the cost the checkpoints carry)
-      if (node.evaluation_only) {
-        done["evaluation_only"] = true;
-        fs::create_directories(dir);
-      } else {
-        train::TrainConfig c = node.config;
-        c.model = node.upstream.empty() ? config.model_path : stage_dir(run_dir, node.upstream).string();
-        c.out = dir.string();
-        train::TrainOptions train_options;
-        train_options.resume = true;
-        train_options.log = &log;
-        train_options.tty = options.tty;
-        const train::TrainOutcome outcome =
-            c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
-        done["steps"] = outcome.steps;
-        training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
-      }
-      double eval_s = 0;
-      if (node.evaluated) {
-        const auto eval_start = std::chrono::steady_clock::now();
-        log << prefix << "evaluating " << node.name << " in "
-            << (node.language.empty()
-                    ? std::to_string(config.languages_of(config.tasks.at(node.task)).size()) + " language(s)"
-                    : node.language)
-            << "\n";
-        const nlohmann::json eval = evaluate_stage(config, node, model_dir_of(config, graph, run_dir, node), log);
-        write_file_atomic(dir / kEvalFile, eval.dump() + "\n");
-        eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-      }
-      const double wall = training + eval_s;
-      done["wall_s"] = wall;
-      write_file_atomic(dir / kDoneMarker, done.dump(2) + "\n");  // the stage is finished from here on
-      row.status = "done";
-      row.wall_s = wall;
-      record_stage(row, dir);
-      store->put_stage(row);
-      write_results(node);
-    } catch (...) {
-      row.status = "failed";
-      row.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      try {
-        store->put_stage(row);
-      } catch (...) {
-      }
-      throw;
+    if (!node.evaluated) continue;
+    // The target stage's evaluation as results rows of every (arm, seed) whose chain ends in it.
+    const nlohmann::json eval = read_json_file(dir / kEvalFile);
+    for (const auto& chain : graph.chains) {
+      if (chain.target() != node.key) continue;
+      const std::vector<ResultRow> rows = result_rows(chain, node, eval);
+      std::vector<std::string> scope;
+      if (!chain.language.empty()) scope.push_back(chain.language);
+      store->replace_results(chain.arm, chain.seed, node.name, rows, prediction_rows(chain, node, eval), scope);
+      write_submission(run_dir, chain, node, eval);
+      summary.result_rows += rows.size();
     }
-    ++summary.trained;
-    ++finished_here;
-    // The ETA: this run's seconds per unit of work so far, times the work left.
-    const double stage_work = work.of(node);
-    work_left = std::max(0.0, work_left - stage_work);
-    work_done_here += stage_work;
-    seconds_done_here += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const size_t left = pending - finished_here;
-    log << prefix << node.name << " done in " << seconds(row.wall_s) << "; " << left << " stage(s) left";
-    if (left > 0 && work_done_here > 0) {
-      log << ", study ETA " << seconds(seconds_done_here / work_done_here * work_left);
-    }
-    log << "\n";
+  }
+  bench_study(config, graph, run_dir, *store, log);
+}
+
+}  // namespace
+
+RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& options) {
+  std::ostream& log = *options.log;
+  config.validate();
+  if (!(options.poll_s > 0)) input_error("the poll interval must be above 0 seconds (got ", options.poll_s, ")");
+  const StageGraph graph = build_stage_graph(config);
+  const fs::path run_dir = fs::absolute(options.out).lexically_normal();
+  RunSummary summary;
+  summary.stages = graph.nodes.size();
+  if (options.dry_run) {
+    print_graph(config, graph, run_dir, *options.listing);
+    return summary;
   }
 
-  bench_study(config, graph, run_dir, *store, log);
+  fs::create_directories(run_dir / "stages");
+  ClaimOptions claim_options;
+  claim_options.stale_after_s = options.claim_timeout_s;
+  ClaimDir claims(run_dir / "claims", claim_options);
+  nlohmann::json resolved = config.to_json();
+  write_file_atomic(run_dir / "experiment.resolved.json", resolved.dump(2) + "\n");
+
+  auto done = [&](const StageNode& node) { return stage_state(run_dir, node) == StageState::kDone; };
+  auto prefix_of = [&](const StageNode& node) {
+    const size_t position = static_cast<size_t>(&node - graph.nodes.data()) + 1;
+    return "[" + std::to_string(position) + "/" + std::to_string(graph.nodes.size()) + "] ";
+  };
+
+  size_t pending = 0;
+  StageWork work;
+  double work_done_here = 0, seconds_done_here = 0;
+  for (const auto& node : graph.nodes) {
+    if (done(node)) {
+      ++summary.cached;
+      log << prefix_of(node) << describe(node) << ": cached\n";
+    } else {
+      ++pending;
+    }
+  }
+  log << "stilts run: " << config.name << ": " << graph.nodes.size() << " stages, " << pending << " to run, "
+      << summary.cached << " cached; run dir " << run_dir.string() << "\n";
+
+  // Each worker claims the first stage (in graph order: upstream first, seed-major) that is not done,
+  // whose upstream stage is done, and that no live worker holds; with nothing to claim it waits for
+  // the other workers' stages. Done stages are never redone, so the outcome is one worker's.
+  const auto study_start = std::chrono::steady_clock::now();
+  bool waiting = false;
+  for (;;) {
+    bool all_done = true, ran = false;
+    std::vector<const StageNode*> held;
+    for (const auto& node : graph.nodes) {
+      if (done(node)) continue;
+      all_done = false;
+      if (!node.upstream.empty() && !done(graph.node(node.upstream))) continue;
+      std::optional<ClaimHolder> reclaimed;
+      std::unique_ptr<StageClaim> claim = claims.try_claim(node.key, &reclaimed);
+      if (!claim) {
+        held.push_back(&node);
+        continue;
+      }
+      if (done(node)) continue;  // finished by another worker between the look and the claim
+      const std::string prefix = prefix_of(node);
+      if (reclaimed) log << prefix << "taking over the stage of a dead worker, " << reclaimed->describe() << "\n";
+      waiting = false;
+      const auto start = std::chrono::steady_clock::now();
+      log << prefix << describe(node) << ": "
+          << (node.evaluation_only                                 ? "evaluating"
+              : stage_state(run_dir, node) == StageState::kPartial ? "resuming"
+                                                                   : "training")
+          << "\n";
+      double wall = 0;
+      try {
+        wall = run_stage(config, graph, run_dir, node, prefix, options);
+      } catch (...) {
+        // Best effort: the failure in the stages table (the error itself propagates).
+        try {
+          StageRow row;
+          row.hash = node.key;
+          row.name = node.name;
+          row.arm = node.arm;
+          row.seed = node.seed;
+          row.status = "failed";
+          row.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          ResultsStore::open(run_dir / "results.sqlite")->put_stage(row);
+        } catch (...) {
+        }
+        throw;
+      }
+      claim->release();
+      ran = true;
+      ++summary.trained;
+      // The ETA: this worker's seconds per unit of work so far, times the work left.
+      work_done_here += work.of(node);
+      seconds_done_here += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      size_t left = 0;
+      double work_left = 0;
+      for (const auto& other : graph.nodes) {
+        if (done(other)) continue;
+        ++left;
+        work_left += work.of(other);
+      }
+      log << prefix << node.name << " done in " << seconds(wall) << "; " << left << " stage(s) left";
+      if (left > 0 && work_done_here > 0) {
+        log << ", study ETA " << seconds(seconds_done_here / work_done_here * work_left);
+      }
+      log << "\n";
+      break;  // look again from the first stage
+    }
+    if (all_done) break;
+    if (ran) continue;
+    if (!waiting) {
+      waiting = true;
+      std::string which;
+      for (const StageNode* node : held) {
+        const auto holder = claims.holder(node->key);
+        which += "\n  " + node->name + " " + short_key(node->key) + (holder ? ": " + holder->describe() : "");
+      }
+      log << "stilts run: nothing ready here; waiting for the stage(s) other workers hold:" << which << "\n";
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_s));
+  }
+
+  if (!options.finish) {
+    log << "stilts run: worker done: " << summary.trained << " stage(s) trained here; every stage is finished\n";
+    return summary;
+  }
+  // The graph is finished: one worker at a time writes results.sqlite and measures efficiency; a
+  // worker that finds another doing it leaves it to that one.
+  std::unique_ptr<DirectoryLock> lock;
+  try {
+    lock = std::make_unique<DirectoryLock>(run_dir, "another worker is writing the study's results");
+  } catch (const InputError&) {
+    log << "stilts run: every stage is finished; another worker is writing results.sqlite and the report\n";
+    return summary;
+  }
+  write_study(config, graph, run_dir, resolved, summary, log);
+  summary.wrote_results = true;
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - study_start).count();
   log << "stilts run: done in " << seconds(total) << ": " << summary.trained << " stage(s) trained, " << summary.cached

@@ -8,11 +8,19 @@
 //                                      written atomically last. An evaluation-only stage holds eval.json
 //                                      and stage.json only: its model is its upstream stage's.
 //
+// RUN_DIR/claims/<key>              the claim of a stage a worker is running (pipeline/claims.h)
+//
 // A stage whose stage.json exists is skipped; an unfinished one is resumed from its last checkpoint
 // (the trainer's exact resume), so a run killed at any moment and started again ends with the same
-// results as one that was not. After each target stage (the last of an arm) the model is evaluated
-// zero-shot on every language's dev and test files and its rows go into results.sqlite per
-// (arm, seed) in one transaction.
+// results as one that was not. Each target stage (the last of an arm) is evaluated zero-shot on every
+// language's dev and test files into its eval.json.
+//
+// Several workers may share the run directory: each claims a ready stage (its upstream stage done, no
+// live worker holding it), runs it, and looks again; with nothing ready it waits for the others. When
+// every stage is done, one worker (holding RUN_DIR/.lock) writes results.sqlite from the stage
+// directories, one transaction per (arm, seed) and stage, and measures efficiency. Only that worker
+// writes the database (besides a best-effort "failed" stage row), so workers on several hosts never
+// write SQLite at once over a network filesystem, where its locks and WAL are not to be trusted.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +39,14 @@ struct RunOptions {
   std::ostream* log = &std::cerr;        // progress and the trainer's log
   std::ostream* listing = &std::cout;    // --dry-run output
   int tty = -1;                          // the trainer's progress bar: 1 yes, 0 plain lines, -1 auto
+  // Several workers (processes, hosts on a shared filesystem) may run one study in one run directory
+  // at once: see pipeline/claims.h. A claim whose holder on another host sent no heartbeat for
+  // claim_timeout_s is taken over; a worker with nothing to claim looks again every poll_s.
+  double claim_timeout_s = 600;
+  double poll_s = 1.0;
+  // When every stage is finished, write results.sqlite and the efficiency figures (false: a worker
+  // that only trains, as `stilts run --workers N` starts them; the parent writes the results).
+  bool finish = true;
 };
 
 struct RunSummary {
@@ -38,6 +54,7 @@ struct RunSummary {
   size_t cached = 0;   // finished before this run
   size_t trained = 0;  // finished by this run (started fresh or resumed)
   size_t result_rows = 0;
+  bool wrote_results = false;  // this process wrote results.sqlite (false: another worker does, or !finish)
 };
 
 enum class StageState { kDone, kPartial, kPending };

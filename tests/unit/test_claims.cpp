@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,6 +95,24 @@ TEST(Claims, ADeadProcessOnThisMachineLosesItsClaim) {
   ASSERT_TRUE(reclaimed.has_value());
   EXPECT_EQ(reclaimed->pid, dead.pid);
   EXPECT_EQ(claims.holder(kKey)->pid, getpid());
+}
+
+TEST(Claims, AKilledButUnreapedProcessIsDead) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  const pid_t pid = fork();
+  if (pid == 0) {
+    pause();
+    _exit(0);
+  }
+  ClaimHolder zombie = stilts::pipeline::this_process();
+  zombie.pid = pid;
+  zombie.pid_start = 0;
+  write_claim(claims.dir() / kKey, zombie, 0);
+  EXPECT_TRUE(claims.held_by_live_worker(kKey)) << "running";
+  kill(pid, SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a zombie until waitpid below
+  EXPECT_FALSE(claims.held_by_live_worker(kKey)) << "a zombie holds nothing";
+  waitpid(pid, nullptr, 0);
 }
 
 TEST(Claims, AReusedPidIsNotTheHolder) {

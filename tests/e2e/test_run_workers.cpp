@@ -1,0 +1,316 @@
+// stilts run with several workers in one run directory: `--workers 2` on a study whose intermediate
+// stage two arms share gives exactly one worker's results, with every stage trained once; a worker
+// SIGKILLed while it holds a stage's claim leaves the stage to the other, which resumes it, and the
+// study still ends with one worker's results; bad --workers values are errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "pipeline/results_store.h"
+#include "support/fixtures.h"
+#include "support/run.h"
+#include "support/torch/tiny_models.h"
+
+namespace stilts {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::run_stilts;
+
+const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
+                                         "big", "small", "old", "new", "yes", "no", "and", "the"};
+
+std::string words(std::mt19937& rng, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += (i ? " " : "") + kWords[rng() % 12];
+  return out;
+}
+
+// GLUE SST-2 layout: sentence, label; 1 when the sentence holds "yes".
+std::string sst2_tsv(int rows, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string tsv = "sentence\tlabel\n";
+  for (int i = 0; i < rows; ++i) {
+    const bool positive = rng() % 2;
+    tsv += words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3) + "\t" +
+           (positive ? "1" : "0") + "\n";
+  }
+  return tsv;
+}
+
+// One seed; the intermediate stage is shared by two arms (their targets differ in learning rate), and
+// the direct arm's target needs no upstream: 4 stages, two ready at the start.
+const char* kExperiment = R"([experiment]
+name = "tiny-workers"
+seeds = [1]
+languages = ["en", "de"]
+train_language = "en"
+
+[model]
+path = "model"
+
+[tasks.inter]
+kind = "classification"
+format = "glue-sst2"
+train = "data/inter/train.tsv"
+dev = "data/inter/dev.tsv"
+
+[tasks.sent]
+kind = "classification"
+format = "glue-sst2"
+train = "data/{lang}/train.tsv"
+dev = "data/{lang}/dev.tsv"
+test = "data/{lang}/test.tsv"
+
+[stages.intermediate]
+task = "inter"
+max_steps = 12
+lr = 1e-3
+batch_size = 8
+max_length = 24
+eval_every = 6
+threads = 1
+
+[stages.target]
+task = "sent"
+max_steps = 30
+lr = 3e-3
+batch_size = 8
+max_length = 24
+eval_every = 10
+checkpoint_every = 2
+final_model = "last"
+head = "reinit"
+threads = 1
+
+[stages.target_slow]
+task = "sent"
+max_steps = 30
+lr = 1e-3
+batch_size = 8
+max_length = 24
+eval_every = 10
+checkpoint_every = 2
+final_model = "last"
+head = "reinit"
+threads = 1
+
+[arms]
+direct = ["target"]
+intermediate = ["intermediate", "target"]
+intermediate_slow = ["intermediate", "target_slow"]
+
+[bench]
+batch_sizes = [1]
+max_examples = 8
+min_time_s = 0.01
+min_repetitions = 2
+)";
+
+struct Study {
+  fs::path root, config;
+};
+
+Study make_study() {
+  Study s;
+  s.root = testing::make_temp_dir();
+  testing::make_tiny_bert(s.root / "model", {kWords});
+  for (const std::string dir : {"inter", "en", "de"}) fs::create_directories(s.root / "data" / dir);
+  write_file_atomic(s.root / "data" / "inter" / "train.tsv", sst2_tsv(120, 1));
+  write_file_atomic(s.root / "data" / "inter" / "dev.tsv", sst2_tsv(24, 2));
+  unsigned seed = 10;
+  for (const std::string language : {"en", "de"}) {
+    const fs::path dir = s.root / "data" / language;
+    if (language == "en") write_file_atomic(dir / "train.tsv", sst2_tsv(160, seed++));
+    write_file_atomic(dir / "dev.tsv", sst2_tsv(24, seed++));
+    write_file_atomic(dir / "test.tsv", sst2_tsv(24, seed++));
+  }
+  s.config = s.root / "experiment.toml";
+  write_file_atomic(s.config, kExperiment);
+  return s;
+}
+
+std::vector<std::string> run_args(const Study& s, const fs::path& out, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"run", s.config.string(), "--out", out.string(), "--no-report", "--poll", "0.1"};
+  for (const std::string stage : {"intermediate", "target", "target_slow"}) {
+    args.push_back("--set");
+    args.push_back("stages." + stage + ".cache_dir=" + (s.root / "cache").string());
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+using Row = std::tuple<std::string, int64_t, std::string, std::string, std::string, std::string, std::string>;
+
+std::map<Row, double> results_of(const fs::path& run_dir) {
+  const auto store = pipeline::ResultsStore::open(run_dir / "results.sqlite");
+  std::map<Row, double> out;
+  for (const auto& r : store->results()) {
+    out[{r.arm, r.seed, r.stage, r.task, r.language, r.split, r.metric}] = r.value;
+  }
+  return out;
+}
+
+// Per stage key: the figures of its eval.json ("dev" and "test") or "" for a stage not evaluated, and
+// the bytes of its final model.
+std::map<std::string, std::pair<std::string, std::string>> stage_outputs(const fs::path& run_dir) {
+  std::map<std::string, std::pair<std::string, std::string>> out;
+  for (const auto& e : fs::directory_iterator(run_dir / "stages")) {
+    std::string figures;
+    if (fs::exists(e.path() / "eval.json")) {
+      const auto eval = read_json_file(e.path() / "eval.json");
+      figures = eval.at("dev").dump() + eval.at("test").dump();
+    }
+    out[e.path().filename().string()] = {figures, read_file(e.path() / "model.safetensors")};
+  }
+  return out;
+}
+
+// The study run by one worker, once per test program.
+const std::pair<Study, fs::path>& one_worker_run() {
+  static const std::pair<Study, fs::path> run = [] {
+    Study s = make_study();
+    const fs::path out = s.root / "one-worker";
+    const auto r = run_stilts(run_args(s, out));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return std::make_pair(s, out);
+  }();
+  return run;
+}
+
+// How many times each stage (by short key) started training or resuming in `log`.
+std::map<std::string, int> training_starts(const std::string& log) {
+  std::map<std::string, int> out;
+  const std::regex re(R"(\] \w+ \(task \w+, seed \d+, arms [^)]*\) (\w{12}): (training|resuming)\n)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+    ++out[(*it)[1]];
+  }
+  return out;
+}
+
+void expect_same_study(const fs::path& a, const fs::path& b) {
+  const auto results_a = results_of(a), results_b = results_of(b);
+  EXPECT_EQ(results_a.size(), 3u * 2 * 2 * 2);  // arms x languages x splits x {accuracy, macro_f1}
+  EXPECT_EQ(results_a, results_b);
+  const auto outputs_a = stage_outputs(a), outputs_b = stage_outputs(b);
+  ASSERT_EQ(outputs_a.size(), 4u);
+  ASSERT_EQ(outputs_b.size(), 4u);
+  for (const auto& [key, output] : outputs_a) {
+    ASSERT_TRUE(outputs_b.count(key)) << key;
+    EXPECT_EQ(output.first, outputs_b.at(key).first) << "eval.json figures of " << key;
+    EXPECT_TRUE(output.second == outputs_b.at(key).second) << "final weights of " << key;
+  }
+  const auto stages = pipeline::ResultsStore::open(b / "results.sqlite")->stages();
+  EXPECT_EQ(stages.size(), 4u);
+  for (const auto& st : stages) EXPECT_EQ(st.status, "done") << st.name;
+  // No claim is left behind.
+  EXPECT_TRUE(fs::is_empty(b / "claims"));
+}
+
+TEST(RunWorkers, TwoWorkersGiveOneWorkersResultsAndTrainEachStageOnce) {
+  const auto& [s, one] = one_worker_run();
+  ASSERT_TRUE(fs::exists(one / "results.sqlite"));
+  const fs::path two = s.root / "two-workers";
+  const auto r = run_stilts(run_args(s, two, {"--workers", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_same_study(one, two);
+
+  // Every stage started once across both workers (the shared intermediate stage included), and the
+  // parent found all of them done.
+  const auto starts = training_starts(r.err);
+  EXPECT_EQ(starts.size(), 4u) << r.err;
+  for (const auto& [key, n] : starts) EXPECT_EQ(n, 1) << key << "\n" << r.err;
+  EXPECT_THAT(r.err, HasSubstr("worker 1 of 2 is pid"));
+  EXPECT_THAT(r.err, HasSubstr("worker 2 of 2 is pid"));
+  EXPECT_THAT(r.err, HasSubstr("0 to run, 4 cached"));  // the parent, after its workers
+  std::set<int64_t> pids;
+  for (const auto& e : fs::directory_iterator(two / "stages")) {
+    pids.insert(read_json_file(e.path() / "stage.json").at("worker").at("pid").get<int64_t>());
+  }
+  std::cout << "stages trained by " << pids.size() << " distinct worker(s)\n";
+  EXPECT_EQ(pids.size(), 2u) << "two stages are ready from the start: each worker takes one";
+}
+
+TEST(RunWorkers, AWorkerKilledHoldingAClaimLeavesItsStageToTheOther) {
+  const auto& [s, one] = one_worker_run();
+  const fs::path out = s.root / "killed-worker";
+  const fs::path log = s.root / "killed-worker.log";
+  const pid_t parent = testing::spawn_stilts(run_args(s, out, {"--workers", "2"}), log);
+
+  // SIGKILL the worker holding a target stage's claim once that stage has a checkpoint.
+  pid_t killed = -1;
+  std::string killed_key;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (killed < 0 && std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(parent, nullptr, WNOHANG) == parent) break;
+    if (fs::exists(out / "claims")) {
+      try {
+        for (const auto& e : fs::directory_iterator(out / "claims")) {
+          const std::string key = e.path().filename().string();
+          if (key[0] == '.' || testing::latest_last_step(out / "stages" / key) < 4) continue;
+          const auto claim = read_json_file(e.path());
+          killed = static_cast<pid_t>(claim.at("pid").get<int64_t>());
+          ASSERT_NE(killed, parent);
+          ASSERT_EQ(kill(killed, SIGKILL), 0);
+          killed_key = key;
+          break;
+        }
+      } catch (const std::exception&) {
+        // a claim released or written while looking
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_GT(killed, 0) << "no worker could be killed holding a claim\n" << read_file(log);
+
+  int status = 0;
+  ASSERT_EQ(waitpid(parent, &status, 0), parent);
+  const std::string text = read_file(log);
+  ASSERT_TRUE(WIFEXITED(status)) << text;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_THAT(text, HasSubstr("pid " + std::to_string(killed) + ") was killed by signal 9"));
+  EXPECT_THAT(text, HasSubstr("taking over the stage of a dead worker, pid " + std::to_string(killed)));
+  EXPECT_THAT(text, HasSubstr("resuming from"));
+  const auto starts = training_starts(text);
+  EXPECT_EQ(starts.at(killed_key.substr(0, 12)), 2) << "trained by the killed worker, resumed by another";
+  for (const auto& [key, n] : starts) {
+    if (key != killed_key.substr(0, 12)) {
+      EXPECT_EQ(n, 1) << key;
+    }
+  }
+  expect_same_study(one, out);
+}
+
+TEST(RunWorkers, BadWorkerCountsAndTimeoutsAreErrors) {
+  const auto& [s, one] = one_worker_run();
+  for (const std::string bad : {"0", "-2", "two"}) {
+    const auto r = run_stilts(run_args(s, s.root / "bad", {"--workers", bad}));
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--workers")) << bad;
+  }
+  const auto r = run_stilts(run_args(s, s.root / "bad", {"--claim-timeout", "0"}));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--claim-timeout"));
+  const auto both = run_stilts(run_args(s, s.root / "bad", {"--workers", "2", "--worker-only"}));
+  EXPECT_EQ(both.exit_code, 1) << both.err;
+  EXPECT_THAT(both.err, HasSubstr("a worker does not start workers"));
+  EXPECT_FALSE(fs::exists(s.root / "bad" / "stages")) << "nothing ran";
+}
+
+}  // namespace
+}  // namespace stilts
