@@ -216,9 +216,6 @@ ClaimDir::ClaimDir(fs::path dir, ClaimOptions options) : dir_(std::move(dir)), o
     input_error("the claim timeout must be above 0 seconds (got ", options_.stale_after_s, ")");
   }
   if (options_.heartbeat_s <= 0) options_.heartbeat_s = std::min(30.0, options_.stale_after_s / 10);
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) input_error(dir_.string(), ": cannot create the claims directory (", ec.message(), ")");
 }
 
 fs::path ClaimDir::path_of(const std::string& key) const { return dir_ / key; }
@@ -237,8 +234,34 @@ bool ClaimDir::held_by_live_worker(const std::string& key) const {
   return !holder_dead(seen->holder, seen->age_s, options_);
 }
 
+bool ClaimDir::remove_dead(const std::string& key, const ClaimHolder& dead) {
+  const fs::path path = path_of(key);
+  // Take the dead claim out of the way; only one worker's rename of this file succeeds.
+  const fs::path moved = dir_ / ("." + key + "." + this_process().token + ".stale");
+  if (::rename(path.c_str(), moved.c_str()) != 0) return false;  // another worker moved it first
+  const auto moved_claim = read_claim(moved);
+  if (!moved_claim || moved_claim->holder.token != dead.token) {
+    // Between the look and the rename, another worker took the dead claim over: put its claim back.
+    if (::link(moved.c_str(), path.c_str()) != 0 && errno != EEXIST) {
+      input_error(path.string(), ": cannot restore another worker's claim (", std::strerror(errno), ")");
+    }
+    ::unlink(moved.c_str());
+    return false;
+  }
+  ::unlink(moved.c_str());
+  return true;
+}
+
+bool ClaimDir::clear_if_dead(const std::string& key) {
+  const auto seen = read_claim(path_of(key));
+  return seen && holder_dead(seen->holder, seen->age_s, options_) && remove_dead(key, seen->holder);
+}
+
 std::unique_ptr<StageClaim> ClaimDir::try_claim(const std::string& key, std::optional<ClaimHolder>* reclaimed) {
   const fs::path path = path_of(key);
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) input_error(dir_.string(), ": cannot create the claims directory (", ec.message(), ")");
   for (int attempt = 0; attempt < 3; ++attempt) {
     ClaimHolder me = this_process();
     if (create_claim(path, me)) return std::make_unique<StageClaim>(path, std::move(me), options_.heartbeat_s);
@@ -250,19 +273,10 @@ std::unique_ptr<StageClaim> ClaimDir::try_claim(const std::string& key, std::opt
       continue;
     }
     if (!holder_dead(seen->holder, seen->age_s, options_)) return nullptr;
-    // Take the dead claim out of the way; only one worker's rename of this file succeeds.
-    const fs::path moved = dir_ / ("." + key + "." + me.token + ".stale");
-    if (::rename(path.c_str(), moved.c_str()) != 0) continue;  // another worker moved it first
-    const auto moved_claim = read_claim(moved);
-    if (!moved_claim || moved_claim->holder.token != seen->holder.token) {
-      // Between our look and the rename, another worker took the dead claim over: put its claim back.
-      if (::link(moved.c_str(), path.c_str()) != 0 && errno != EEXIST) {
-        input_error(path.string(), ": cannot restore another worker's claim (", std::strerror(errno), ")");
-      }
-      ::unlink(moved.c_str());
-      return nullptr;
+    if (!remove_dead(key, seen->holder)) {
+      if (fs::exists(path)) return nullptr;  // another worker took it over first
+      continue;
     }
-    ::unlink(moved.c_str());
     if (reclaimed) *reclaimed = seen->holder;
   }
   return nullptr;

@@ -73,7 +73,7 @@ class StageClaim {
   std::thread heartbeat_;
 };
 
-// The claims of one run directory (RUN_DIR/claims).
+// The claims of one run directory (RUN_DIR/claims; created by the first claim, so looking creates nothing).
 class ClaimDir {
  public:
   ClaimDir(std::filesystem::path dir, ClaimOptions options);
@@ -85,11 +85,16 @@ class ClaimDir {
   std::optional<ClaimHolder> holder(const std::string& key) const;
   // Whether `key` is claimed by a worker that is not certainly dead.
   bool held_by_live_worker(const std::string& key) const;
+  // Removes `key`'s claim if its holder is dead (a worker killed after finishing its stage leaves one):
+  // whether it removed one.
+  bool clear_if_dead(const std::string& key);
 
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
   std::filesystem::path path_of(const std::string& key) const;
+  // Moves `dead`'s claim of `key` away (see the header comment): false when it was not there anymore.
+  bool remove_dead(const std::string& key, const ClaimHolder& dead);
 
   std::filesystem::path dir_;
   ClaimOptions options_;

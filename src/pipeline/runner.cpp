@@ -244,7 +244,9 @@ std::string describe(const StageNode& node) {
          short_key(node.key);
 }
 
-void print_graph(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir, std::ostream& out) {
+void print_graph(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir,
+                 const ClaimOptions& claim_options, std::ostream& out) {
+  const ClaimDir claims(run_dir / "claims", claim_options);
   size_t to_run = 0;
   size_t arm_chains = 0;
   for (const auto& arm : config.arms) arm_chains += arm.chains.size();
@@ -261,6 +263,12 @@ void print_graph(const ExperimentConfig& config, const StageGraph& graph, const 
     } else if (state == StageState::kPartial) {
       status = "resume";
     }
+    std::string worker;  // the live worker running it now, if any
+    if (state != StageState::kDone && claims.held_by_live_worker(node.key)) {
+      status = "running";
+      const auto holder = claims.holder(node.key);
+      if (holder) worker = "  (" + holder->describe() + ")";
+    }
     if (state != StageState::kDone) ++to_run;
     const std::string steps = node.evaluation_only         ? std::string("evaluation only")
                               : node.config.max_steps > 0 ? std::to_string(node.config.max_steps) + " steps"
@@ -268,7 +276,7 @@ void print_graph(const ExperimentConfig& config, const StageGraph& graph, const 
     out << "  " << status << "\t" << short_key(node.key) << "  " << node.name << "  seed " << node.seed << "  task "
         << node.task << "  " << steps << "  from "
         << (node.upstream.empty() ? std::string("base model") : short_key(node.upstream))
-        << (node.evaluated ? "  (evaluated)" : "") << "\n";
+        << (node.evaluated ? "  (evaluated)" : "") << worker << "\n";
   }
   for (const auto& chain : graph.chains) {
     out << "  arm " << chain.arm << " seed " << chain.seed << (chain.language.empty() ? "" : " " + chain.language)
@@ -448,15 +456,15 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   const fs::path run_dir = fs::absolute(options.out).lexically_normal();
   RunSummary summary;
   summary.stages = graph.nodes.size();
+  ClaimOptions claim_options;
+  claim_options.stale_after_s = options.claim_timeout_s;
+  ClaimDir claims(run_dir / "claims", claim_options);
   if (options.dry_run) {
-    print_graph(config, graph, run_dir, *options.listing);
+    print_graph(config, graph, run_dir, claim_options, *options.listing);
     return summary;
   }
 
   fs::create_directories(run_dir / "stages");
-  ClaimOptions claim_options;
-  claim_options.stale_after_s = options.claim_timeout_s;
-  ClaimDir claims(run_dir / "claims", claim_options);
   nlohmann::json resolved = config.to_json();
   write_file_atomic(run_dir / "experiment.resolved.json", resolved.dump(2) + "\n");
 
@@ -575,6 +583,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   }
   write_study(config, graph, run_dir, resolved, summary, log);
   summary.wrote_results = true;
+  for (const auto& node : graph.nodes) claims.clear_if_dead(node.key);  // left by workers killed after their stage
 
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - study_start).count();
   log << "stilts run: done in " << seconds(total) << ": " << summary.trained << " stage(s) trained, " << summary.cached

@@ -296,6 +296,58 @@ TEST(RunWorkers, AWorkerKilledHoldingAClaimLeavesItsStageToTheOther) {
   expect_same_study(one, out);
 }
 
+TEST(RunWorkers, ADryRunShowsWhichWorkerHoldsAStage) {
+  const auto& [s, one] = one_worker_run();
+  const fs::path out = s.root / "claimed";
+  std::string target_key;
+  for (const auto& e : fs::directory_iterator(one / "stages")) {
+    if (read_json_file(e.path() / "stage.json").at("name") == "target_slow") target_key = e.path().filename().string();
+  }
+  ASSERT_FALSE(target_key.empty());
+  // This test process holds the claim, as a worker on this machine would.
+  const nlohmann::json holder = {{"host", ""}, {"boot_id", ""}, {"pid", getpid()}, {"pid_start", 0},
+                                 {"started", 0}, {"token", "test"}};
+  fs::create_directories(out / "claims");
+  write_file_atomic(out / "claims" / target_key, holder.dump());
+  const auto dry = run_stilts(run_args(s, out, {"--dry-run"}));
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  // Another host's claim (this one names no host) is alive while its heartbeat is fresh.
+  EXPECT_THAT(dry.out, HasSubstr("  running\t" + target_key.substr(0, 12)));
+  EXPECT_THAT(dry.out, HasSubstr("(pid " + std::to_string(getpid()) + " on )"));
+  EXPECT_THAT(dry.out, HasSubstr("4 of 4 stages to run"));
+  // With a heartbeat older than --claim-timeout, the claim is dead: listed as to run again.
+  const auto stale = run_stilts(run_args(s, out, {"--dry-run", "--claim-timeout", "0.001"}));
+  ASSERT_EQ(stale.exit_code, 0) << stale.err;
+  EXPECT_THAT(stale.out, ::testing::Not(HasSubstr("running\t"))) << stale.out;
+}
+
+TEST(RunWorkers, AFailingStageStopsItsWorkersWithTheErrorAndKeepsWhatFinished) {
+  const Study s = make_study();
+  // A label the task does not know, in the target's training file: its stages fail when they read it.
+  std::string train = read_file(s.root / "data" / "en" / "train.tsv");
+  train.replace(train.rfind('\t') + 1, 1, "maybe");
+  write_file_atomic(s.root / "data" / "en" / "train.tsv", train);
+  const fs::path out = s.root / "failing";
+  const auto r = run_stilts(run_args(s, out, {"--workers", "2"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("train.tsv"));
+  EXPECT_THAT(r.err, HasSubstr("exited with code 1 (the error is above); finished stages are kept"));
+  ASSERT_TRUE(fs::exists(out / "results.sqlite")) << r.err;
+  std::set<std::string> failed;
+  for (const auto& st : pipeline::ResultsStore::open(out / "results.sqlite")->stages()) {
+    if (st.status == "failed") failed.insert(st.name);
+  }
+  EXPECT_TRUE(failed.count("target")) << r.err;
+  EXPECT_TRUE(fs::is_empty(out / "claims")) << "a failed worker releases its claim";
+  // Whatever finished stays finished: every stage.json written is for a stage that does not read the
+  // broken file (the intermediate one), and a rerun lists it as cached.
+  for (const auto& e : fs::directory_iterator(out / "stages")) {
+    if (fs::exists(e.path() / "stage.json")) {
+      EXPECT_EQ(read_json_file(e.path() / "stage.json").at("name"), "intermediate");
+    }
+  }
+}
+
 TEST(RunWorkers, BadWorkerCountsAndTimeoutsAreErrors) {
   const auto& [s, one] = one_worker_run();
   for (const std::string bad : {"0", "-2", "two"}) {

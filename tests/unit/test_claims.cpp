@@ -37,6 +37,7 @@ pid_t dead_pid() {
 }
 
 void write_claim(const fs::path& path, const ClaimHolder& h, double age_s) {
+  fs::create_directories(path.parent_path());
   stilts::write_file_atomic(path, nlohmann::json({{"host", h.host},
                                                   {"boot_id", h.boot_id},
                                                   {"pid", h.pid},

@@ -31,12 +31,27 @@ std::string self_path() {
   return path.string();
 }
 
+// The workers a `--workers` parent started, for the signal handler: SIGINT and SIGTERM (Ctrl-C, a
+// scheduler's cancel) to the parent reach them too, then end the parent as the signal would.
+constexpr int kMaxWorkers = 256;
+pid_t g_workers[kMaxWorkers];
+volatile sig_atomic_t g_worker_count = 0;
+
+extern "C" void forward_signal(int sig) {
+  for (int i = 0; i < g_worker_count; ++i) ::kill(g_workers[i], sig);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
 // Starts `n` worker processes (`stilts run` with `args` and --worker-only, sharing stdout and stderr)
 // and waits for them all. A worker killed by a signal is reported and left to the caller, which takes
 // over its claimed stage; a worker that failed (its error is printed above) is an error once all ended.
 void run_workers(int n, const std::vector<std::string>& args) {
+  if (n > kMaxWorkers) input_error("--workers ", n, ": at most ", kMaxWorkers, " on one machine");
   const std::string program = self_path();
   std::vector<pid_t> pids;
+  ::signal(SIGINT, forward_signal);
+  ::signal(SIGTERM, forward_signal);
   for (int i = 0; i < n; ++i) {
     std::vector<char*> argv = {const_cast<char*>(program.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -50,6 +65,8 @@ void run_workers(int n, const std::vector<std::string>& args) {
     }
     std::cerr << "stilts run: worker " << i + 1 << " of " << n << " is pid " << pid << "\n";
     pids.push_back(pid);
+    g_workers[g_worker_count] = pid;
+    g_worker_count = g_worker_count + 1;
   }
   // Reaped in the order they end: a killed worker must not linger as a zombie, whose pid still looks
   // alive to the worker that would take its stage over.
@@ -73,9 +90,12 @@ void run_workers(int n, const std::vector<std::string>& args) {
       failed += (failed.empty() ? "" : ", ") + who + " exited with code " + std::to_string(WEXITSTATUS(status));
     }
   }
+  g_worker_count = 0;
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
   if (!failed.empty()) {
     input_error("stilts run --workers ", n, ": ", failed,
-                " (its error is above); finished stages are kept: fix the cause and run again to resume");
+                " (the error is above); finished stages are kept: fix the cause and run again to resume");
   }
 }
 
