@@ -246,6 +246,28 @@ TEST(RunWorkers, TwoWorkersGiveOneWorkersResultsAndTrainEachStageOnce) {
   EXPECT_EQ(pids.size(), 2u) << "two stages are ready from the start: each worker takes one";
 }
 
+TEST(RunWorkers, TwoIndependentRunsShareARunDirectoryAsAJobArrayWould) {
+  const auto& [s, one] = one_worker_run();
+  const fs::path out = s.root / "job-array";
+  const fs::path log_a = s.root / "task-0.log", log_b = s.root / "task-1.log";
+  const pid_t a = testing::spawn_stilts(run_args(s, out), log_a);
+  const pid_t b = testing::spawn_stilts(run_args(s, out), log_b);
+  int status_a = 0, status_b = 0;
+  ASSERT_EQ(waitpid(a, &status_a, 0), a);
+  ASSERT_EQ(waitpid(b, &status_b, 0), b);
+  const std::string text_a = read_file(log_a), text_b = read_file(log_b);
+  ASSERT_TRUE(WIFEXITED(status_a) && WEXITSTATUS(status_a) == 0) << text_a;
+  ASSERT_TRUE(WIFEXITED(status_b) && WEXITSTATUS(status_b) == 0) << text_b;
+  const auto starts = training_starts(text_a + text_b);
+  EXPECT_EQ(starts.size(), 4u) << text_a << text_b;
+  for (const auto& [key, n] : starts) EXPECT_EQ(n, 1) << key;
+  // At least one of them wrote the results (the other either found it doing so, or wrote the same rows
+  // again after it).
+  EXPECT_TRUE(text_a.find("result rows in") != std::string::npos || text_b.find("result rows in") != std::string::npos)
+      << text_a << text_b;
+  expect_same_study(one, out);
+}
+
 TEST(RunWorkers, AWorkerKilledHoldingAClaimLeavesItsStageToTheOther) {
   const auto& [s, one] = one_worker_run();
   const fs::path out = s.root / "killed-worker";
