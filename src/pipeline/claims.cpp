@@ -194,8 +194,18 @@ void StageClaim::beat() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
     if (wake_.wait_for(lock, interval_, [this] { return stop_; })) break;
+    const auto seen = read_claim(path_);
+    if (seen && seen->holder.token != holder_.token) {
+      taken_over_by_ = seen->holder;  // not ours anymore: its heartbeat is the new holder's business
+      break;
+    }
     ::utimensat(AT_FDCWD, path_.c_str(), nullptr, 0);  // now; a vanished file is left vanished
   }
+}
+
+std::optional<ClaimHolder> StageClaim::taken_over_by() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return taken_over_by_;
 }
 
 void StageClaim::release() {

@@ -59,6 +59,9 @@ class StageClaim {
 
   const ClaimHolder& holder() const { return holder_; }
   const std::filesystem::path& path() const { return path_; }
+  // Who took the claim over while this process held it (a worker on another host that saw no
+  // heartbeat for the claim timeout): then two workers ran the stage, and the timeout is too short.
+  std::optional<ClaimHolder> taken_over_by();
   void release();
 
  private:
@@ -70,6 +73,7 @@ class StageClaim {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
+  std::optional<ClaimHolder> taken_over_by_;
   std::thread heartbeat_;
 };
 

@@ -534,6 +534,11 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
         }
         throw;
       }
+      if (const auto other = claim->taken_over_by()) {
+        log << prefix << "warning: while this worker ran the stage, " << other->describe()
+            << " took its claim over (no heartbeat seen for --claim-timeout " << options.claim_timeout_s
+            << " s): both ran it; raise --claim-timeout if the hosts' clocks or the filesystem lag\n";
+      }
       claim->release();
       ran = true;
       ++summary.trained;

@@ -165,15 +165,35 @@ TEST(Claims, TheHeartbeatKeepsAClaimFresh) {
 }
 
 TEST(Claims, ReleaseLeavesAClaimThatIsNoLongerOurs) {
-  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  ClaimOptions options;
+  options.heartbeat_s = 0.02;
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", options);
   auto claim = claims.try_claim(kKey);
   ASSERT_NE(claim, nullptr);
+  EXPECT_FALSE(claim->taken_over_by().has_value());
   ClaimHolder other = stilts::pipeline::this_process();
   other.token = "taken-over";
   write_claim(claims.dir() / kKey, other, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(claim->taken_over_by().has_value()) << "the heartbeat notices the claim is not ours anymore";
+  EXPECT_EQ(claim->taken_over_by()->token, "taken-over");
   claim->release();
   ASSERT_TRUE(claims.holder(kKey).has_value());
   EXPECT_EQ(claims.holder(kKey)->token, "taken-over");
+}
+
+TEST(Claims, ClaimsOfDeadWorkersAreClearedAndLiveOnesKept) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  ClaimHolder dead = stilts::pipeline::this_process();
+  dead.pid = dead_pid();
+  write_claim(claims.dir() / "dead", dead, 0);
+  auto live = claims.try_claim("live");
+  ASSERT_NE(live, nullptr);
+  EXPECT_TRUE(claims.clear_if_dead("dead"));
+  EXPECT_FALSE(fs::exists(claims.dir() / "dead"));
+  EXPECT_FALSE(claims.clear_if_dead("live"));
+  EXPECT_TRUE(fs::exists(claims.dir() / "live"));
+  EXPECT_FALSE(claims.clear_if_dead("none"));
 }
 
 TEST(Claims, ANonPositiveTimeoutIsAnInputError) {
