@@ -24,4 +24,7 @@ RunResult run_stilts(const std::vector<std::string>& args, const std::string& st
 // spawn is a test failure.
 pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log);
 
+// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick for a bind to port 0).
+int free_loopback_port();
+
 }  // namespace stilts::testing

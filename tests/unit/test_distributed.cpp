@@ -1,0 +1,176 @@
+// The rank context read from torchrun's variables (absent: one process; bad values: an error naming the
+// variable and what was expected) and the Gloo process group over a TCPStore on loopback: 2 ranks (one
+// thread each) all-reduce bucketed gradients and broadcast weights; a rank that leaves ends the other's
+// collective with a DistributedError, not a hang.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <thread>
+
+#include "support/run.h"
+#include "train/distributed.h"
+
+namespace stilts::train {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+RankContext context_of(const std::map<std::string, std::string>& env) {
+  return rank_context_from([&](const char* name) -> const char* {
+    const auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+std::string error_of(const std::map<std::string, std::string>& env) {
+  try {
+    context_of(env);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(RankContext, AbsentIsOneProcess) {
+  const RankContext c = context_of({});
+  EXPECT_EQ(c.rank, 0);
+  EXPECT_EQ(c.world_size, 1);
+  EXPECT_FALSE(c.distributed());
+  EXPECT_TRUE(c.writes());
+  EXPECT_FALSE(context_of({{"RANK", "0"}, {"WORLD_SIZE", "1"}}).distributed());
+}
+
+TEST(RankContext, ReadsTorchrunVariables) {
+  const RankContext c = context_of(
+      {{"RANK", "3"}, {"WORLD_SIZE", "4"}, {"LOCAL_RANK", "1"}, {"MASTER_ADDR", "node7"}, {"MASTER_PORT", "29500"}});
+  EXPECT_EQ(c.rank, 3);
+  EXPECT_EQ(c.world_size, 4);
+  EXPECT_EQ(c.local_rank, 1);
+  EXPECT_EQ(c.master_addr, "node7");
+  EXPECT_EQ(c.master_port, 29500);
+  EXPECT_TRUE(c.distributed());
+  EXPECT_FALSE(c.writes());
+}
+
+TEST(RankContext, BadVariablesNameTheVariableAndTheExpectation) {
+  const std::map<std::string, std::string> ok = {
+      {"RANK", "1"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", "29500"}};
+  auto with = [&](const std::string& key, const std::string& value) {
+    auto env = ok;
+    env[key] = value;
+    return env;
+  };
+  auto without = [&](const std::string& key) {
+    auto env = ok;
+    env.erase(key);
+    return env;
+  };
+  EXPECT_THAT(error_of(with("RANK", "one")), AllOf(HasSubstr("RANK='one'"), HasSubstr("expected an integer")));
+  EXPECT_THAT(error_of(with("RANK", "2")), AllOf(HasSubstr("RANK='2'"), HasSubstr("[0, 2)")));
+  EXPECT_THAT(error_of(with("RANK", "-1")), HasSubstr("RANK='-1'"));
+  EXPECT_THAT(error_of(with("WORLD_SIZE", "0")), AllOf(HasSubstr("WORLD_SIZE='0'"), HasSubstr(">= 1")));
+  EXPECT_THAT(error_of(with("WORLD_SIZE", "2x")), HasSubstr("WORLD_SIZE='2x'"));
+  EXPECT_THAT(error_of(without("WORLD_SIZE")), HasSubstr("WORLD_SIZE is not"));
+  EXPECT_THAT(error_of(without("RANK")), HasSubstr("RANK is not"));
+  EXPECT_THAT(error_of(with("LOCAL_RANK", "x")), HasSubstr("LOCAL_RANK='x'"));
+  EXPECT_THAT(error_of(without("MASTER_ADDR")), AllOf(HasSubstr("MASTER_ADDR is not set"), HasSubstr("host")));
+  EXPECT_THAT(error_of(with("MASTER_ADDR", "")), HasSubstr("MASTER_ADDR is not set"));
+  EXPECT_THAT(error_of(without("MASTER_PORT")), HasSubstr("MASTER_PORT is not set"));
+  EXPECT_THAT(error_of(with("MASTER_PORT", "70000")), AllOf(HasSubstr("MASTER_PORT='70000'"), HasSubstr("1..65535")));
+  EXPECT_THAT(error_of(with("MASTER_PORT", "http")), HasSubstr("MASTER_PORT='http'"));
+}
+
+// Runs `body(group)` as ranks 0 and 1 of a fresh group on loopback, one thread each.
+void two_ranks(const std::function<void(ProcessGroup&)>& body, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const int port = testing::free_loopback_port();
+  std::exception_ptr failures[2];
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      try {
+        RankContext c;
+        c.rank = r;
+        c.world_size = 2;
+        c.master_addr = "127.0.0.1";
+        c.master_port = port;
+        auto group = ProcessGroup::connect(c, timeout);
+        body(*group);
+      } catch (...) {
+        failures[r] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& f : failures) {
+    if (f) std::rethrow_exception(f);
+  }
+}
+
+TEST(ProcessGroup, TwoRanksAllReduceBucketedGradientsAndBroadcast) {
+  two_ranks([](ProcessGroup& group) {
+    const int r = group.rank();
+    EXPECT_EQ(group.world_size(), 2);
+    // Three parameters, a bucket of 40 bytes: [a (6 floats)], [b (3)], [c (4)]; rank 1 has no gradient for b.
+    std::vector<torch::Tensor> params = {torch::zeros({2, 3}), torch::zeros({3}), torch::zeros({4})};
+    for (auto& p : params) p.set_requires_grad(true);
+    params[0].mutable_grad() = torch::full({2, 3}, 1.0f + static_cast<float>(r));
+    if (r == 0) params[1].mutable_grad() = torch::arange(3, torch::kFloat);
+    params[2].mutable_grad() = torch::arange(4, torch::kFloat) * static_cast<float>(r + 1);
+    all_reduce_gradients(group, params, /*bucket_bytes=*/40);
+    EXPECT_TRUE(torch::equal(params[0].grad(), torch::full({2, 3}, 3.0f)));
+    EXPECT_TRUE(torch::equal(params[1].grad(), torch::arange(3, torch::kFloat)));
+    EXPECT_TRUE(torch::equal(params[2].grad(), torch::arange(4, torch::kFloat) * 3.0f));
+
+    std::vector<torch::Tensor> weights = {torch::full({5}, static_cast<float>(r + 10))};
+    weights[0].set_requires_grad(true);
+    broadcast_parameters(group, weights);
+    EXPECT_TRUE(torch::equal(weights[0], torch::full({5}, 10.0f)));
+    group.barrier();
+  });
+}
+
+TEST(ProcessGroup, ARankThatLeavesEndsTheOtherWithAnError) {
+  std::string message;
+  const auto start = std::chrono::steady_clock::now();
+  // A 60 s timeout: the error must come from the closed connection, well before it.
+  EXPECT_THROW(two_ranks(
+                   [&](ProcessGroup& group) {
+                     if (group.rank() == 1) return;  // leaves: its group is destroyed, its sockets closed
+                     std::vector<torch::Tensor> t = {torch::ones({4})};
+                     try {
+                       group.all_reduce_sum(t);
+                     } catch (const DistributedError& e) {
+                       message = e.what();
+                       throw;
+                     }
+                   },
+                   std::chrono::seconds(60)),
+               DistributedError);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 30.0);
+  EXPECT_THAT(message, AllOf(HasSubstr("rank 0 of 2"), HasSubstr("all-reduce failed"), HasSubstr("--resume")));
+  std::cout << "message: " << message << "\n";
+}
+
+TEST(ProcessGroup, NoPeerAtTheRendezvousTimesOut) {
+  RankContext c;
+  c.rank = 1;
+  c.world_size = 2;
+  c.master_addr = "127.0.0.1";
+  c.master_port = testing::free_loopback_port();
+  try {
+    ProcessGroup::connect(c, std::chrono::milliseconds(1500));
+    FAIL() << "no error";
+  } catch (const DistributedError& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr("rank 1 of 2"), HasSubstr("rendezvous at 127.0.0.1:")));
+  }
+}
+
+}  // namespace
+}  // namespace stilts::train
