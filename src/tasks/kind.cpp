@@ -41,6 +41,8 @@ const std::vector<std::unique_ptr<TaskKind>>& registry() {
 
 }  // namespace
 
+double TaskKind::loss_weight(const Batch& batch) const { return static_cast<double>(batch.indices.size()); }
+
 torch::Tensor TaskKind::forward(models::EncoderModel& model, const Batch& batch) const {
   return model.logits(batch.inputs);
 }

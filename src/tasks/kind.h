@@ -93,6 +93,10 @@ class TaskKind {
   virtual torch::Tensor forward(models::EncoderModel& model, const Batch& batch) const;
   // Hugging Face's loss for the head's logits (as forward gives them), in fp32.
   virtual torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const = 0;
+  // How many terms `loss` averages over for `batch` (its rows unless the kind's loss averages over
+  // something else): data-parallel training weighs each rank's shard by it, so that the shards' losses
+  // combine into the loss of the whole batch.
+  virtual double loss_weight(const Batch& batch) const;
   // What decode needs of each batch row, copied off the device (class logits, argmax tags, ...).
   virtual std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const = 0;
   // Per-feature outputs (indexed like `features`) into one prediction per example of `dataset`;

@@ -210,7 +210,18 @@ std::vector<std::vector<torch::Tensor>> buckets_of(const std::vector<torch::Tens
 
 void all_reduce_gradients(ProcessGroup& group, const std::vector<torch::Tensor>& parameters, int64_t bucket_bytes) {
   torch::NoGradGuard no_grad;
-  const auto buckets = buckets_of(parameters, bucket_bytes);
+  // Which parameters have a gradient on some rank: one none has keeps none (the optimizer skips it, as
+  // it would in one process, where a zero gradient would still move AdamW's moments and decay).
+  std::vector<torch::Tensor> has = {torch::zeros({static_cast<int64_t>(parameters.size())}, torch::kInt)};
+  int* mark = has[0].data_ptr<int>();
+  for (size_t i = 0; i < parameters.size(); ++i) mark[i] = parameters[i].grad().defined() ? 1 : 0;
+  group.all_reduce_sum(has);
+  std::vector<torch::Tensor> with_gradient;
+  const int* h = has[0].data_ptr<int>();
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    if (h[i] > 0) with_gradient.push_back(parameters[i]);
+  }
+  const auto buckets = buckets_of(with_gradient, bucket_bytes);
   std::vector<torch::Tensor> flat;
   flat.reserve(buckets.size());
   for (const auto& bucket : buckets) {

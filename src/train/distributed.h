@@ -83,7 +83,8 @@ class ProcessGroup {
 
 // Sums the gradients of `parameters` over the ranks in place: flattened into buckets of about
 // `bucket_bytes` (one all-reduce each, all in flight together) and copied back. A parameter without a
-// gradient (this rank's shard was empty, or it took no part) contributes zeros and gets the sum.
+// gradient here (this rank's shard was empty) contributes zeros and gets the sum; one without a gradient
+// on every rank keeps none.
 void all_reduce_gradients(ProcessGroup& group, const std::vector<torch::Tensor>& parameters,
                           int64_t bucket_bytes = int64_t{25} << 20);
 

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "eval/metrics.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/progress.h"
 
 namespace stilts::train {
@@ -159,6 +160,17 @@ void TrainingLoop::run() {
                          precision_ == Precision::kBf16);
   };
 
+  ProcessGroup* group = options_.group.get();
+  const int world = group != nullptr ? group->world_size() : 1;
+  const int rank = group != nullptr ? group->rank() : 0;
+  const bool writes = rank == 0;
+  if (group != nullptr) {
+    // Every rank starts from rank 0's weights (they agree already when loaded alike; this makes it so).
+    std::vector<torch::Tensor> params;
+    for (const auto& p : model_.parameters()) params.push_back(p);
+    broadcast_parameters(*group, params);
+  }
+
   std::vector<std::vector<size_t>> order;
   int64_t order_epoch = -1;
   auto done = [&] { return state_.step >= total_steps_ || state_.stopped_early; };
@@ -177,17 +189,65 @@ void TrainingLoop::run() {
     double step_loss = 0;
     int64_t step_examples = 0;
     for (int64_t b = state_.batch; b < group_end; ++b) {
-      MicroBatch batch;
-      {
-        AutocastScope autocast(precision_);
-        batch = objective_.loss(order[static_cast<size_t>(b)], state_.epoch);
+      const std::vector<size_t>& rows = order[static_cast<size_t>(b)];
+      if (group == nullptr) {
+        MicroBatch batch;
+        {
+          AutocastScope autocast(precision_);
+          batch = objective_.loss(rows, state_.epoch);
+        }
+        const double value = batch.loss.item<double>();
+        if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);
+        (batch.loss / static_cast<double>(micro)).backward();
+        step_loss += value;
+        step_examples += batch.rows;
+        state_.cost.add_batch(batch.rows, batch.padded_length, batch.real_tokens);
+        continue;
       }
-      const double value = batch.loss.item<double>();
-      if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);
-      (batch.loss / static_cast<double>(micro)).backward();
+      // This rank's slice of the global batch. The batch's loss is the weighted mean of the shards'
+      // (each a mean over its weight's terms), so each rank back-propagates its loss × weight / total
+      // weight, and the gradient sum over the ranks is the one-process gradient.
+      const size_t n = rows.size();
+      const size_t begin = n * static_cast<size_t>(rank) / static_cast<size_t>(world);
+      const size_t end = n * static_cast<size_t>(rank + 1) / static_cast<size_t>(world);
+      MicroBatch batch;
+      if (end > begin) {
+        AutocastScope autocast(precision_);
+        batch = objective_.loss(std::vector<size_t>(rows.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                    rows.begin() + static_cast<std::ptrdiff_t>(end)),
+                                state_.epoch);
+      }
+      const double weight = end > begin ? (batch.weight > 0 ? batch.weight : static_cast<double>(batch.rows)) : 0.0;
+      const double local = weight > 0 ? batch.loss.item<double>() : 0.0;
+      // [weight, loss · weight, real tokens, then (rows, T) of each rank's shard]
+      torch::Tensor stats = torch::zeros({3 + 2 * world}, torch::kDouble);
+      auto* s = stats.data_ptr<double>();
+      s[0] = weight;
+      s[1] = local * weight;
+      s[2] = static_cast<double>(batch.real_tokens);
+      s[3 + 2 * rank] = static_cast<double>(batch.rows);
+      s[4 + 2 * rank] = static_cast<double>(batch.padded_length);
+      std::vector<torch::Tensor> reduced = {stats};
+      group->all_reduce_sum(reduced);
+      s = reduced[0].data_ptr<double>();
+      const double total_weight = s[0];
+      const double value = total_weight > 0 ? s[1] / total_weight : 0.0;
+      if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);  // on every rank alike
+      if (weight > 0) (batch.loss * (weight / total_weight / static_cast<double>(micro))).backward();
       step_loss += value;
-      step_examples += batch.rows;
-      state_.cost.add_batch(batch.rows, batch.padded_length, batch.real_tokens);
+      int64_t real_tokens = static_cast<int64_t>(s[2]);
+      for (int r = 0; r < world; ++r) {
+        const auto shard_rows = static_cast<int64_t>(s[3 + 2 * r]);
+        if (shard_rows == 0) continue;
+        state_.cost.add_batch(shard_rows, static_cast<int64_t>(s[4 + 2 * r]), real_tokens);
+        real_tokens = 0;
+        step_examples += shard_rows;
+      }
+    }
+    if (group != nullptr) {
+      std::vector<torch::Tensor> params;
+      for (const auto& p : model_.parameters()) params.push_back(p);
+      all_reduce_gradients(*group, params);
     }
     if (config_.max_grad_norm > 0) {
       std::vector<torch::Tensor> params;
@@ -216,7 +276,16 @@ void TrainingLoop::run() {
     const bool eval_due =
         (config_.eval_every > 0 ? state_.step % config_.eval_every == 0 : epoch_completed) || final_step;
     bool evaluated = false;
-    if (eval_due) {
+    if (eval_due && !writes) {
+      // Rank 0 evaluates (the others go on to the next step's collectives and wait there) and says
+      // whether training stops early.
+      evaluated = true;
+      if (config_.early_stopping_patience > 0) {
+        std::vector<torch::Tensor> stop = {torch::zeros({1}, torch::kInt)};
+        group->broadcast(stop, 0);
+        state_.stopped_early = stop[0].item<int>() != 0;
+      }
+    } else if (eval_due) {
       nlohmann::json entry = evaluate();
       state_.history.push_back(entry);
       evaluated = true;
@@ -229,10 +298,14 @@ void TrainingLoop::run() {
       }
       update_cost_time();
       objective_.write_metrics(state_, false, nlohmann::json::object());
+      if (group != nullptr && config_.early_stopping_patience > 0) {
+        std::vector<torch::Tensor> stop = {torch::full({1}, state_.stopped_early ? 1 : 0, torch::kInt)};
+        group->broadcast(stop, 0);
+      }
     }
     const bool checkpoint_due =
         (config_.checkpoint_every > 0 ? state_.step % config_.checkpoint_every == 0 : evaluated) || done();
-    if (checkpoint_due) checkpoint();
+    if (checkpoint_due && writes) checkpoint();
   }
   progress.finish();
 }

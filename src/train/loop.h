@@ -55,11 +55,15 @@ struct MicroBatch {
   int64_t rows = 0;           // examples (features) in the batch
   int64_t padded_length = 0;  // T of its [rows, T] inputs
   int64_t real_tokens = 0;
+  // How many terms `loss` averages over (TaskKind::loss_weight); 0: `rows`. Data-parallel ranks weigh
+  // their shards' losses by it.
+  double weight = 0;
 };
 
 struct Objective {
   std::string state_kind;  // LoopState's kind
-  // The batch order of an epoch (feature indices per batch).
+  // The batch order of an epoch (feature indices per batch). With a process group, each rank takes its
+  // contiguous slice of every batch (rank r of N: rows [n·r/N, n·(r+1)/N)).
   std::function<std::vector<std::vector<size_t>>(int64_t epoch)> batches;
   // The loss of the batch `rows` of `epoch`.
   std::function<MicroBatch(const std::vector<size_t>& rows, int64_t epoch)> loss;

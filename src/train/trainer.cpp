@@ -21,6 +21,7 @@
 #include "text/auto.h"
 #include "train/checkpoint.h"
 #include "train/cost.h"
+#include "train/distributed.h"
 #include "train/evaluate.h"
 #include "train/head.h"
 #include "train/loop.h"
@@ -66,8 +67,22 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   config = with_absolute_paths(std::move(config));
 
   // ---- the output directory: a fresh one, the run to resume, or a finished one ----
-  const RunDirectory run =
-      open_run_directory(config, options.resume, "another stilts train is running in this directory");
+  // With a process group only rank 0 opens (locks, checks, writes) it; the others wait for its verdict
+  // and read checkpoints from it.
+  const bool writes = options.group == nullptr || options.group->rank() == 0;
+  RunDirectory run;
+  if (writes) {
+    run = open_run_directory(config, options.resume, "another stilts train is running in this directory");
+  } else {
+    run.out = config.out;
+    run.checkpoints = run.out / "checkpoints";
+    run.metrics = run.out / "metrics.json";
+  }
+  if (options.group != nullptr) {
+    std::vector<torch::Tensor> finished = {torch::full({1}, run.finished ? 1 : 0, torch::kInt)};
+    options.group->broadcast(finished, 0);
+    if (!writes && finished[0].item<int>() != 0) run.finished = read_json_file(run.metrics);
+  }
   if (run.finished) return finished_outcome(run);
   TrainOutcome outcome;
   outcome.out = run.out;
@@ -133,8 +148,10 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   objective.loss = [&](const std::vector<size_t>& rows, int64_t) {
     const tasks::Batch batch = kind.collate(train_features, rows, torch::kCPU);
     const torch::Tensor& ids = batch.inputs.input_ids;  // [B, T] ([B, K, T] for multiple choice)
-    return MicroBatch{kind.loss(kind.forward(model, batch), batch), static_cast<int64_t>(rows.size()), ids.size(-1),
-                      batch.real_tokens};
+    MicroBatch micro{kind.loss(kind.forward(model, batch), batch), static_cast<int64_t>(rows.size()), ids.size(-1),
+                     batch.real_tokens};
+    if (options.group != nullptr) micro.weight = kind.loss_weight(batch);
+    return micro;
   };
   objective.evaluate = [&](nlohmann::json& entry) {
     if (dev_features.empty()) return;
@@ -202,6 +219,10 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   }
   loop.run();
   const LoopState& state = loop.state();
+  if (!writes) {  // rank 0 writes the final model and metrics
+    outcome.steps = state.step;
+    return outcome;
+  }
 
   // ---- the final model ----
   std::string saved = "last";

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -33,10 +34,16 @@ class TrainingDiverged : public Error {
   using Error::Error;
 };
 
+class ProcessGroup;  // train/distributed.h
+
 struct TrainOptions {
   bool resume = false;       // continue from the last checkpoint in config.out (or start if there is none)
   std::ostream* log = &std::cerr;
   int tty = -1;              // progress bar: 1 yes, 0 plain lines, -1 when stderr is a terminal
+  // Data-parallel training (launched the torchrun way): every rank runs run_training with its member of
+  // the group; each takes its shard of every batch, gradients are summed over the ranks, and only rank 0
+  // writes (run directory, checkpoints, metrics, the model). Null: one process.
+  std::shared_ptr<ProcessGroup> group;
 };
 
 struct TrainOutcome {

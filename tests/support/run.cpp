@@ -72,7 +72,8 @@ RunResult run_stilts(const std::vector<std::string>& args, const std::string& st
   return run_command(cli_path().string(), args, stdin_text);
 }
 
-pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log) {
+pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log,
+                   const std::vector<std::string>& env) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -82,7 +83,18 @@ pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  std::vector<std::string> entries;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    bool replaced = false;
+    for (const auto& x : env) replaced |= x.substr(0, x.find('=') + 1) == entry.substr(0, entry.find('=') + 1);
+    if (!replaced) entries.push_back(entry);
+  }
+  entries.insert(entries.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : entries) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   EXPECT_EQ(rc, 0) << "posix_spawn failed for " << program;
   return pid;

@@ -22,7 +22,9 @@ RunResult run_stilts(const std::vector<std::string>& args, const std::string& st
 
 // Starts build/stilts with `args` (stdout and stderr appended to `log`) without waiting; a failed
 // spawn is a test failure.
-pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log);
+// `env` entries (KEY=VALUE) are added to this process's environment (replacing the same keys).
+pid_t spawn_stilts(const std::vector<std::string>& args, const std::filesystem::path& log,
+                   const std::vector<std::string>& env = {});
 
 // A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick for a bind to port 0).
 int free_loopback_port();

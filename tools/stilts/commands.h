@@ -21,5 +21,6 @@ void add_demo_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
 void add_fetch_data_command(CLI::App& app);
+void add_launch_command(CLI::App& app);
 
 }  // namespace stilts::cli

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   stilts::cli::add_score_command(app);
   stilts::cli::add_fetch_command(app);
   stilts::cli::add_fetch_data_command(app);
+  stilts::cli::add_launch_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

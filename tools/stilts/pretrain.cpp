@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "commands.h"
+#include "common/error.h"
+#include "train/distributed.h"
 #include "train/config.h"
 #include "train/mlm.h"
 #include "train_options.h"
@@ -36,6 +38,10 @@ void add_pretrain_command(CLI::App& app) {
     defaults.task = "mlm";
     defaults.format = "text";
     defaults.final_model = "last";
+    if (train::rank_context_from_environment().distributed()) {
+      input_error("stilts pretrain does not train data-parallel yet (WORLD_SIZE > 1): run it as one process, ",
+                  "or launch stilts train");
+    }
     train::TrainOptions run;
     run.resume = options->resume();
     const train::TrainOutcome outcome = train::run_mlm_training(options->resolve(defaults), run);

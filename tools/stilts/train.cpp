@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "tasks/datasets/dataset.h"
 #include "train/config.h"
+#include "train/distributed.h"
 #include "train/trainer.h"
 #include "tasks/kind.h"
 #include "train_options.h"
@@ -28,7 +29,9 @@ void add_train_command(CLI::App& app) {
       "checkpoints/. A run killed at any moment continues with --resume and ends bit-identical.\n"
       "Head rule: the checkpoint's own head is reused when its label space matches the task (same kind,\n"
       "number of labels and label names unless they are LABEL_0..), else a new head is attached\n"
-      "(--head reinit|reuse forces either; reuse errors when the label spaces differ).");
+      "(--head reinit|reuse forces either; reuse errors when the label spaces differ).\n"
+      "Data-parallel: launched by torchrun or stilts launch (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set),\n"
+      "each rank trains on its share of every batch (--batch-size is the global batch) and rank 0 writes.");
   // Options land in a config that starts from the defaults; only the options given on the command line
   // override the config file (see the layering in train/config.h).
   using C = train::TrainConfig;
@@ -47,8 +50,16 @@ void add_train_command(CLI::App& app) {
   cmd->callback([options] {
     train::TrainOptions run;
     run.resume = options->resume();
-    const train::TrainOutcome outcome = train::run_training(options->resolve(train::TrainConfig{}), run);
-    if (outcome.already_finished) {
+    const train::TrainConfig config = options->resolve(train::TrainConfig{});
+    // Launched the torchrun way (RANK, WORLD_SIZE, ...): one rank of a data-parallel job; only rank 0 logs.
+    const train::RankContext rank = train::rank_context_from_environment();
+    std::ostream quiet(nullptr);
+    if (rank.distributed()) {
+      run.group = train::ProcessGroup::connect(rank, train::distributed_timeout_from_environment());
+      if (!rank.writes()) run.log = &quiet;
+    }
+    const train::TrainOutcome outcome = train::run_training(config, run);
+    if (outcome.already_finished && rank.writes()) {
       std::cerr << "stilts train: " << outcome.out.string() << " holds a finished run (" << outcome.steps
                 << " steps): nothing to do\n";
     }

@@ -320,6 +320,12 @@ class ExtractiveQaKind final : public TaskKind {
     return (start + end) / 2;
   }
 
+  // The loss averages over the rows whose answer lies in their window (start and end are out of it together).
+  double loss_weight(const Batch& batch) const override {
+    const int64_t length = batch.inputs.input_ids.size(-1);
+    return static_cast<double>(batch.labels.select(1, 0).clamp(0, length).lt(length).sum().item<int64_t>());
+  }
+
   // Per row: the n_best start positions and their logits, then the n_best end positions and their logits
   // (positions counted from the row's first token: negative for left padding), [4 · n] floats.
   std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const override {

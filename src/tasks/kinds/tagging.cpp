@@ -112,6 +112,11 @@ class TaggingKind final : public TaskKind {
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore));
   }
 
+  // The loss averages over the labelled tokens.
+  double loss_weight(const Batch& batch) const override {
+    return static_cast<double>(batch.labels.ne(kIgnore).sum().item<int64_t>());
+  }
+
   // Per row: the argmax tag of each of its tokens (padding dropped).
   std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const override {
     const auto tags = logits.argmax(-1).to(torch::kCPU).contiguous();        // [B, T]
