@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 
 #include "common/error.h"
@@ -171,6 +172,11 @@ void TrainingLoop::run() {
     broadcast_parameters(*group, params);
   }
 
+  // Rank 0 reports the share of its training steps spent in collectives (waiting for slower ranks included).
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  double step_seconds = 0, collective_seconds = 0;
+
   std::vector<std::vector<size_t>> order;
   int64_t order_epoch = -1;
   auto done = [&] { return state_.step >= total_steps_ || state_.stopped_early; };
@@ -185,6 +191,7 @@ void TrainingLoop::run() {
     const int64_t step_number = state_.step + 1;  // 1-based, as logged
     const double lr = config_.lr * lr_factor(schedule_, state_.step, warmup_, total_steps_);
 
+    const auto step_start = Clock::now();
     optimizer_.zero_grad();
     double step_loss = 0;
     int64_t step_examples = 0;
@@ -228,7 +235,9 @@ void TrainingLoop::run() {
       s[3 + 2 * rank] = static_cast<double>(batch.rows);
       s[4 + 2 * rank] = static_cast<double>(batch.padded_length);
       std::vector<torch::Tensor> reduced = {stats};
+      const auto reduce_start = Clock::now();
       group->all_reduce_sum(reduced);
+      collective_seconds += seconds_since(reduce_start);
       s = reduced[0].data_ptr<double>();
       const double total_weight = s[0];
       const double value = total_weight > 0 ? s[1] / total_weight : 0.0;
@@ -247,7 +256,9 @@ void TrainingLoop::run() {
     if (group != nullptr) {
       std::vector<torch::Tensor> params;
       for (const auto& p : model_.parameters()) params.push_back(p);
+      const auto reduce_start = Clock::now();
       all_reduce_gradients(*group, params);
+      collective_seconds += seconds_since(reduce_start);
     }
     if (config_.max_grad_norm > 0) {
       std::vector<torch::Tensor> params;
@@ -257,6 +268,7 @@ void TrainingLoop::run() {
     }
     set_learning_rate(optimizer_, lr);
     optimizer_.step();
+    step_seconds += seconds_since(step_start);
 
     state_.step = step_number;
     state_.loss_sum += step_loss;
@@ -308,6 +320,11 @@ void TrainingLoop::run() {
     if (checkpoint_due && writes) checkpoint();
   }
   progress.finish();
+  if (group != nullptr && step_seconds > 0) {
+    *options_.log << "data-parallel: " << world << " ranks, all-reduce " << collective_seconds << " s of "
+                  << step_seconds << " s in training steps (" << 100.0 * collective_seconds / step_seconds
+                  << "%, rank 0, waiting for the other ranks included)\n";
+  }
 }
 
 nlohmann::json TrainingLoop::finish(const nlohmann::json& extra) {
