@@ -134,15 +134,20 @@ int launch_local(const LaunchOptions& options) {
 
   int failed_rank = -1, failed_status = 0;
   int forwarded = 0;
-  auto kill_deadline = std::chrono::steady_clock::time_point::max();
+  using Clock = std::chrono::steady_clock;
+  auto term_deadline = Clock::time_point::max(), kill_deadline = Clock::time_point::max();
   while (!running.empty()) {
     if (g_signal != 0 && forwarded != g_signal) {
       forwarded = g_signal;
       signal_all(forwarded);
     }
-    if (std::chrono::steady_clock::now() > kill_deadline) {
+    if (Clock::now() > term_deadline) {
+      signal_all(SIGTERM);
+      term_deadline = Clock::time_point::max();
+    }
+    if (Clock::now() > kill_deadline) {
       signal_all(SIGKILL);
-      kill_deadline = std::chrono::steady_clock::time_point::max();
+      kill_deadline = Clock::time_point::max();
     }
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
@@ -163,8 +168,10 @@ int launch_local(const LaunchOptions& options) {
       log << "stilts launch: rank " << rank << " (pid " << pid << ") " << describe(status);
       if (!running.empty()) log << "; stopping the other ranks";
       log << "\n" << std::flush;
-      signal_all(SIGTERM);
-      kill_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      // A grace period first: the others usually notice the failure at their next collective and end
+      // with their own message; then SIGTERM, then SIGKILL.
+      term_deadline = Clock::now() + std::chrono::seconds(3);
+      kill_deadline = term_deadline + std::chrono::seconds(10);
     }
   }
   sigaction(SIGINT, &old_int, nullptr);

@@ -19,7 +19,8 @@ struct LaunchOptions {
 // MASTER_ADDR (127.0.0.1) and MASTER_PORT set, and OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set to 1
 // unless already set (as torchrun does: N ranks share the cores). The ranks write to this process's
 // stdout and stderr. Returns 0 when every rank exits 0. When one exits non-zero or is killed, the others
-// get SIGTERM (SIGKILL after 10 s) and the failure is logged naming the rank; returns its exit status
+// get 3 s to end on their own (and say why), then SIGTERM (SIGKILL 10 s later); the failure is logged
+// naming the rank; returns its exit status
 // (128 + signal when killed). SIGINT and SIGTERM to the launcher are passed on to the ranks.
 // InputError for bad options or a command that cannot start.
 int launch_local(const LaunchOptions& options);

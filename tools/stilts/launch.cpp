@@ -14,7 +14,8 @@ void add_launch_command(CLI::App& app) {
       "Start N local ranks of a data-parallel job the way torchrun does (RANK, LOCAL_RANK, WORLD_SIZE,\n"
       "MASTER_ADDR=127.0.0.1, MASTER_PORT set; OMP_NUM_THREADS and OPENBLAS_NUM_THREADS 1 unless set), e.g.\n"
       "  stilts launch --nproc 2 -- stilts train --model M --train T --out OUT ...\n"
-      "The ranks write to this terminal. When one fails, the others are stopped and launch exits with its\n"
+      "The ranks write to this terminal. When one fails, the others are stopped (3 s of grace, SIGTERM,\n"
+      "SIGKILL 10 s later) and launch exits with its "
       "status, naming the rank; rerun with --resume to continue from the last checkpoint.");
   auto nproc = std::make_shared<int>(1);
   auto port = std::make_shared<int>(0);
