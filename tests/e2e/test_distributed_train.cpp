@@ -162,6 +162,46 @@ TEST(DistributedTrain, EmptyShardsStillMatchOneProcess) {
   EXPECT_LT(diff, 1e-5);
 }
 
+// Sentences of 1 to 9 words tagged by word class, in XTREME's tagging format.
+std::string tagging_tsv(int sentences, unsigned seed) {
+  std::mt19937 rng(seed);
+  const char* tags[] = {"ADJ", "ADJ", "ADJ", "NOUN", "NOUN", "NOUN", "VERB", "VERB", "ADJ", "ADJ", "ADJ", "ADJ",
+                        "INTJ", "INTJ", "CCONJ", "DET"};
+  std::string tsv;
+  for (int s = 0; s < sentences; ++s) {
+    const int n = 1 + static_cast<int>(rng() % 9);
+    for (int i = 0; i < n; ++i) {
+      const size_t w = rng() % kWords.size();
+      tsv += kWords[w] + "\t" + tags[w] + "\n";
+    }
+    tsv += "\n";
+  }
+  return tsv;
+}
+
+TEST(DistributedTrain, TaggingShardsWeighTheirLabelledTokens) {
+  // Tagging's loss averages over labelled tokens, which differ between the shards of a batch: 2 ranks
+  // match one process only when each shard is weighted by its token count.
+  const Fixture f = make_fixture();
+  write_file_atomic(f.root / "train-en.tsv", tagging_tsv(90, 3));
+  write_file_atomic(f.root / "dev-en.tsv", tagging_tsv(20, 4));
+  auto args = [&](const fs::path& out) {
+    return std::vector<std::string>{"train", "--model", f.model.string(), "--task", "tagging", "--format",
+                                    "xtreme-tagging", "--train", (f.root / "train-en.tsv").string(), "--dev",
+                                    (f.root / "dev-en.tsv").string(), "--out", out.string(), "--epochs", "1",
+                                    "--batch-size", "5", "--lr", "1e-3", "--seed", "3", "--max-length", "32",
+                                    "--final-model", "last", "--set", "cache_dir=" + (f.root / "cache").string()};
+  };
+  const fs::path one = f.root / "one", two = f.root / "two";
+  const auto r1 = run_stilts(args(one));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto r2 = run_stilts(launched(2, args(two)));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  const double diff = max_weight_diff(one, two);
+  std::cout << "tagging, 2 ranks vs 1 process: max abs weight diff " << diff << " (tolerance 1e-5)\n";
+  EXPECT_LT(diff, 1e-5);
+}
+
 TEST(DistributedTrain, AKilledRankEndsTheOtherWithAnErrorThenResumeFinishes) {
   const Fixture f = make_fixture();
   const fs::path one = f.root / "one", two = f.root / "two";
