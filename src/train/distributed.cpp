@@ -246,6 +246,23 @@ void all_reduce_gradients(ProcessGroup& group, const std::vector<torch::Tensor>&
   }
 }
 
+void all_gather_rows(ProcessGroup& group, std::vector<std::vector<float>>& rows) {
+  const auto n = static_cast<int64_t>(rows.size());
+  std::vector<torch::Tensor> lengths = {torch::zeros({n}, torch::kLong)};
+  int64_t* length = lengths[0].data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) length[i] = static_cast<int64_t>(rows[static_cast<size_t>(i)].size());
+  group.all_reduce_sum(lengths);
+  length = lengths[0].data_ptr<int64_t>();
+  std::vector<int64_t> offset(static_cast<size_t>(n) + 1, 0);
+  for (int64_t i = 0; i < n; ++i) offset[static_cast<size_t>(i) + 1] = offset[static_cast<size_t>(i)] + length[i];
+  std::vector<torch::Tensor> values = {torch::zeros({offset.back()}, torch::kFloat)};
+  float* v = values[0].data_ptr<float>();
+  for (size_t i = 0; i < rows.size(); ++i) std::copy(rows[i].begin(), rows[i].end(), v + offset[i]);
+  if (offset.back() > 0) group.all_reduce_sum(values);
+  v = values[0].data_ptr<float>();
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].assign(v + offset[i], v + offset[i + 1]);
+}
+
 void broadcast_parameters(ProcessGroup& group, const std::vector<torch::Tensor>& parameters) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> values;

@@ -50,8 +50,8 @@ RankContext rank_context_from(const std::function<const char*(const char*)>& get
 RankContext rank_context_from_environment();
 
 // How long a rendezvous or a collective may wait for the other ranks before failing: STILTS_DIST_TIMEOUT
-// (seconds, > 0) when set, else 30 minutes (PyTorch's default; rank 0 evaluates while the others wait
-// in the next collective). A rank that exits is noticed at once (its sockets close), not after it.
+// (seconds, > 0) when set, else 30 minutes (PyTorch's default; the others wait in the next collective
+// while rank 0 writes a checkpoint). A rank that exits is noticed at once (its sockets close), not after it.
 std::chrono::milliseconds distributed_timeout_from_environment();
 
 // A Gloo process group (CPU tensors). Collectives act in place; every rank must call the same
@@ -87,6 +87,10 @@ class ProcessGroup {
 // on every rank keeps none.
 void all_reduce_gradients(ProcessGroup& group, const std::vector<torch::Tensor>& parameters,
                           int64_t bucket_bytes = int64_t{25} << 20);
+
+// Rows each filled on one rank (empty on the others) made complete on every rank: their lengths, then
+// their values, summed over the ranks (exact: every value is added to zeros).
+void all_gather_rows(ProcessGroup& group, std::vector<std::vector<float>>& rows);
 
 // Copies rank 0's values of `parameters` into every rank's (so every rank starts from the same weights).
 void broadcast_parameters(ProcessGroup& group, const std::vector<torch::Tensor>& parameters);

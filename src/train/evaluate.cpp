@@ -8,6 +8,7 @@
 #include "io/hf_config.h"
 #include "tasks/batch.h"
 #include "text/auto.h"
+#include "train/distributed.h"
 #include "train/read_options.h"
 
 namespace stilts::train {
@@ -42,7 +43,7 @@ std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config) {
 
 tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
                            const tasks::Features& features, const text::Tokenizer& tokenizer, int64_t batch_size,
-                           Precision precision, bool keep_probabilities) {
+                           Precision precision, bool keep_probabilities, ProcessGroup* group) {
   STILTS_CHECK(kind.accepts_head(model.head_kind()), "task kind ", kind.name(), " cannot run a ",
                models::head_kind_name(model.head_kind()), " head");
   const bool was_training = model.is_training();
@@ -51,14 +52,17 @@ tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& k
   {
     torch::NoGradGuard no_grad;
     AutocastScope autocast(precision);
-    for (const auto& indices : tasks::bucketed_batches(features, batch_size, /*seed=*/0, /*epoch=*/0,
-                                                       /*shuffle=*/false)) {
+    const auto batches = tasks::bucketed_batches(features, batch_size, /*seed=*/0, /*epoch=*/0, /*shuffle=*/false);
+    for (size_t b = 0; b < batches.size(); ++b) {
+      if (group != nullptr && static_cast<int>(b % static_cast<size_t>(group->world_size())) != group->rank()) continue;
+      const std::vector<size_t>& indices = batches[b];
       const tasks::Batch batch = kind.collate(features, indices, torch::kCPU);
       std::vector<std::vector<float>> rows = kind.feature_outputs(kind.forward(model, batch), batch);
       for (size_t i = 0; i < indices.size(); ++i) outputs[indices[i]] = std::move(rows[i]);
     }
   }
   if (was_training) model.train();
+  if (group != nullptr) all_gather_rows(*group, outputs);
   return kind.decode(dataset, features, outputs, tokenizer, keep_probabilities);
 }
 

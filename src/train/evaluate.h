@@ -27,6 +27,8 @@ class Tokenizer;
 
 namespace stilts::train {
 
+class ProcessGroup;  // train/distributed.h
+
 enum class Precision { kFp32, kBf16 };
 // "fp32" | "bf16".
 Precision parse_precision(const std::string& name);
@@ -53,10 +55,12 @@ using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each 
 
 // Inference over every feature (length-sorted batches of `batch_size`, dynamic padding), decoded by
 // `kind` into one prediction per example of `dataset` (`tokenizer`: the one that made the features).
-// Restores the model's training mode afterwards.
+// Restores the model's training mode afterwards. With a process group (`group`: every rank calls it
+// alike), rank r runs batches r, r + N, ... and the outputs are gathered, so every rank decodes the
+// same predictions as one process would.
 tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
                            const tasks::Features& features, const text::Tokenizer& tokenizer, int64_t batch_size,
-                           Precision precision, bool keep_probabilities = false);
+                           Precision precision, bool keep_probabilities = false, ProcessGroup* group = nullptr);
 
 // The task kind a config trains, with its settings (extractive QA's windows and spans).
 std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config);

@@ -131,9 +131,11 @@ nlohmann::json TrainingLoop::evaluate() {
     state_.best_step = state_.step;
     state_.best_score = score;
     state_.evals_without_improvement = 0;
-    commit_checkpoint(run_.checkpoints, "best", state_.step,
-                      [&](const fs::path& dir) { objective_.save_best(dir, entry); });
-    prune_checkpoints(run_.checkpoints, "best", {state_.step, committed_best_});
+    if (options_.group == nullptr || options_.group->rank() == 0) {  // only rank 0 writes
+      commit_checkpoint(run_.checkpoints, "best", state_.step,
+                        [&](const fs::path& dir) { objective_.save_best(dir, entry); });
+      prune_checkpoints(run_.checkpoints, "best", {state_.step, committed_best_});
+    }
   } else {
     ++state_.evals_without_improvement;
   }
@@ -288,16 +290,9 @@ void TrainingLoop::run() {
     const bool eval_due =
         (config_.eval_every > 0 ? state_.step % config_.eval_every == 0 : epoch_completed) || final_step;
     bool evaluated = false;
-    if (eval_due && !writes) {
-      // Rank 0 evaluates (the others go on to the next step's collectives and wait there) and says
-      // whether training stops early.
-      evaluated = true;
-      if (config_.early_stopping_patience > 0) {
-        std::vector<torch::Tensor> stop = {torch::zeros({1}, torch::kInt)};
-        group->broadcast(stop, 0);
-        state_.stopped_early = stop[0].item<int>() != 0;
-      }
-    } else if (eval_due) {
+    if (eval_due) {
+      // Every rank evaluates (the objective shards the dev sets and gathers the outputs, so all reach the
+      // same figures); rank 0 writes, and says whether training stops early.
       nlohmann::json entry = evaluate();
       state_.history.push_back(entry);
       evaluated = true;
@@ -309,10 +304,11 @@ void TrainingLoop::run() {
                          " evaluations");
       }
       update_cost_time();
-      objective_.write_metrics(state_, false, nlohmann::json::object());
+      if (writes) objective_.write_metrics(state_, false, nlohmann::json::object());
       if (group != nullptr && config_.early_stopping_patience > 0) {
         std::vector<torch::Tensor> stop = {torch::full({1}, state_.stopped_early ? 1 : 0, torch::kInt)};
         group->broadcast(stop, 0);
+        state_.stopped_early = stop[0].item<int>() != 0;
       }
     }
     const bool checkpoint_due =

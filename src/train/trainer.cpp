@@ -158,7 +158,8 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
     nlohmann::json dev = nlohmann::json::object();
     double score_sum = 0;
     for (size_t i = 0; i < dev_features.size(); ++i) {
-      const tasks::Predictions p = predict(model, kind, dev_data[i], dev_features[i], *tokenizer, config.eval_batch_size, precision);
+      const tasks::Predictions p = predict(model, kind, dev_data[i], dev_features[i], *tokenizer, config.eval_batch_size,
+                                             precision, /*keep_probabilities=*/false, options.group.get());
       const GroupMetrics m = metrics_by_language(kind, p, dev_data[i]);
       dev[config.dev[i]] = metrics_json(m);
       score_sum += m.at("all").count(metric) ? m.at("all").at(metric) : std::numeric_limits<double>::quiet_NaN();

@@ -146,6 +146,11 @@ TEST(DistributedTrain, TwoRanksEqualOneProcessAtTheSameGlobalBatch) {
   EXPECT_EQ(m2.at("cost").at("examples"), m1.at("cost").at("examples"));
   EXPECT_EQ(m2.at("cost").at("tokens"), m1.at("cost").at("tokens"));
   EXPECT_NEAR(m2.at("final").at("train_loss").get<double>(), m1.at("final").at("train_loss").get<double>(), 1e-5);
+  // The dev set is evaluated in shards and gathered: the same figures as one process's.
+  ASSERT_EQ(m2.at("evaluations").size(), m1.at("evaluations").size());
+  for (size_t i = 0; i < m1.at("evaluations").size(); ++i) {
+    EXPECT_NEAR(m2["evaluations"][i].at("score").get<double>(), m1["evaluations"][i].at("score").get<double>(), 1e-9);
+  }
 }
 
 TEST(DistributedTrain, EmptyShardsStillMatchOneProcess) {
