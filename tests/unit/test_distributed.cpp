@@ -1,6 +1,6 @@
 // The rank context read from torchrun's variables (absent: one process; bad values: an error naming the
 // variable and what was expected) and the Gloo process group over a TCPStore on loopback: 2 ranks (one
-// thread each) all-reduce bucketed gradients and broadcast weights; a rank that leaves ends the other's
+// thread each) all-reduce bucketed gradients, broadcast weights and gather evaluation rows; a rank that leaves ends the other's
 // collective with a DistributedError, not a hang.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -132,6 +132,24 @@ TEST(ProcessGroup, TwoRanksAllReduceBucketedGradientsAndBroadcast) {
     broadcast_parameters(group, weights);
     EXPECT_TRUE(torch::equal(weights[0], torch::full({5}, 10.0f)));
     group.barrier();
+  });
+}
+
+TEST(ProcessGroup, RowsFilledOnOneRankEachAreGatheredOnEvery) {
+  two_ranks([](ProcessGroup& group) {
+    // Rows 0 and 2 are rank 0's, 1 and 3 rank 1's; row 3 is empty; lengths differ.
+    std::vector<std::vector<float>> rows(4);
+    if (group.rank() == 0) {
+      rows[0] = {1.5f, -2.0f};
+      rows[2] = {7.0f};
+    } else {
+      rows[1] = {0.25f, 3.0f, -0.0f};
+    }
+    all_gather_rows(group, rows);
+    EXPECT_EQ(rows[0], (std::vector<float>{1.5f, -2.0f}));
+    EXPECT_EQ(rows[1], (std::vector<float>{0.25f, 3.0f, 0.0f}));
+    EXPECT_EQ(rows[2], (std::vector<float>{7.0f}));
+    EXPECT_TRUE(rows[3].empty());
   });
 }
 
