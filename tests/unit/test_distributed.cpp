@@ -1,7 +1,7 @@
 // The rank context read from torchrun's variables (absent: one process; bad values: an error naming the
 // variable and what was expected) and the Gloo process group over a TCPStore on loopback: 2 ranks (one
-// thread each) all-reduce bucketed gradients, broadcast weights and gather evaluation rows; a rank that leaves ends the other's
-// collective with a DistributedError, not a hang.
+// thread each) all-reduce bucketed gradients, broadcast weights and gather evaluation rows; a rank that
+// leaves ends the other's collective with a DistributedError at once, one that hangs at the timeout.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -173,6 +173,31 @@ TEST(ProcessGroup, ARankThatLeavesEndsTheOtherWithAnError) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 30.0);
   EXPECT_THAT(message, AllOf(HasSubstr("rank 0 of 2"), HasSubstr("all-reduce failed"), HasSubstr("--resume")));
+  std::cout << "message: " << message << "\n";
+}
+
+TEST(ProcessGroup, ARankThatHangsEndsTheOtherAtTheTimeout) {
+  std::string message;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(two_ranks(
+                   [&](ProcessGroup& group) {
+                     if (group.rank() == 1) {  // alive but never joins the collective in time
+                       std::this_thread::sleep_for(std::chrono::seconds(4));
+                       return;
+                     }
+                     std::vector<torch::Tensor> t = {torch::ones({4})};
+                     try {
+                       group.all_reduce_sum(t);
+                     } catch (const DistributedError& e) {
+                       message = e.what();
+                       throw;
+                     }
+                   },
+                   std::chrono::seconds(2)),
+               DistributedError);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 15.0);
+  EXPECT_THAT(message, AllOf(HasSubstr("rank 0 of 2"), HasSubstr("all-reduce failed")));
   std::cout << "message: " << message << "\n";
 }
 
