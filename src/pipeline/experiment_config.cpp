@@ -133,6 +133,10 @@ std::string TaskSpec::expand(const std::string& pattern, const std::string& lang
   return out;
 }
 
+bool TaskSpec::read_per_language(const std::string& pattern) {
+  return pattern.find("{lang}") != std::string::npos || (!pattern.empty() && pattern.back() == '/');
+}
+
 ExperimentConfig parse_experiment(const nlohmann::json& j, const std::string& source) {
   ExperimentConfig c;
   require_object(j, source, "(top level)");
@@ -394,8 +398,7 @@ std::vector<std::pair<std::string, std::string>> ExperimentConfig::eval_files(co
   std::vector<std::pair<std::string, std::string>> out;  // (language or "", file)
   const auto& patterns = split == "test" ? task.test : task.dev;
   for (const auto& p : patterns) {
-    const bool per_language = p.find("{lang}") != std::string::npos || (!p.empty() && p.back() == '/');
-    if (!per_language) {
+    if (!TaskSpec::read_per_language(p)) {
       out.emplace_back("", p);
     } else {
       for (const auto& language : languages_of(task)) {
@@ -434,7 +437,7 @@ void ExperimentConfig::validate() const {
     }
     for (const auto* list : {&task.dev, &task.test}) {
       for (const auto& p : *list) {
-        if ((p.find("{lang}") != std::string::npos || p.back() == '/') && languages_of(task).empty()) {
+        if (TaskSpec::read_per_language(p) && languages_of(task).empty()) {
           input_error(src, ": tasks.", name, ": '", p, "' is read per language ({lang}, or a folder ending in /) "
                       "but neither tasks.", name, ".languages nor experiment.languages lists a language");
         }

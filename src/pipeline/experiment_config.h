@@ -69,6 +69,10 @@ struct TaskSpec {
 
   // A file pattern with {lang} replaced by `language`.
   static std::string expand(const std::string& pattern, const std::string& language);
+
+  // Whether a dev/test pattern is read once per language: it holds {lang}, or it is a folder (ends in
+  // "/") whose reader picks each language's files. Any other pattern is read once.
+  static bool read_per_language(const std::string& pattern);
 };
 
 struct StageSpec {
@@ -128,9 +132,9 @@ struct ExperimentConfig {
   // The languages a task is evaluated in: its own list, else the experiment's.
   const std::vector<std::string>& languages_of(const TaskSpec& task) const;
 
-  // Languages a task's dev/test file patterns are evaluated in: languages_of(task) for patterns with
-  // {lang} or ending in "/" (only `language` when given); another pattern is evaluated once (language
-  // as the reader infers it).
+  // Languages a task's dev/test file patterns are evaluated in: languages_of(task) for patterns read
+  // per language (TaskSpec::read_per_language; only `language` when given); another pattern is
+  // evaluated once (language as the reader infers it).
   std::vector<std::pair<std::string, std::string>> eval_files(const TaskSpec& task, const std::string& split,
                                                               const std::string& language = "") const;
 
