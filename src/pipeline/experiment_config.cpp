@@ -122,6 +122,15 @@ std::vector<std::string> get_strings(const nlohmann::json& v, const std::string&
   input_error(source, ": unknown key '", key, "' (known keys: ", known, ")");
 }
 
+// A language list (`key`: experiment.languages, tasks.NAME.languages) holds no empty and no repeated language.
+void check_languages(const std::vector<std::string>& languages, const std::string& source, const std::string& key) {
+  std::set<std::string> seen;
+  for (const auto& l : languages) {
+    if (l.empty()) input_error(source, ": ", key, ": an empty language");
+    if (!seen.insert(l).second) input_error(source, ": ", key, ": '", l, "' is listed twice");
+  }
+}
+
 }  // namespace
 
 std::string TaskSpec::expand(const std::string& pattern, const std::string& language) {
@@ -419,11 +428,7 @@ void ExperimentConfig::validate() const {
       if (seeds[k] == seeds[i]) input_error(src, ": experiment.seeds: seed ", seeds[i], " is listed twice");
     }
   }
-  std::set<std::string> seen_languages;
-  for (const auto& l : languages) {
-    if (l.empty()) input_error(src, ": experiment.languages: an empty language");
-    if (!seen_languages.insert(l).second) input_error(src, ": experiment.languages: '", l, "' is listed twice");
-  }
+  check_languages(languages, src, "experiment.languages");
   if (model_path.empty()) input_error(src, ": [model] path is required");
   if (tasks.empty()) input_error(src, ": no [tasks.NAME] table");
   for (const auto& [name, task] : tasks) {
@@ -443,11 +448,7 @@ void ExperimentConfig::validate() const {
         }
       }
     }
-    std::set<std::string> seen;
-    for (const auto& l : task.languages) {
-      if (l.empty()) input_error(src, ": tasks.", name, ".languages: an empty language");
-      if (!seen.insert(l).second) input_error(src, ": tasks.", name, ".languages: '", l, "' is listed twice");
-    }
+    check_languages(task.languages, src, "tasks." + name + ".languages");
   }
   if (transfer != Transfer::kZeroShot) {
     bool any = false;

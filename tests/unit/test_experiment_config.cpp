@@ -350,6 +350,11 @@ TEST(ExperimentConfig, ChainsAndEvaluationOnlyStagesAreChecked) {
               HasSubstr("tasks.probe has no train, dev or test file"));
   EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"tasks.probe.languages=[\"de\", \"de\"]"}); }),
               HasSubstr("tasks.probe.languages: 'de' is listed twice"));
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"tasks.probe.languages=[\"de\", \"\"]"}); }),
+              HasSubstr("tasks.probe.languages: an empty language"));
+  // The experiment's list is checked by the same rule, the error naming its own key.
+  EXPECT_THAT(error_of([&] { pipeline::load_experiment(f.config, {"experiment.languages=[\"fr\", \"en\", \"fr\"]"}); }),
+              HasSubstr("experiment.languages: 'fr' is listed twice"));
   EXPECT_THAT(error_of([&] {
                 pipeline::load_experiment(f.config, {"experiment.languages=[]", "tasks.probe.languages=[]",
                                                      "tasks.pawsx.languages=[\"de\"]"});
