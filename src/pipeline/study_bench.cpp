@@ -102,7 +102,7 @@ size_t bench_study(const ExperimentConfig& config, const StageGraph& graph, cons
   size_t measured = 0;
   for (const auto& [group, finals] : groups) {
     const auto& [seed, language, target] = group;
-    std::string suffix = (language.empty() ? "" : "-" + language) + (target.empty() ? "" : "-" + target);
+    const std::string suffix = (language.empty() ? "" : "-" + language) + (target.empty() ? "" : "-" + target);
     const std::string label = "seed " + std::to_string(seed) + (language.empty() ? "" : " " + language) +
                               (target.empty() ? "" : " " + target);
     nlohmann::json identity = {{"version", kBenchMarkerVersion}, {"bench", config.to_json().at("bench")},
