@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <iomanip>
@@ -106,6 +107,19 @@ void symlink_atomic(const fs::path& target, const fs::path& link) {
   if (ec) input_error(link.string(), ": cannot create the snapshot link (", ec.message(), ")");
 }
 
+// The byte count the hub sent in header `name` of its answer to `url`; -1 when it sent none.
+int64_t size_header(const HttpResponse& answer, const std::string& name, const std::string& url) {
+  const std::string text = answer.header(name);
+  if (text.empty()) return -1;
+  int64_t size = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+  if (ec != std::errc() || end != text.data() + text.size() || size < 0) {
+    input_error(url, ": the hub's ", name, " header is '", text,
+                "', expected a byte count (a non-negative integer); is the endpoint a Hugging Face hub?");
+  }
+  return size;
+}
+
 std::string megabytes(int64_t bytes) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / 1e6 << " MB";
@@ -204,9 +218,8 @@ ResolvedModel fetch_model(const std::string& repo, const FetchOptions& options) 
     if (!repo_commit.empty() && repo_commit != commit) {
       input_error(url, ": the hub answered for commit ", repo_commit, ", not ", commit);
     }
-    const std::string size_text = !meta.header("x-linked-size").empty() ? meta.header("x-linked-size")
-                                                                          : meta.header("content-length");
-    const int64_t size = size_text.empty() ? -1 : std::stoll(size_text);
+    const int64_t size =
+        size_header(meta, meta.header("x-linked-size").empty() ? "content-length" : "x-linked-size", url);
     const fs::path blob = folder / "blobs" / etag;
     if (!fs::is_regular_file(blob, ec)) {
       const fs::path incomplete = blob.string() + ".incomplete";

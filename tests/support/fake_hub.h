@@ -26,6 +26,7 @@ struct FakeHub {
   std::map<std::string, std::string> files;
   std::optional<size_t> drop_after;  // the next CDN body stops after this many bytes (then cleared)
   bool corrupt = false;              // the CDN serves other bytes of the right size
+  std::optional<std::string> linked_size;  // sent as LFS files' X-Linked-Size instead of their size
   std::string token;                 // required as a Bearer token when set
   std::vector<std::string> ranges;   // Range headers the CDN saw
 
@@ -54,7 +55,8 @@ struct FakeHub {
         const std::string sha = sha256_hex(it->second);
         return Reply{302,
                      {{"Location", "/cdn/" + sha}, {"X-Repo-Commit", kCommit}, {"X-Linked-Etag", "\"" + sha + "\""},
-                      {"X-Linked-Size", std::to_string(it->second.size())}, {"ETag", "\"lfs-pointer\""}},
+                      {"X-Linked-Size", linked_size.value_or(std::to_string(it->second.size()))},
+                      {"ETag", "\"lfs-pointer\""}},
                      "",
                      {},
                      false};

@@ -246,6 +246,23 @@ TEST(HubFetch, ACorruptedBodyNeverReachesTheSnapshot) {
             f.hub.files.at("model.safetensors"));
 }
 
+TEST(HubFetch, ASizeHeaderThatIsNoNumberIsAnErrorNamingIt) {
+  const fs::path cache = testing::make_temp_dir() / "hub";
+  ScopedEnv env;
+  hub_env(env, cache);
+  HubFixture f;
+  for (const std::string bad : {"lots", "-5", "99999999999999999999999", "12 bytes"}) {
+    f.hub.linked_size = bad;
+    const std::string error = input_error_of([&] { fetch_model("org/tiny", f.options()); });
+    EXPECT_THAT(error, HasSubstr("model.safetensors"));
+    EXPECT_THAT(error, HasSubstr("x-linked-size header is '" + bad + "', expected a byte count"));
+    EXPECT_FALSE(fs::exists(cache / "models--org--tiny" / "snapshots" / kCommit / "model.safetensors"));
+  }
+  f.hub.linked_size.reset();
+  EXPECT_EQ(read_file(fetch_model("org/tiny", f.options()).dir / "model.safetensors"),
+            f.hub.files.at("model.safetensors"));
+}
+
 TEST(HubFetch, GatedRepositoriesNeedAToken) {
   const fs::path cache = testing::make_temp_dir() / "hub";
   ScopedEnv env;
