@@ -157,15 +157,26 @@ DataFile data_file_of(const TrainConfig& config, const std::string& path, const 
   return file;
 }
 
-tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
-  if (!kind.accepts_head(model.head.head)) {
-    if (model.head.head == models::HeadKind::kNone) {
-      input_error(model.dir.string(), ": the model has no task head (a base model?); fine-tune it with stilts train ",
-                  "first (task kind '", kind.name(), "' needs a ", models::head_kind_name(kind.head()), " head)");
-    }
-    input_error(model.dir.string(), ": the model's head is ", models::head_kind_name(model.head.head),
-                ", task kind '", kind.name(), "' needs ", models::head_kind_name(kind.head()));
+namespace {
+
+void check_head(const EvalModel& model, const tasks::TaskKind& kind) {
+  if (kind.accepts_head(model.head.head)) return;
+  if (model.head.head == models::HeadKind::kNone) {
+    input_error(model.dir.string(), ": the model has no task head (a base model?); fine-tune it with stilts train ",
+                "first (task kind '", kind.name(), "' needs a ", models::head_kind_name(kind.head()), " head)");
   }
+  input_error(model.dir.string(), ": the model's head is ", models::head_kind_name(model.head.head),
+              ", task kind '", kind.name(), "' needs ", models::head_kind_name(kind.head()));
+}
+
+}  // namespace
+
+tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file) {
+  check_head(model, kind);  // before reading: a head the kind cannot use is the error, whatever the file
+  return fit_for_kind(model, kind, file, read_data(model, file));
+}
+
+tasks::Dataset read_data(const EvalModel& model, const DataFile& file) {
   tasks::ReadOptions read = file.read;
   read.regression = model.head.regression;
   // Labels in the head's order, so that the features' ids are the head's.
@@ -182,8 +193,14 @@ tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kin
     input_error(path, ": format '", file.format, "' holds ", data.regression ? "scores" : "class labels",
                 ", the model's head is ", model.head.regression ? "a regression head" : "a classification head");
   }
+  return data;
+}
+
+tasks::Dataset fit_for_kind(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
+                            tasks::Dataset data) {
+  check_head(model, kind);
   kind.check(data, /*need_gold=*/false);
-  map_to_head(data, model.head, path);
+  map_to_head(data, model.head, file.path.string());
   return data;
 }
 
@@ -205,10 +222,13 @@ PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, c
   return out;
 }
 
-FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
-                             Precision precision, bool keep_probabilities) {
+namespace {
+
+// evaluate_file on `data`, read and fitted for `kind` (read_for_model's).
+FileEvaluation evaluate_fitted(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
+                               tasks::Dataset data, int64_t batch_size, Precision precision, bool keep_probabilities) {
   FileEvaluation out;
-  out.data = read_for_model(model, kind, file);
+  out.data = std::move(data);
   std::vector<tasks::Example> examples = std::move(out.data.examples);
   const tasks::Dataset without_examples = out.data;
   tasks::Dataset group = without_examples;  // the examples whose features are in hand
@@ -241,6 +261,20 @@ FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, cons
   out.data.examples = std::move(examples);
   if (out.data.labelled) out.metrics = metrics_by_language(kind, out.predictions, out.data);
   return out;
+}
+
+}  // namespace
+
+FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
+                             Precision precision, bool keep_probabilities) {
+  return evaluate_fitted(model, kind, file, read_for_model(model, kind, file), batch_size, precision,
+                         keep_probabilities);
+}
+
+FileEvaluation evaluate_data(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, tasks::Dataset data,
+                             int64_t batch_size, Precision precision, bool keep_probabilities) {
+  return evaluate_fitted(model, kind, file, fit_for_kind(model, kind, file, std::move(data)), batch_size, precision,
+                         keep_probabilities);
 }
 
 nlohmann::json metrics_json(const GroupMetrics& metrics) {

@@ -111,8 +111,15 @@ struct PreparedData {
 };
 PreparedData prepare_data(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file);
 
-// The file as the model reads it (prepare_data without the features).
+// The file as the model reads it (prepare_data without the features): read_data, then fit_for_kind.
 tasks::Dataset read_for_model(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file);
+
+// The file as the model reads it before a task kind is chosen (labels in the head's order, the first
+// max_examples): what `stilts eval --task auto` picks the kind from (kind_for_data) and then evaluates.
+tasks::Dataset read_data(const EvalModel& model, const DataFile& file);
+// `data` (read_data's, of `file`) checked for `kind` and its gold mapped into the head's label space.
+tasks::Dataset fit_for_kind(const EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
+                            tasks::Dataset data);
 
 // evaluate_file featurizes kFeaturizeExamples examples at a time (each piece its own features-cache
 // entry), runs the model and decodes once it holds kEvalWindows features or more, and keeps only the
@@ -128,6 +135,9 @@ struct FileEvaluation {
 };
 FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
                              Precision precision, bool keep_probabilities = false);
+// evaluate_file on `data`, the file as read_data read it (not read again).
+FileEvaluation evaluate_data(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, tasks::Dataset data,
+                             int64_t batch_size, Precision precision, bool keep_probabilities = false);
 
 // {"all": {"accuracy": 0.9, ...}, "en": {...}}, undefined values (NaN) as null.
 nlohmann::json metrics_json(const GroupMetrics& metrics);

@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <torch/torch.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -270,6 +272,54 @@ TEST(TrainCli, TomlConfigBf16ThenEvalPerLanguage) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("accuracy"));
   std::cout << text.out;
+}
+
+// `stilts eval --task auto` reads the data file once: the dataset it picks the kind from is the one it
+// evaluates. The file is a FIFO that gives its bytes to the first reader only; a second read finds it
+// empty ("no examples").
+TEST(TrainCli, EvalTaskAutoReadsTheDataOnce) {
+  const Fixture f = make_fixture();
+  const fs::path out = f.root / "run";
+  const auto r = run_stilts({"train", "--model", f.model.string(), "--task", "pair-classification", "--train",
+                             f.train.string(), "--out", out.string(), "--max-steps", "2", "--batch-size", "8",
+                             "--max-length", "32", "--set", "final_model=last"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path fifo = f.root / "dev.fifo";
+  fs::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string bytes = read_file(f.dev);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    bool written = false;
+    while (!done) {
+      // Opens for writing only while a reader has the FIFO open (no blocking when stilts never opens it).
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) {
+        if (!written) {
+          ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+          for (size_t at = 0; at < bytes.size();) {
+            const ssize_t n = ::write(fd, bytes.data() + at, bytes.size() - at);
+            if (n <= 0) break;
+            at += static_cast<size_t>(n);
+          }
+          written = true;
+        }
+        ::close(fd);  // a later reader: end of file at once
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const auto e = run_stilts({"eval", "--model", out.string(), "--data", fifo.string(), "--json"});
+  done = true;
+  writer.join();
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto result = nlohmann::json::parse(e.out);
+  EXPECT_EQ(result.at("task"), "pair-classification");
+  EXPECT_EQ(result.at("examples"), 60);
+  // The same numbers as the regular file gives.
+  const auto file = run_stilts({"eval", "--model", out.string(), "--data", f.dev.string(), "--json"});
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  EXPECT_EQ(nlohmann::json::parse(file.out).at("metrics"), result.at("metrics"));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "commands.h"
 #include "hub/cache.h"
@@ -127,17 +129,19 @@ void add_eval_command(CLI::App& app) {
     // The generic formats' second sentence: sentence2 unless the task reads single sentences or scores.
     const bool pairs_by_default = task == "auto" ? !model.head.regression : task == "pair-classification";
     if (file.read.text_b_column.empty() && pairs_by_default) file.read.text_b_column = "sentence2";
+    std::optional<tasks::Dataset> read;  // auto: the file is read once, to pick the kind and to evaluate
     if (task == "auto") {
-      tasks::ReadOptions read = file.read;
-      read.regression = model.head.regression;
-      task = tasks::kind_for_data(tasks::read_dataset(args->data, args->format, read), model.head.head).name();
+      read = train::read_data(model, file);
+      task = tasks::kind_for_data(*read, model.head.head).name();
     }
     const std::unique_ptr<tasks::TaskKind> kind_with_settings = tasks::make_task_kind(task, settings);
     const tasks::TaskKind& kind = *kind_with_settings;
 
     // ---- predictions and metrics ----
+    const bool keep_probabilities = !args->outputs.empty();
     const train::FileEvaluation e =
-        train::evaluate_file(model, kind, file, args->batch_size, precision, !args->outputs.empty());
+        read ? train::evaluate_data(model, kind, file, std::move(*read), args->batch_size, precision, keep_probabilities)
+             : train::evaluate_file(model, kind, file, args->batch_size, precision, keep_probabilities);
     const tasks::Dataset& data = e.data;
     const tasks::Predictions& p = e.predictions;
 
