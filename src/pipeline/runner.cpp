@@ -99,6 +99,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
     for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
       const train::FileEvaluation e =
           train::evaluate_file(model, kind, train::data_file_of(c, file, language), c.eval_batch_size, precision);
+      for (const auto& note : e.notes) log << "note: " << note << "\n";
       const tasks::Dataset& data = e.data;
       const tasks::Predictions& p = e.predictions;
       if (!data.labelled) input_error(file, ": the ", split, " file has no gold labels to score");

@@ -4,7 +4,7 @@
 //   "STLTFEAT" u32 version u32 0x01020304  key[64]  (hex SHA-256 of the inputs)
 //   u64 features  u64 rows  u64 tokens  i64 rows_per_feature
 //   u8 has_types  u8 left_padding  u8 has_labels  u8 has_scores  u8 has_words  u8 has_spans  u8 0 u8 0
-//   i64 pad_id  i64 pad_type_id  i64 truncated  i64 pad_to  u64 labels, each a string
+//   i64 pad_id  i64 pad_type_id  i64 truncated  i64 pad_to  u64 labels, each a string  u64 notes, each a string
 //   u64 offsets[rows + 1]  i32 ids[tokens]  i8 types[tokens] (has_types)
 //   i32 word_ids[tokens] i32 token_labels[tokens] (has_words)  i8 best_context[tokens] (has_spans)
 //   i64 example[features]  i64 labels[features] (has_labels)  f32 scores[features] (has_scores)
@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump when featurize() output or the file layout changes: old entries then become misses.
-constexpr uint32_t kCacheVersion = 4;
+constexpr uint32_t kCacheVersion = 5;
 constexpr char kMagic[8] = {'S', 'T', 'L', 'T', 'F', 'E', 'A', 'T'};
 constexpr uint32_t kByteOrderMark = 0x01020304;
 // Examples per length-sorted chunk, in batches (see bucketed_batches).
@@ -190,6 +190,8 @@ std::string serialize(const Features& f, const std::string& key) {
   w.put(f.pad_to);
   w.put<uint64_t>(f.label_names.size());
   for (const auto& name : f.label_names) w.put_string(name);
+  w.put<uint64_t>(f.notes.size());
+  for (const auto& note : f.notes) w.put_string(note);
   w.bytes().reserve(w.bytes().size() + (f.input_ids.size() + 1) * 8 + tokens * 13 + f.size() * 32);
   uint64_t offset = 0;
   w.put(offset);
@@ -292,6 +294,12 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
   f.label_names.resize(labels);
   for (auto& name : f.label_names) {
     if (!r.get_string(name)) return std::nullopt;
+  }
+  uint64_t notes = 0;
+  if (!r.get(notes) || notes > r.remaining()) return std::nullopt;
+  f.notes.resize(notes);
+  for (auto& note : f.notes) {
+    if (!r.get_string(note)) return std::nullopt;
   }
   std::vector<uint64_t> offsets;
   if (rows >= r.remaining() / sizeof(uint64_t) || !r.get_vector(offsets, rows + 1)) return std::nullopt;
@@ -410,6 +418,7 @@ void append_features(Features& into, const Features& more, int64_t example_offse
   append(into.end_labels, more.end_labels);
   append(into.languages, more.languages);
   into.truncated += more.truncated;
+  append(into.notes, more.notes);
 }
 
 fs::path features_cache_path(const Dataset& dataset, const TaskKind& kind, const text::Tokenizer& tokenizer,

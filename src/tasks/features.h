@@ -52,6 +52,9 @@ struct Features {
   int64_t pad_type_id = 0;
   bool left_padding = false;
   int64_t truncated = 0;  // examples that lost tokens to max_length (kinds that split into windows: 0)
+  // What the kind tells whoever uses the features ("file: N questions ... are not trained on"); the
+  // caller logs them (a library unit writes to no stream of its own). Kept in the cache.
+  std::vector<std::string> notes;
 
   size_t size() const { return example.size(); }  // features
   int64_t num_tokens() const;                       // non-pad tokens over all rows

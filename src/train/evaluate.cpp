@@ -251,8 +251,9 @@ FileEvaluation evaluate_fitted(EvalModel& model, const tasks::TaskKind& kind, co
     const size_t end = std::min(examples.size(), begin + piece_size);
     piece.examples.assign(examples.begin() + static_cast<std::ptrdiff_t>(begin),
                           examples.begin() + static_cast<std::ptrdiff_t>(end));
-    tasks::append_features(features, featurize_for_model(model, kind, file, piece),
-                           static_cast<int64_t>(group.examples.size()));
+    tasks::Features more = featurize_for_model(model, kind, file, piece);
+    out.notes.insert(out.notes.end(), more.notes.begin(), more.notes.end());
+    tasks::append_features(features, more, static_cast<int64_t>(group.examples.size()));
     group.examples.insert(group.examples.end(), std::make_move_iterator(piece.examples.begin()),
                           std::make_move_iterator(piece.examples.end()));
     if (features.size() >= kEvalWindows) run_group();

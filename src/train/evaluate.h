@@ -132,6 +132,7 @@ struct FileEvaluation {
   tasks::Dataset data;  // as read_for_model reads it
   tasks::Predictions predictions;
   GroupMetrics metrics;  // empty when the file has no gold
+  std::vector<std::string> notes;  // the features' notes (Features::notes), for the caller's log
 };
 FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
                              Precision precision, bool keep_probabilities = false);

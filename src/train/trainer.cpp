@@ -212,6 +212,10 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
     log << "note: " << train_features.truncated << " training examples truncated to " << max_length
         << " tokens\n";
   }
+  for (const auto& note : train_features.notes) log << "note: " << note << "\n";
+  for (const auto& features : dev_features) {
+    for (const auto& note : features.notes) log << "note: " << note << "\n";
+  }
   if (const tasks::ReadReport& read_report = train_data.report;
       read_report.skipped_placeholder + read_report.skipped_malformed > 0) {
     log << "note: " << read_report.skipped_placeholder + read_report.skipped_malformed << " of " << read_report.rows

@@ -150,7 +150,13 @@ TEST(QaFeatures, AnswerSpanShrinksToTheAnswersOwnTokensAndUnfoundAnswersAreNotTr
   const Dataset d = qa_data({question("q1", "dog", "the cats sat", {{"cat", 4}}),
                              question("q2", "dog", "the cats sat", {{"dog", 4}})});
   const auto kind = kind_with(128);
+  ::testing::internal::CaptureStderr();
   const Features f = kind->featurize(d, *tokenizer, 32);
+  // The unfound answer is a note for the caller to log; the kind itself writes nothing.
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  ASSERT_EQ(f.notes.size(), 1u);
+  EXPECT_THAT(f.notes[0], HasSubstr(": 1 question(s) whose first answer is not in its words"));
+  EXPECT_EQ(load_or_featurize(d, *kind, *tokenizer, dir / "tok", 32, dir / "cache").notes, f.notes);
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f.input_ids[0], (std::vector<int32_t>{2, 7, 3, 5, 6, 11, 8, 3}));
   EXPECT_EQ(f.labels[0], 4);

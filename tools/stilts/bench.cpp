@@ -166,6 +166,7 @@ void add_bench_command(CLI::App& app) {
         const auto tokenizer = text::load_tokenizer(args->dirs[k]);
         const int64_t max_length = train::effective_max_length(*models[k].model, args->max_length, &std::cerr);
         const tasks::Features features = kind.featurize(dataset, *tokenizer, max_length);
+        for (const auto& note : features.notes) std::cerr << "note: " << note << "\n";
         for (const int64_t b : batch_sizes) {
           for (auto& w : bench::data_workloads(kind, features, b, args->pooled)) {
             if (b == batch_sizes.front()) flop_lengths.push_back(w.tokens_per_example);

@@ -144,6 +144,7 @@ void add_eval_command(CLI::App& app) {
              : train::evaluate_file(model, kind, file, args->batch_size, precision, keep_probabilities);
     const tasks::Dataset& data = e.data;
     const tasks::Predictions& p = e.predictions;
+    for (const auto& note : e.notes) std::cerr << "note: " << note << "\n";
 
     eval::BootstrapOptions bootstrap;
     bootstrap.resamples = args->resamples;

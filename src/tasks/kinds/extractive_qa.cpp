@@ -39,10 +39,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <iostream>
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -281,8 +281,8 @@ class ExtractiveQaKind final : public TaskKind {
       }
     }
     if (unfound > 0) {
-      std::cerr << source_of(dataset) << ": " << unfound << " question(s) whose first answer is not in its words "
-                << "as the context splits them; they are not trained on\n";
+      f.notes.push_back(source_of(dataset) + ": " + std::to_string(unfound) + " question(s) whose first answer is "
+                        "not in its words as the context splits them; they are not trained on");
     }
     return f;
   }
