@@ -3,10 +3,11 @@
 // Cache file (native byte order; a byte-order mark makes a foreign file a miss, not garbage):
 //   "STLTFEAT" u32 version u32 0x01020304  key[64]  (hex SHA-256 of the inputs)
 //   u64 features  u64 rows  u64 tokens  i64 rows_per_feature
-//   u8 has_types  u8 left_padding  u8 has_labels  u8 has_scores  u8 has_words  u8 has_spans  u8 0 u8 0
+//   u8 has_types  u8 left_padding  u8 has_labels  u8 has_scores  u8 has_words  u8 has_spans
+//   u8 has_token_labels  u8 0
 //   i64 pad_id  i64 pad_type_id  i64 truncated  i64 pad_to  u64 labels, each a string  u64 notes, each a string
 //   u64 offsets[rows + 1]  i32 ids[tokens]  i8 types[tokens] (has_types)
-//   i32 word_ids[tokens] i32 token_labels[tokens] (has_words)  i8 best_context[tokens] (has_spans)
+//   i32 word_ids[tokens] (has_words)  i32 token_labels[tokens] (has_token_labels)  i8 best_context[tokens] (has_spans)
 //   i64 example[features]  i64 labels[features] (has_labels)  f32 scores[features] (has_scores)
 //   i64 end_labels[features] (has_spans)
 //   strings languages[features]
@@ -35,7 +36,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump when featurize() output or the file layout changes: old entries then become misses.
-constexpr uint32_t kCacheVersion = 5;
+constexpr uint32_t kCacheVersion = 6;
 constexpr char kMagic[8] = {'S', 'T', 'L', 'T', 'F', 'E', 'A', 'T'};
 constexpr uint32_t kByteOrderMark = 0x01020304;
 // Examples per length-sorted chunk, in batches (see bucketed_batches).
@@ -177,11 +178,13 @@ std::string serialize(const Features& f, const std::string& key) {
   const bool has_scores = !f.scores.empty();
   const bool has_words = !f.word_ids.empty();
   const bool has_spans = !f.best_context.empty();
+  const bool has_token_labels = !f.token_labels.empty();  // tagging; QA has word ids without them
   w.put<uint64_t>(f.size());
   w.put<uint64_t>(f.input_ids.size());
   w.put(tokens);
   w.put(f.rows_per_feature);
-  for (const bool flag : {has_types, f.left_padding, has_labels, has_scores, has_words, has_spans, false, false}) {
+  for (const bool flag :
+       {has_types, f.left_padding, has_labels, has_scores, has_words, has_spans, has_token_labels, false}) {
     w.put<uint8_t>(flag);
   }
   w.put(f.pad_id);
@@ -200,10 +203,8 @@ std::string serialize(const Features& f, const std::string& key) {
   if (has_types) {
     for (const auto& types : f.token_type_ids) w.put_array(types.data(), types.size());
   }
-  if (has_words) {
-    put_token_field(w, f.word_ids);
-    put_token_field(w, f.token_labels);
-  }
+  if (has_words) put_token_field(w, f.word_ids);
+  if (has_token_labels) put_token_field(w, f.token_labels);
   if (has_spans) {
     for (const auto& row : f.best_context) w.put_array(row.data(), row.size());
   }
@@ -285,7 +286,7 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
   if (f.rows_per_feature < 1 || rows != features * static_cast<uint64_t>(f.rows_per_feature)) return std::nullopt;
   if (!r.get_array(flags, 8)) return std::nullopt;
   const bool has_types = flags[0] != 0, has_labels = flags[2] != 0, has_scores = flags[3] != 0;
-  const bool has_words = flags[4] != 0, has_spans = flags[5] != 0;
+  const bool has_words = flags[4] != 0, has_spans = flags[5] != 0, has_token_labels = flags[6] != 0;
   f.left_padding = flags[1] != 0;
   if (!r.get(f.pad_id) || !r.get(f.pad_type_id) || !r.get(f.truncated) || !r.get(f.pad_to) || !r.get(labels)) {
     return std::nullopt;
@@ -309,7 +310,8 @@ std::optional<Features> deserialize(const std::string& bytes, const std::string&
   }
   if (!get_rows(r, offsets, f.input_ids)) return std::nullopt;
   if (has_types && !get_rows(r, offsets, f.token_type_ids)) return std::nullopt;
-  if (has_words && (!get_rows(r, offsets, f.word_ids) || !get_rows(r, offsets, f.token_labels))) return std::nullopt;
+  if (has_words && !get_rows(r, offsets, f.word_ids)) return std::nullopt;
+  if (has_token_labels && !get_rows(r, offsets, f.token_labels)) return std::nullopt;
   if (has_spans && !get_rows(r, offsets, f.best_context)) return std::nullopt;
   if (!r.get_vector(f.example, features)) return std::nullopt;
   for (int64_t e : f.example) {

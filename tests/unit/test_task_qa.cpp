@@ -156,7 +156,19 @@ TEST(QaFeatures, AnswerSpanShrinksToTheAnswersOwnTokensAndUnfoundAnswersAreNotTr
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   ASSERT_EQ(f.notes.size(), 1u);
   EXPECT_THAT(f.notes[0], HasSubstr(": 1 question(s) whose first answer is not in its words"));
-  EXPECT_EQ(load_or_featurize(d, *kind, *tokenizer, dir / "tok", 32, dir / "cache").notes, f.notes);
+  // Cached: the first load featurizes, the second reads the entry back (QA has word ids but no token
+  // labels; the cache once expected both and missed every time).
+  bool hit = true;
+  EXPECT_EQ(load_or_featurize(d, *kind, *tokenizer, dir / "tok", 32, dir / "cache", &hit).notes, f.notes);
+  EXPECT_FALSE(hit);
+  const Features cached = load_or_featurize(d, *kind, *tokenizer, dir / "tok", 32, dir / "cache", &hit);
+  EXPECT_TRUE(hit);
+  EXPECT_EQ(cached.notes, f.notes);
+  EXPECT_EQ(cached.input_ids, f.input_ids);
+  EXPECT_EQ(cached.word_ids, f.word_ids);
+  EXPECT_EQ(cached.best_context, f.best_context);
+  EXPECT_EQ(cached.labels, f.labels);
+  EXPECT_EQ(cached.end_labels, f.end_labels);
   ASSERT_EQ(f.size(), 2u);
   EXPECT_EQ(f.input_ids[0], (std::vector<int32_t>{2, 7, 3, 5, 6, 11, 8, 3}));
   EXPECT_EQ(f.labels[0], 4);
