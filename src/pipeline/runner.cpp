@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -32,6 +33,7 @@
 #include "text/auto.h"
 #include "train/checkpoint.h"
 #include "train/cost.h"
+#include "train/distributed.h"
 #include "train/evaluate.h"
 #include "train/head.h"
 #include "train/mlm.h"
@@ -322,6 +324,24 @@ class StageWork {
   std::map<std::string, double> examples_;
 };
 
+// Rank 0's `text` on every rank of `group` (its length, then its bytes; the others pass anything).
+std::string broadcast_text(train::ProcessGroup& group, const std::string& text) {
+  std::vector<torch::Tensor> length = {torch::full({1}, static_cast<int64_t>(text.size()), torch::kLong)};
+  group.broadcast(length, 0);
+  const int64_t n = length[0].item<int64_t>();
+  std::vector<torch::Tensor> bytes = {torch::zeros({n}, torch::kUInt8)};
+  if (group.rank() == 0 && n > 0) std::memcpy(bytes[0].data_ptr<uint8_t>(), text.data(), static_cast<size_t>(n));
+  if (n > 0) group.broadcast(bytes, 0);
+  return std::string(reinterpret_cast<const char*>(bytes[0].data_ptr<uint8_t>()), static_cast<size_t>(n));
+}
+
+// What rank 0 tells the other ranks of a `stilts run` job, one message per step of its walk.
+constexpr const char* kStopMessage = "stop";  // no stage left for this worker: return
+constexpr const char* kWaitMessage = "wait";  // other workers hold the ready stages: ask again
+constexpr const char* kStagePrefix = "stage ";  // "stage <key>": train that stage data-parallel
+
+bool is_leader(const RunOptions& options) { return options.group == nullptr || options.group->rank() == 0; }
+
 }  // namespace
 
 fs::path stage_dir(const fs::path& run_dir, const std::string& key) { return run_dir / "stages" / key; }
@@ -350,7 +370,8 @@ fs::path model_dir_of(const ExperimentConfig& config, const StageGraph& graph, c
 namespace {
 
 // Trains (or resumes) and evaluates one stage into its directory, ending with the done marker: the
-// stage's wall time. The caller holds the stage's claim.
+// stage's wall time. The caller holds the stage's claim. Under ranks (options.group) every rank calls
+// it for the stage rank 0 named: all train it data-parallel; rank 0 alone evaluates and marks it done.
 double run_stage(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir,
                  const StageNode& node, const std::string& prefix, const RunOptions& options) {
   std::ostream& log = *options.log;
@@ -358,7 +379,9 @@ double run_stage(const ExperimentConfig& config, const StageGraph& graph, const 
   nlohmann::json done = {{"key", node.key},   {"name", node.name},         {"task", node.task},
                          {"seed", node.seed}, {"upstream", node.upstream}, {"steps", 0}};
   double training = 0;  // over every attempt (the cost the checkpoints carry)
+  const bool leader = is_leader(options);
   if (node.evaluation_only) {
+    if (!leader) return 0;
     done["evaluation_only"] = true;
     fs::create_directories(dir);
   } else {
@@ -369,10 +392,12 @@ double run_stage(const ExperimentConfig& config, const StageGraph& graph, const 
     train_options.resume = true;
     train_options.log = &log;
     train_options.tty = options.tty;
+    train_options.group = options.group;
     const train::TrainOutcome outcome =
         c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
     done["steps"] = outcome.steps;
     training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
+    if (!leader) return training;  // rank 0 evaluates (alone: the same figures as one process) and writes
   }
   double eval_s = 0;
   if (node.evaluated) {
@@ -461,8 +486,35 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
   claim_options.stale_after_s = options.claim_timeout_s;
   ClaimDir claims(run_dir / "claims", claim_options);
   if (options.dry_run) {
-    print_graph(config, graph, run_dir, claim_options, *options.listing);
+    if (is_leader(options)) print_graph(config, graph, run_dir, claim_options, *options.listing);
     return summary;
+  }
+  if (options.group != nullptr) {
+    // Checked alike on every rank, so all end with this message rather than a lost peer.
+    for (const auto& node : graph.nodes) {
+      if (!node.evaluation_only && node.config.task == "mlm" && stage_state(run_dir, node) != StageState::kDone) {
+        input_error("stage ", node.name, " (", short_key(node.key), ") pretrains a masked LM, which does not train ",
+                    "data-parallel yet: run this study as one process per worker (WORLD_SIZE=1), or run that ",
+                    "stage first without ranks");
+      }
+    }
+  }
+  if (!is_leader(options)) {
+    // Another rank of a worker launched the torchrun way: it trains the stages rank 0 names, with it.
+    for (;;) {
+      const std::string message = broadcast_text(*options.group, "");
+      if (message == kStopMessage) return summary;
+      if (message == kWaitMessage) continue;
+      const std::string key = message.rfind(kStagePrefix, 0) == 0 ? message.substr(std::strlen(kStagePrefix)) : "";
+      const auto it = std::find_if(graph.nodes.begin(), graph.nodes.end(),
+                                   [&](const StageNode& n) { return !key.empty() && n.key == key; });
+      if (it == graph.nodes.end()) {
+        input_error("rank ", options.group->rank(), ": rank 0 named a stage this rank's study does not have ('",
+                    message, "'): every rank must run the same config with the same --set options");
+      }
+      run_stage(config, graph, run_dir, *it, "", options);
+      ++summary.trained;
+    }
   }
 
   fs::create_directories(run_dir / "stages");
@@ -518,6 +570,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
                                                                    : "training")
           << "\n";
       double wall = 0;
+      if (options.group != nullptr) broadcast_text(*options.group, kStagePrefix + node.key);
       try {
         wall = run_stage(config, graph, run_dir, node, prefix, options);
       } catch (...) {
@@ -562,6 +615,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     }
     if (all_done) break;
     if (ran) continue;
+    if (options.group != nullptr) broadcast_text(*options.group, kWaitMessage);
     if (!waiting) {
       waiting = true;
       std::string which;
@@ -574,6 +628,7 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     std::this_thread::sleep_for(std::chrono::duration<double>(options.poll_s));
   }
 
+  if (options.group != nullptr) broadcast_text(*options.group, kStopMessage);
   if (!options.finish) {
     log << "stilts run: worker done: " << summary.trained << " stage(s) trained here; every stage is finished\n";
     return summary;

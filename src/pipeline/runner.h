@@ -26,10 +26,15 @@
 #include <cstddef>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "pipeline/experiment_config.h"
 #include "pipeline/stage_graph.h"
+
+namespace stilts::train {
+class ProcessGroup;  // train/distributed.h
+}
 
 namespace stilts::pipeline {
 
@@ -47,6 +52,11 @@ struct RunOptions {
   // When every stage is finished, write results.sqlite and the efficiency figures (false: a worker
   // that only trains, as `stilts run --workers N` starts them; the parent writes the results).
   bool finish = true;
+  // Launched the torchrun way (WORLD_SIZE > 1): the ranks of `group` act as one worker. Rank 0 walks
+  // the graph, claims stages and tells the others (a broadcast over the group) which stage to train,
+  // to wait, or to stop; every rank trains each stage data-parallel as stilts train does, and rank 0
+  // alone evaluates and writes (stage directories, claims, results.sqlite). Null: one process.
+  std::shared_ptr<train::ProcessGroup> group;
 };
 
 struct RunSummary {
