@@ -16,6 +16,7 @@
 #include "pipeline/experiment_config.h"
 #include "pipeline/runner.h"
 #include "report/report.h"
+#include "train/distributed.h"
 
 extern char** environ;
 
@@ -147,11 +148,21 @@ void add_run_command(CLI::App& app) {
                 "train stages only; leave results.sqlite and the report to another worker (--workers uses it)")
       ->group("");
   cmd->callback([args] {
+    // Launched the torchrun way (RANK, WORLD_SIZE, ...): the ranks are one worker whose stages train
+    // data-parallel; rank 0 walks the graph and writes, the others follow it and print nothing.
+    const train::RankContext rank = train::rank_context_from_environment();
+    if (rank.distributed() && args->workers > 1) {
+      input_error("--workers ", args->workers, " under WORLD_SIZE=", rank.world_size,
+                  ": the ranks of a job launched the torchrun way (stilts launch, torchrun) already act as one ",
+                  "worker; start several such jobs on the same --out instead, or drop --workers");
+    }
+    if (rank.distributed() && args->dry_run && !rank.writes()) return;  // rank 0 prints the graph
+    std::ostream quiet(nullptr);
     pipeline::ExperimentConfig config = pipeline::load_experiment(args->config, args->settings);
     if (!args->dry_run) {
       // A hub id runs on its cached snapshot: the run records that folder, whose name is the commit.
       const hub::ResolvedModel model = hub::resolve_model(config.model_path);
-      if (!model.repo.empty()) {
+      if (!model.repo.empty() && rank.writes()) {
         std::cerr << "stilts run: model " << model.repo << "@" << model.revision << " = commit " << model.commit
                   << " (" << model.dir.string() << ")\n";
       }
@@ -163,6 +174,10 @@ void add_run_command(CLI::App& app) {
     options.claim_timeout_s = args->claim_timeout;
     options.poll_s = args->poll;
     options.finish = !args->worker_only;
+    if (rank.distributed() && !args->dry_run) {
+      options.group = train::ProcessGroup::connect(rank, train::distributed_timeout_from_environment());
+      if (!rank.writes()) options.log = &quiet;
+    }
     if (args->workers > 1 && !args->dry_run) {
       if (args->worker_only) input_error("--workers and --worker-only: a worker does not start workers");
       std::vector<std::string> worker_args = {"run", args->config, "--out", options.out.string(), "--worker-only",
