@@ -395,9 +395,11 @@ double run_stage(const ExperimentConfig& config, const StageGraph& graph, const 
     train_options.group = options.group;
     const train::TrainOutcome outcome =
         c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
+    // The other ranks' outcome holds no metrics (rank 0 writes them); rank 0 evaluates (alone: the same
+    // figures as one process) and marks the stage done.
+    if (!leader) return 0;
     done["steps"] = outcome.steps;
     training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
-    if (!leader) return training;  // rank 0 evaluates (alone: the same figures as one process) and writes
   }
   double eval_s = 0;
   if (node.evaluated) {
