@@ -1,17 +1,24 @@
 // stilts run launched as 2 ranks (stilts launch --nproc 2 -- stilts run ...): the ranks act as one
 // worker, each stage trained once, data-parallel, and the study's results, stage list and final weights
 // are a one-process run's within the tolerance the data-parallel train tests use; --workers under
-// WORLD_SIZE > 1 is an error, and a dry run under ranks is printed once (by rank 0).
+// WORLD_SIZE > 1 is an error, a dry run under ranks is printed once (by rank 0), and a rank killed
+// mid-stage ends the job with an error; run again, the stage resumes and the study ends the same.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <random>
 #include <regex>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -289,6 +296,65 @@ TEST(RunRanks, WorkersUnderRanksIsAnErrorAndADryRunPrintsOnce) {
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
   EXPECT_EQ(count_of(dry.out, "4 of 4 stages to run"), 1u) << dry.out;
   EXPECT_FALSE(fs::exists(out / "stages")) << "a dry run writes nothing";
+}
+
+// Waits up to `seconds` for `pid` to end: its wait status, or -1 (then it is killed).
+int wait_for(pid_t pid, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+TEST(RunRanks, AKilledRankEndsTheJobWithAnErrorAndARerunResumes) {
+  const Study s = make_study();
+  const fs::path one = s.root / "one-process", two = s.root / "killed-rank";
+  const auto r1 = run_stilts(run_args(s, one));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+
+  // Two ranks started the torchrun way (no launcher: the test kills rank 1, rank 0 must end alone).
+  const std::string port = std::to_string(testing::free_loopback_port());
+  auto env = [&](int rank) {
+    return std::vector<std::string>{"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
+                                    "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port,
+                                    "OPENBLAS_NUM_THREADS=1", "STILTS_DIST_TIMEOUT=120"};
+  };
+  const fs::path log0 = s.root / "rank0.log", log1 = s.root / "rank1.log";
+  const pid_t rank0 = testing::spawn_stilts(run_args(s, two), log0, env(0));
+  const pid_t rank1 = testing::spawn_stilts(run_args(s, two), log1, env(1));
+  const int64_t killed_after = testing::kill_after_downstream_checkpoint(rank1, two, 4);
+  ASSERT_GE(killed_after, 4) << read_file(log0) << read_file(log1);
+  const int status = wait_for(rank0, 60);
+  ASSERT_NE(status, -1) << "rank 0 hung after rank 1 was killed\n" << read_file(log0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  const std::string err = read_file(log0);
+  EXPECT_THAT(err, HasSubstr("stilts: error: rank 0 of 2")) << err;
+  EXPECT_THAT(err, HasSubstr("Another rank probably exited")) << err;
+
+  // Run again as 2 ranks: the finished stages are cached, the killed one resumes from its checkpoint,
+  // and the study ends as one process's (tolerance 1e-5, as above).
+  const auto again = run_stilts(launched(2, run_args(s, two)));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("resuming from"));
+  const auto a = results_of(one), b = results_of(two);
+  ASSERT_EQ(b.size(), a.size());
+  for (const auto& [row, value] : a) {
+    ASSERT_TRUE(b.count(row));
+    EXPECT_NEAR(b.at(row), value, 1e-5) << std::get<0>(row) << " " << std::get<4>(row) << " " << std::get<6>(row);
+  }
+  EXPECT_EQ(stages_of(one), stages_of(two));
+  double worst = 0;
+  for (const auto& e : fs::directory_iterator(one / "stages")) {
+    worst = std::max(worst, max_weight_diff(e.path(), two / "stages" / e.path().filename()));
+  }
+  std::cout << "killed at step " << killed_after << ", rerun at 2 ranks: max abs weight diff vs 1 process " << worst
+            << " (tolerance 1e-5)\n";
+  EXPECT_LT(worst, 1e-5);
 }
 
 }  // namespace
