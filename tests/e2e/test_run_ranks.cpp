@@ -224,7 +224,7 @@ size_t count_of(const std::string& text, const std::string& what) {
   return n;
 }
 
-TEST(RunRanks, TwoRanksGiveOneProcesssResultsAndTrainEachStageOnce) {
+TEST(RunRanks, TwoRanksGiveOneProcessResultsAndTrainEachStageOnce) {
   const Study s = make_study();
   const fs::path one = s.root / "one-process", two = s.root / "two-ranks";
   const auto r1 = run_stilts(run_args(s, one));
