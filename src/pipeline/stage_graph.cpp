@@ -101,6 +101,9 @@ StageGraph build_stage_graph(const ExperimentConfig& config) {
           train::TrainConfig c = config.stage_config(name, seed, stage_language);
           nlohmann::json hyper = c.to_json();
           for (const char* k : {"model", "out", "train", "dev", "cache_dir", "log_every"}) hyper.erase(k);
+          // The default device leaves the identity as it was before the key existed (finished stages stay
+          // cached); a GPU stage is another stage (its numbers differ).
+          if (hyper.value("device", std::string()) == "cpu") hyper.erase("device");
           const bool evaluation_only = config.evaluation_only(name);
           nlohmann::json identity = {{"version", kKeyVersion},
                                      {"base_model", upstream.empty() ? base_model : nlohmann::json()},

@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "hub/cache.h"
 #include "tasks/kind.h"
+#include "train/device.h"
 
 namespace stilts::train {
 
@@ -70,6 +71,7 @@ const std::vector<Key>& keys() {
       {"max_grad_norm", &C::max_grad_norm},
       {"seed", &C::seed},
       {"precision", &C::precision},
+      {"device", &C::device},
       {"threads", &C::threads},
       {"eval_every", &C::eval_every},
       {"eval_batch_size", &C::eval_batch_size},
@@ -272,7 +274,10 @@ void TrainConfig::validate() const {
   require(warmup_steps >= 0, "warmup_steps", warmup_steps, "must be >= 0");
   require(std::isfinite(max_grad_norm) && max_grad_norm >= 0, "max_grad_norm", max_grad_norm,
           "must be >= 0 (0 = no clipping)");
-  require(one_of(precision, {"fp32", "bf16"}), "precision", precision, "expected fp32 or bf16");
+  require(one_of(precision, {"fp32", "bf16", "fp16"}), "precision", precision, "expected fp32, bf16 or fp16");
+  const torch::Device on = parse_device(device, "config: 'device' (--device)");
+  require(precision != "fp16" || on.is_cuda(), "precision", precision,
+          "fp16 autocast needs a CUDA device (--device cuda); on the CPU, libtorch autocasts to bf16 only: use bf16");
   require(threads >= 0, "threads", threads, "must be >= 0 (0 = automatic)");
   require(eval_every >= 0, "eval_every", eval_every, "must be >= 0 (0 = every epoch)");
   require(eval_batch_size >= 1, "eval_batch_size", eval_batch_size, "must be >= 1");

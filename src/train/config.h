@@ -72,7 +72,9 @@ struct TrainConfig {
   int64_t warmup_steps = 0;
   double max_grad_norm = 1.0;  // 0 = no clipping
   uint64_t seed = 42;
-  std::string precision = "fp32";  // fp32 | bf16 (CPU autocast)
+  // fp32 | bf16 (autocast on CPU or CUDA) | fp16 (CUDA autocast with dynamic loss scaling; not on CPU)
+  std::string precision = "fp32";
+  std::string device = "cpu";      // cpu | cuda | cuda:N: where the model, batches and optimizer state live
   int64_t threads = 0;             // torch intra-op threads; 0 = 1 for fp32 (OpenBLAS has its own pool), 2 for bf16
 
   // ---- evaluation, checkpoints ----

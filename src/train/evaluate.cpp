@@ -8,6 +8,7 @@
 #include "io/hf_config.h"
 #include "tasks/batch.h"
 #include "text/auto.h"
+#include "train/device.h"
 #include "train/distributed.h"
 #include "train/read_options.h"
 
@@ -16,26 +17,44 @@ namespace stilts::train {
 Precision parse_precision(const std::string& name) {
   if (name == "fp32") return Precision::kFp32;
   if (name == "bf16") return Precision::kBf16;
-  input_error("unknown precision '", name, "' (expected fp32 or bf16)");
+  if (name == "fp16") return Precision::kFp16;
+  input_error("unknown precision '", name, "' (expected fp32, bf16 or fp16)");
 }
 
-AutocastScope::AutocastScope(Precision precision) : active_(precision == Precision::kBf16) {
+AutocastScope::AutocastScope(Precision precision, torch::Device device)
+    : active_(precision != Precision::kFp32), cuda_(device.is_cuda()) {
   if (!active_) return;
-  previous_enabled_ = at::autocast::is_cpu_enabled();
-  previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
-  at::autocast::set_cpu_enabled(true);
-  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  const at::ScalarType dtype = precision == Precision::kFp16 ? at::kHalf : at::kBFloat16;
+  if (cuda_) {
+    previous_enabled_ = at::autocast::is_enabled();
+    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    if (dtype != at::kBFloat16) {
+      input_error("precision fp16 on the CPU: libtorch's CPU autocast is bf16 only; use bf16, or fp16 on --device cuda");
+    }
+    previous_enabled_ = at::autocast::is_cpu_enabled();
+    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
   at::autocast::increment_nesting();
 }
 
 AutocastScope::~AutocastScope() {
   if (!active_) return;
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  at::autocast::set_cpu_enabled(previous_enabled_);
-  at::autocast::set_autocast_cpu_dtype(previous_dtype_);
+  if (cuda_) {
+    at::autocast::set_enabled(previous_enabled_);
+    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
+  } else {
+    at::autocast::set_cpu_enabled(previous_enabled_);
+    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
+  }
 }
 
-int default_threads(Precision precision) { return precision == Precision::kBf16 ? 2 : 1; }
+int default_threads(Precision precision) { return precision == Precision::kFp32 ? 1 : 2; }
 
 std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config) {
   return tasks::make_task_kind(config.task, config.kind_settings());
@@ -49,14 +68,16 @@ tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& k
   const bool was_training = model.is_training();
   model.eval();
   std::vector<std::vector<float>> outputs(features.size());
+  const torch::Device device = device_of(model);  // batches go where the model is
   {
     torch::NoGradGuard no_grad;
-    AutocastScope autocast(precision);
+    AutocastScope autocast(precision, device);
     const auto batches = tasks::bucketed_batches(features, batch_size, /*seed=*/0, /*epoch=*/0, /*shuffle=*/false);
     for (size_t b = 0; b < batches.size(); ++b) {
       if (group != nullptr && static_cast<int>(b % static_cast<size_t>(group->world_size())) != group->rank()) continue;
       const std::vector<size_t>& indices = batches[b];
-      const tasks::Batch batch = kind.collate(features, indices, torch::kCPU);
+      const tasks::Batch batch = kind.collate(features, indices, device);
+      // feature_outputs copies the outputs to the CPU before reading them.
       std::vector<std::vector<float>> rows = kind.feature_outputs(kind.forward(model, batch), batch);
       for (size_t i = 0; i < indices.size(); ++i) outputs[indices[i]] = std::move(rows[i]);
     }

@@ -29,20 +29,23 @@ namespace stilts::train {
 
 class ProcessGroup;  // train/distributed.h
 
-enum class Precision { kFp32, kBf16 };
-// "fp32" | "bf16".
+enum class Precision { kFp32, kBf16, kFp16 };
+// "fp32" | "bf16" | "fp16".
 Precision parse_precision(const std::string& name);
 
-// CPU autocast to bfloat16 for the scope (nothing for fp32), as torch.autocast("cpu") does.
+// Autocast for the scope on `device`'s type (nothing for fp32), as torch.autocast(device_type, dtype)
+// does: on the CPU to bfloat16 (libtorch 1.13's CPU autocast has no float16: fp16 there is an
+// InputError), on CUDA to bfloat16 or float16.
 class AutocastScope {
  public:
-  explicit AutocastScope(Precision precision);
+  explicit AutocastScope(Precision precision, torch::Device device = torch::kCPU);
   ~AutocastScope();
   AutocastScope(const AutocastScope&) = delete;
   AutocastScope& operator=(const AutocastScope&) = delete;
 
  private:
   bool active_ = false;
+  bool cuda_ = false;
   bool previous_enabled_ = false;
   at::ScalarType previous_dtype_ = at::kBFloat16;
 };

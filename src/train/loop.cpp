@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "eval/metrics.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/distributed.h"
 #include "train/progress.h"
 
@@ -35,6 +36,10 @@ nlohmann::json LoopState::to_json(uint64_t seed, int64_t total_steps, const std:
                       {"stopped_early", stopped_early},
                       {"cost", cost.to_json()}};
   if (!kind.empty()) j["kind"] = kind;
+  if (loss_scale > 0) {
+    j["loss_scale"] = loss_scale;
+    j["loss_scale_growth_tracker"] = loss_scale_growth_tracker;
+  }
   return j;
 }
 
@@ -56,6 +61,8 @@ LoopState LoopState::from_json(const nlohmann::json& j, const std::string& sourc
     s.evals_without_improvement = j.value("evals_without_improvement", int64_t{0});
     s.stopped_early = j.value("stopped_early", false);
     s.cost = TrainingCost::from_json(j.value("cost", nlohmann::json()));
+    s.loss_scale = j.value("loss_scale", 0.0);
+    s.loss_scale_growth_tracker = j.value("loss_scale_growth_tracker", int64_t{0});
     return s;
   } catch (const nlohmann::json::exception& e) {
     input_error(source, ": not a stilts trainer state (", e.what(), ")");
@@ -75,7 +82,20 @@ TrainingLoop::TrainingLoop(const TrainConfig& config, const TrainOptions& option
       optimizer_(optimizer),
       objective_(std::move(objective)),
       precision_(parse_precision(config.precision)),
+      device_(parse_device(config.device, "config: 'device' (--device)")),
       schedule_(parse_lr_schedule(config.lr_schedule)) {
+  if (options.group != nullptr && device_.is_cuda()) {
+    input_error("--device ", config.device, " with ", options.group->world_size(),
+                " ranks: data-parallel training all-reduces gradients over Gloo on CPU tensors; CUDA ranks need ",
+                "NCCL, which stilts does not use yet. Train data-parallel with --device cpu, or on one GPU with ",
+                "a single process");
+  }
+  if (precision_ == Precision::kFp16) {
+    if (!device_.is_cuda()) {
+      input_error("precision fp16 needs --device cuda (libtorch's CPU autocast is bf16 only): use bf16 on the CPU");
+    }
+    scaler_ = std::make_unique<LossScaler>();
+  }
   batches_per_epoch_ = static_cast<int64_t>(objective_.batches(0).size());
   steps_per_epoch_ = (batches_per_epoch_ + config.grad_accum_steps - 1) / config.grad_accum_steps;
   total_steps_ = config.max_steps > 0 ? config.max_steps : config.epochs * steps_per_epoch_;
@@ -93,6 +113,7 @@ TrainingLoop::TrainingLoop(const TrainConfig& config, const TrainOptions& option
                     total_steps_, " steps");
       }
       committed_best_ = state_.best_step;
+      if (scaler_ && state_.loss_scale > 0) scaler_->restore(state_.loss_scale, state_.loss_scale_growth_tracker);
       log << "resuming from " << last->dir.string() << " (step " << state_.step << "/" << total_steps_ << ", epoch "
           << state_.epoch << ", batch " << state_.batch << ")\n";
     } else {
@@ -145,6 +166,10 @@ nlohmann::json TrainingLoop::evaluate() {
 
 void TrainingLoop::checkpoint() {
   update_cost_time();
+  if (scaler_) {
+    state_.loss_scale = scaler_->scale();
+    state_.loss_scale_growth_tracker = scaler_->growth_tracker();
+  }
   commit_checkpoint(run_.checkpoints, "last", state_.step, [&](const fs::path& dir) {
     write_training_state(dir, model_, optimizer_, state_.to_json(config_.seed, total_steps_, objective_.state_kind));
   });
@@ -202,12 +227,13 @@ void TrainingLoop::run() {
       if (group == nullptr) {
         MicroBatch batch;
         {
-          AutocastScope autocast(precision_);
+          AutocastScope autocast(precision_, device_);
           batch = objective_.loss(rows, state_.epoch);
         }
         const double value = batch.loss.item<double>();
         if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);
-        (batch.loss / static_cast<double>(micro)).backward();
+        const torch::Tensor loss = batch.loss / static_cast<double>(micro);
+        (scaler_ ? scaler_->scale_loss(loss) : loss).backward();
         step_loss += value;
         step_examples += batch.rows;
         state_.cost.add_batch(batch.rows, batch.padded_length, batch.real_tokens);
@@ -221,7 +247,7 @@ void TrainingLoop::run() {
       const size_t end = n * static_cast<size_t>(rank + 1) / static_cast<size_t>(world);
       MicroBatch batch;
       if (end > begin) {
-        AutocastScope autocast(precision_);
+        AutocastScope autocast(precision_, device_);
         batch = objective_.loss(std::vector<size_t>(rows.begin() + static_cast<std::ptrdiff_t>(begin),
                                                     rows.begin() + static_cast<std::ptrdiff_t>(end)),
                                 state_.epoch);
@@ -262,14 +288,23 @@ void TrainingLoop::run() {
       all_reduce_gradients(*group, params);
       collective_seconds += seconds_since(reduce_start);
     }
-    if (config_.max_grad_norm > 0) {
+    // fp16: gradients back to their true size; an inf or NaN among them skips the step (the scale was
+    // too large, not the model diverging) and the scaler backs off, as GradScaler does.
+    bool take_step = true;
+    if (scaler_) {
+      std::vector<torch::Tensor> params;
+      for (const auto& p : model_.parameters()) params.push_back(p);
+      take_step = scaler_->unscale(params);
+      scaler_->update(take_step);
+    }
+    if (take_step && config_.max_grad_norm > 0) {
       std::vector<torch::Tensor> params;
       for (const auto& p : model_.parameters()) params.push_back(p);
       const double norm = torch::nn::utils::clip_grad_norm_(params, config_.max_grad_norm);
       if (!std::isfinite(norm)) diverged("the gradient norm", norm, step_number, state_.batch, lr);
     }
     set_learning_rate(optimizer_, lr);
-    optimizer_.step();
+    if (take_step) optimizer_.step();
     step_seconds += seconds_since(step_start);
 
     state_.step = step_number;

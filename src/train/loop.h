@@ -22,6 +22,7 @@
 #include "train/config.h"
 #include "train/cost.h"
 #include "train/evaluate.h"
+#include "train/loss_scale.h"
 #include "train/optimizer.h"
 #include "train/run_dir.h"
 #include "train/schedule.h"
@@ -42,6 +43,9 @@ struct LoopState {
   int64_t evals_without_improvement = 0;
   bool stopped_early = false;
   TrainingCost cost;  // up to this state (the open segment's time is added when saving)
+  // precision fp16: the dynamic loss scale and its clean-step count (0: no scaler).
+  double loss_scale = 0;
+  int64_t loss_scale_growth_tracker = 0;
 
   // trainer_state.json; `kind` tells objectives' states apart ("" for fine-tuning, "mlm").
   nlohmann::json to_json(uint64_t seed, int64_t total_steps, const std::string& kind) const;
@@ -85,7 +89,9 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model, co
 class TrainingLoop {
  public:
   // Sets up the schedule (steps per epoch from objective.batches(0)) and, with options.resume, restores
-  // model, optimizer, generator and state from run.checkpoints' last checkpoint.
+  // model, optimizer, generator and state from run.checkpoints' last checkpoint. The model is on
+  // config.device already (the objective builds the optimizer after moving it); data-parallel training
+  // on CUDA is an InputError (the gradients go through Gloo, which this build runs on CPU tensors).
   TrainingLoop(const TrainConfig& config, const TrainOptions& options, const RunDirectory& run,
                models::EncoderModel& model, torch::optim::AdamW& optimizer, Objective objective);
   const LoopState& state() const { return state_; }
@@ -109,6 +115,8 @@ class TrainingLoop {
   torch::optim::AdamW& optimizer_;
   Objective objective_;
   Precision precision_;
+  torch::Device device_;
+  std::unique_ptr<LossScaler> scaler_;  // precision fp16 only
   LrSchedule schedule_;
   int64_t batches_per_epoch_ = 0, steps_per_epoch_ = 0, total_steps_ = 0, warmup_ = 0;
   LoopState state_;

@@ -22,6 +22,7 @@
 #include "text/tokenizer.h"
 #include "text/unicode.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/cost.h"
 #include "train/evaluate.h"
 #include "train/optimizer.h"
@@ -70,7 +71,7 @@ struct MlmBatch {
 };
 
 MlmBatch collate_mlm(const TextCorpus& corpus, const std::vector<size_t>& rows, const MaskingSpec& spec,
-                     uint64_t seed, int64_t epoch, int64_t pad_id) {
+                     uint64_t seed, int64_t epoch, int64_t pad_id, torch::Device device) {
   size_t longest = 0;
   for (size_t r : rows) longest = std::max(longest, corpus.input_ids[r].size());
   const auto B = static_cast<int64_t>(rows.size());
@@ -91,9 +92,9 @@ MlmBatch collate_mlm(const TextCorpus& corpus, const std::vector<size_t>& rows, 
     std::fill(mask_p + b * T, mask_p + b * T + n, 1);
     batch.real_tokens += n;
   }
-  batch.inputs.input_ids = ids;
-  batch.inputs.attention_mask = mask;
-  batch.labels = labels;
+  batch.inputs.input_ids = ids.to(device);
+  batch.inputs.attention_mask = mask.to(device);
+  batch.labels = labels.to(device);
   return batch;
 }
 
@@ -228,12 +229,14 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   const fs::path& out = run.out;
 
   const Precision precision = parse_precision(config.precision);
+  const torch::Device device = parse_device(config.device, "config: 'device' (--device)");
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
 
   // ---- model (seeded: from-scratch weights and a new LM head come from the seed) ----
   torch::manual_seed(config.seed);
   models::LoadedMaskedLM loaded = models::load_masked_lm(config.model, models::parse_masked_lm_init(config.init));
   models::MaskedLMModel& model = *loaded.model;
+  model.to(device);  // before the optimizer is built
   model.train();
 
   // ---- data ----
@@ -258,7 +261,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
     return tasks::bucketed_batches(order_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
   };
   objective.loss = [&](const std::vector<size_t>& rows, int64_t epoch) {
-    const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, epoch, pad_id);
+    const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, epoch, pad_id, device);
     return MicroBatch{model.masked_lm_loss(batch.inputs, batch.labels), static_cast<int64_t>(rows.size()),
                       batch.inputs.input_ids.size(1), batch.real_tokens};
   };
@@ -275,9 +278,9 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
       double sum = 0;
       int64_t count = 0;
       for (const auto& rows : tasks::bucketed_batches(lengths, config.eval_batch_size, 0, 0, /*shuffle=*/false)) {
-        const MlmBatch batch = collate_mlm(dev_corpora[i], rows, spec, kDevSeed, kDevEpoch, pad_id);
+        const MlmBatch batch = collate_mlm(dev_corpora[i], rows, spec, kDevSeed, kDevEpoch, pad_id, device);
         int64_t n = 0;
-        AutocastScope autocast(precision);
+        AutocastScope autocast(precision, device);
         const double loss = model.masked_lm_loss(batch.inputs, batch.labels, &n).item<double>();
         sum += loss * static_cast<double>(n);
         count += n;

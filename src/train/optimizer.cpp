@@ -84,7 +84,8 @@ void load_adamw_state(torch::optim::AdamW& optimizer, const torch::nn::Module& m
                     ", the parameter has ", p.value().sizes());
       }
       ++used;
-      return it->second.to(p.value().dtype()).clone();
+      // On the parameter's device and in its dtype (checkpoints hold CPU tensors).
+      return it->second.to(p.value().device(), p.value().scalar_type()).clone();
     };
     auto s = std::make_unique<torch::optim::AdamWParamState>();
     s->step(step->second.item<int64_t>());

@@ -21,6 +21,7 @@
 #include "text/auto.h"
 #include "train/checkpoint.h"
 #include "train/cost.h"
+#include "train/device.h"
 #include "train/distributed.h"
 #include "train/evaluate.h"
 #include "train/head.h"
@@ -91,6 +92,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   const fs::path& metrics_path = run.metrics;
 
   const Precision precision = parse_precision(config.precision);
+  const torch::Device device = parse_device(config.device, "config: 'device' (--device)");
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
 
   // ---- data ----
@@ -125,6 +127,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   torch::manual_seed(config.seed);
   TaskModel task_model = load_for_task(config.model, parse_head_transfer(config.head), labels);
   models::EncoderModel& model = *task_model.loaded.model;
+  model.to(device);  // before the optimizer is built: it holds the parameters themselves
   model.train();
 
   const int64_t max_length = effective_max_length(model, config.max_length, &log);
@@ -146,7 +149,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
     return tasks::bucketed_batches(train_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
   };
   objective.loss = [&](const std::vector<size_t>& rows, int64_t) {
-    const tasks::Batch batch = kind.collate(train_features, rows, torch::kCPU);
+    const tasks::Batch batch = kind.collate(train_features, rows, device);
     const torch::Tensor& ids = batch.inputs.input_ids;  // [B, T] ([B, K, T] for multiple choice)
     MicroBatch micro{kind.loss(kind.forward(model, batch), batch), static_cast<int64_t>(rows.size()), ids.size(-1),
                      batch.real_tokens};
@@ -207,7 +210,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   log << "train: " << train_features.size() << " examples from " << config.train << " (" << loop.batches_per_epoch()
       << " batches of " << config.batch_size << " per epoch), " << total_steps << " steps, warm-up "
       << loop.warmup_steps() << "; head: " << (task_model.applied == HeadTransfer::kReuse ? "reused" : "new") << " ("
-      << labels.describe() << "); " << config.precision << ", " << at::get_num_threads() << " thread(s)\n";
+      << labels.describe() << "); " << config.precision << " on " << device << ", " << at::get_num_threads() << " thread(s)\n";
   if (train_features.truncated > 0) {
     log << "note: " << train_features.truncated << " training examples truncated to " << max_length
         << " tokens\n";

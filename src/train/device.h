@@ -1,0 +1,25 @@
+// The device training, evaluation and the benchmark run on: "cpu", "cuda" or "cuda:N" (the config key
+// `device`, --device). Tensors and modules live there; what is written (checkpoints, models) and decoded
+// (predictions) is copied to the CPU first.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <string>
+
+namespace stilts::train {
+
+// "cpu" | "cuda" | "cuda:N" -> the device. InputError naming `option` for anything else, and for a CUDA
+// device this process cannot use (a libtorch built without CUDA, no GPU visible, N beyond the GPUs).
+torch::Device parse_device(const std::string& name, const std::string& option = "device");
+
+// The device of a module's first parameter (the CPU for a module without parameters): where its inputs
+// must go.
+torch::Device device_of(const torch::nn::Module& module);
+
+// Waits for the device's queued work (CUDA kernels run asynchronously), so that a clock read after it
+// measures the work. Nothing on the CPU.
+void synchronize(torch::Device device);
+
+}  // namespace stilts::train
