@@ -21,6 +21,7 @@
 #include "models/pretrained.h"
 #include "models/linear_hook.h"
 #include "tasks/batch.h"
+#include "train/device.h"
 #include "train/evaluate.h"
 
 namespace stilts::bench {
@@ -210,6 +211,10 @@ void MeasureOptions::validate() const {
   if (!(equivalence_margin > 0 && equivalence_margin < 1)) {
     input_error("equivalence margin must be in (0, 1), got ", equivalence_margin);
   }
+  if (device.is_cuda() && mode != Mode::kFp32) {
+    input_error("--mode ", mode_name(mode), " on --device ", device.str(),
+                ": the bf16 and int8 modes are CPU-only for now; benchmark a GPU with --mode fp32");
+  }
 }
 
 Workload grid_workload(const models::EncoderModel& model, int64_t batch_size, int64_t seq_len, uint64_t seed) {
@@ -343,6 +348,17 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
       if (w.batches.empty()) input_error(m.name, ": a setting without batches");
     }
   }
+  // Models and inputs on the device, once, before anything is timed.
+  for (auto& m : models) {
+    m.model->to(options.device);
+    for (auto& w : m.workloads) {
+      for (auto& in : w.batches) {
+        in.input_ids = in.input_ids.to(options.device);
+        in.attention_mask = in.attention_mask.to(options.device);
+        if (in.token_type_ids.defined()) in.token_type_ids = in.token_type_ids.to(options.device);
+      }
+    }
+  }
   BenchResult result;
   result.options = options;
   result.threads = apply_threads(options.mode, options.threads);
@@ -384,9 +400,10 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
         reset_peak_rss();
         before = current_rss_mb();
       }
+      train::synchronize(options.device);  // CUDA runs asynchronously: time this forward only
       const auto t0 = std::chrono::steady_clock::now();
       {
-        train::AutocastScope autocast(precision);
+        train::AutocastScope autocast(precision, options.device);
         // Task data runs as the task's inference does; a grid's classifier runs as inference does
         // (logits(): the last layer at the position the head reads), an encoder without a head
         // computes every position's output.
@@ -399,6 +416,7 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
         } else {
           out = model.has_head() ? model.logits(in) : model.forward(in).last_hidden_state;
         }
+        train::synchronize(options.device);
       }
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!timed) return;

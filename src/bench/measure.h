@@ -64,6 +64,9 @@ struct MeasureOptions {
   int max_reps = 200;
   double confidence = 0.95;   // of the mean's interval and of the differences' intervals
   double equivalence_margin = 0.05;  // TOST on the latency ratio: equivalent when within 1 +/- margin
+  // Where the models and their inputs are put (train::parse_device). On CUDA the clock is read after
+  // torch::cuda::synchronize(); modes other than fp32 are CPU-only for now.
+  torch::Device device = torch::kCPU;
   void validate() const;      // InputError naming the field
 };
 

@@ -14,6 +14,7 @@
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
 #include "tasks/kind.h"
+#include "train/device.h"
 #include "train/evaluate.h"
 #include "text/auto.h"
 
@@ -48,7 +49,7 @@ std::vector<int64_t> parse_positive_list(const std::string& flag, const std::str
 void add_bench_command(CLI::App& app) {
   struct Args {
     std::vector<std::string> dirs;
-    std::string batch_sizes = "1,8,32", seq_lens = "128", mode = "fp32", data, format = "tsv", base;
+    std::string batch_sizes = "1,8,32", seq_lens = "128", mode = "fp32", device = "cpu", data, format = "tsv", base;
     std::string text_a_column = "sentence1", text_b_column, language_column, language;
     int threads = 0, warmup = 1, reps = 5, max_reps = 200;
     int64_t max_length = 128;
@@ -72,6 +73,8 @@ void add_bench_command(CLI::App& app) {
                   "torch intra-op threads (default: the mode's best here: fp32 1 (OpenBLAS has its own pool), "
                   "bf16 the idle cores (all with OMP_WAIT_POLICY=passive), int8 1)");
   cmd->add_option("--mode", args->mode, "fp32 | bf16 (autocast) | int8 (dynamic quantization of linear layers)");
+  cmd->add_option("--device", args->device,
+                  "cpu | cuda | cuda:N: where the models run (default cpu; on CUDA, --mode fp32 only for now)");
   cmd->add_option("--data", args->data, "measure on this dataset's lengths instead of the random-id grid");
   cmd->add_option("--format", args->format, "--data's format (as stilts eval; default tsv)");
   cmd->add_option("--max-length", args->max_length, "--data: tokens per example after truncation (default 128)");
@@ -118,6 +121,7 @@ void add_bench_command(CLI::App& app) {
     options.min_seconds = args->min_time;
     options.max_reps = std::max(args->max_reps, args->reps);
     options.equivalence_margin = args->margin;
+    options.device = train::parse_device(args->device, "--device");
     options.validate();
     if (mode == bench::Mode::kInt8 && !bench::int8_engine()) {
       input_error("--mode int8: this libtorch build has no quantized engine (no fbgemm, onednn or qnnpack), so "

@@ -17,6 +17,7 @@
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
 #include "tasks/kind.h"
+#include "train/device.h"
 #include "train/evaluate.h"
 #include "train/head.h"
 
@@ -39,7 +40,7 @@ nlohmann::json number(double v) { return eval::is_defined(v) ? nlohmann::json(v)
 
 void add_eval_command(CLI::App& app) {
   struct Args {
-    std::string model, data, format = "tsv", task = "auto", precision = "fp32", predictions, outputs;
+    std::string model, data, format = "tsv", task = "auto", precision = "fp32", device = "cpu", predictions, outputs;
     std::string text_a_column = "sentence1", text_b_column, label_column = "label", language_column, language;
     int64_t max_length = 0, batch_size = 64;
     // Extractive QA; 0 = the training run's setting, else transformers' default.
@@ -79,7 +80,8 @@ void add_eval_command(CLI::App& app) {
                   "sentence retrieval: the hidden state mean-pooled, as transformers numbers hidden_states (0 = the "
                   "embeddings; XTREME's mBERT setting is 8); default: the last layer");
   cmd->add_option("--batch-size", args->batch_size, "examples per batch (default 64)");
-  cmd->add_option("--precision", args->precision, "fp32 | bf16");
+  cmd->add_option("--precision", args->precision, "fp32 | bf16 (CPU or CUDA) | fp16 (CUDA only)");
+  cmd->add_option("--device", args->device, "cpu | cuda | cuda:N: where the model runs (default cpu)");
   cmd->add_option("--resamples", args->resamples, "bootstrap resamples (default 1000)");
   cmd->add_option("--seed", args->seed, "bootstrap seed (default 0)");
   cmd->add_option("--text-a-column", args->text_a_column, "tsv/csv/jsonl: first text column (default sentence1)");
@@ -98,8 +100,13 @@ void add_eval_command(CLI::App& app) {
   cmd->callback([args] {
     const fs::path dir = hub::resolve_model(args->model).dir;  // a directory or a hub id
     const train::Precision precision = train::parse_precision(args->precision);
+    const torch::Device device = train::parse_device(args->device, "--device");
+    if (precision == train::Precision::kFp16 && !device.is_cuda()) {
+      input_error("--precision fp16 needs --device cuda (libtorch's CPU autocast is bf16 only): use bf16 on the CPU");
+    }
     at::set_num_threads(train::default_threads(precision));
     train::EvalModel model = train::load_eval_model(dir);
+    model.loaded.model->to(device);  // predict() collates its batches where the model is
 
     // ---- the data and the task kind ----
     train::DataFile file;

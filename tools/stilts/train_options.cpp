@@ -23,7 +23,9 @@ void TrainConfigOptions::add_shared(const std::string& lr_help, const std::strin
   add("--n-best", &C::n_best, "extractive QA: start and end candidates per window (default 20)");
   add("--eval-every", &C::eval_every, "steps between dev evaluations (default 0: every epoch)");
   add("--checkpoint-every", &C::checkpoint_every, "steps between checkpoints (default 0: at every evaluation)");
-  add("--precision", &C::precision, "fp32 | bf16 (default fp32)");
+  add("--precision", &C::precision,
+      "fp32 | bf16 (autocast, CPU or CUDA) | fp16 (CUDA autocast with dynamic loss scaling) (default fp32)");
+  add("--device", &C::device, "cpu | cuda | cuda:N: where the model and batches live (default cpu)");
   add("--threads", &C::threads, "torch threads (default 0: 1 for fp32, 2 for bf16)");
   cmd_->add_flag("--resume", resume_,
                  "continue the run in --out from its last checkpoint (a finished run: exit 0, nothing to do)");
