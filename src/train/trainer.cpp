@@ -210,7 +210,8 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   log << "train: " << train_features.size() << " examples from " << config.train << " (" << loop.batches_per_epoch()
       << " batches of " << config.batch_size << " per epoch), " << total_steps << " steps, warm-up "
       << loop.warmup_steps() << "; head: " << (task_model.applied == HeadTransfer::kReuse ? "reused" : "new") << " ("
-      << labels.describe() << "); " << config.precision << " on " << device << ", " << at::get_num_threads() << " thread(s)\n";
+      << labels.describe() << "); " << config.precision << ", " << at::get_num_threads() << " thread(s), device "
+      << device << "\n";
   if (train_features.truncated > 0) {
     log << "note: " << train_features.truncated << " training examples truncated to " << max_length
         << " tokens\n";

@@ -178,7 +178,7 @@ TEST(DeviceTraining, ExplicitCpuEqualsTheDefault) {
   on_cpu.device = "cpu";
   const TrainOutcome a = run_training(by_default, options);
   const TrainOutcome b = run_training(on_cpu, options);
-  EXPECT_THAT(log.str(), HasSubstr("fp32 on cpu"));
+  EXPECT_THAT(log.str(), HasSubstr("fp32, 1 thread(s), device cpu"));
   ASSERT_EQ(a.steps, 6);
   ASSERT_EQ(b.steps, 6);
   EXPECT_EQ(a.metrics.at("evaluations"), b.metrics.at("evaluations"));  // losses and dev metrics alike
