@@ -32,6 +32,7 @@
 #include "tasks/kind.h"
 #include "text/auto.h"
 #include "train/checkpoint.h"
+#include "train/device.h"
 #include "train/cost.h"
 #include "train/distributed.h"
 #include "train/evaluate.h"
@@ -89,6 +90,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
   const train::Precision precision = train::parse_precision(c.precision);
   at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(precision)));
   train::EvalModel model = train::load_eval_model(model_dir);
+  model.loaded.model->to(train::parse_device(c.device, "device"));  // evaluated where the stage trains
 
   nlohmann::json out = {{"dev", nlohmann::json::object()},
                         {"test", nlohmann::json::object()},
