@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <map>
-#include <random>
 #include <regex>
 #include <set>
 #include <thread>
@@ -24,6 +23,7 @@
 #include "support/fixtures.h"
 #include "support/run.h"
 #include "support/torch/tiny_models.h"
+#include "support/torch/tiny_study.h"
 
 namespace stilts {
 namespace {
@@ -32,139 +32,12 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::run_stilts;
 
-const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
-                                         "big", "small", "old", "new", "yes", "no", "and", "the"};
-
-std::string words(std::mt19937& rng, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += (i ? " " : "") + kWords[rng() % 12];
-  return out;
-}
-
-// GLUE SST-2 layout: sentence, label; 1 when the sentence holds "yes".
-std::string sst2_tsv(int rows, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string tsv = "sentence\tlabel\n";
-  for (int i = 0; i < rows; ++i) {
-    const bool positive = rng() % 2;
-    tsv += words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3) + "\t" +
-           (positive ? "1" : "0") + "\n";
-  }
-  return tsv;
-}
-
-// One seed; the intermediate stage is shared by two arms (their targets differ in learning rate), and
-// the direct arm's target needs no upstream: 4 stages, two ready at the start.
-const char* kExperiment = R"([experiment]
-name = "tiny-workers"
-seeds = [1]
-languages = ["en", "de"]
-train_language = "en"
-
-[model]
-path = "model"
-
-[tasks.inter]
-kind = "classification"
-format = "glue-sst2"
-train = "data/inter/train.tsv"
-dev = "data/inter/dev.tsv"
-
-[tasks.sent]
-kind = "classification"
-format = "glue-sst2"
-train = "data/{lang}/train.tsv"
-dev = "data/{lang}/dev.tsv"
-test = "data/{lang}/test.tsv"
-
-[stages.intermediate]
-task = "inter"
-max_steps = 12
-lr = 1e-3
-batch_size = 8
-max_length = 24
-eval_every = 6
-threads = 1
-
-[stages.target]
-task = "sent"
-max_steps = 30
-lr = 3e-3
-batch_size = 8
-max_length = 24
-eval_every = 10
-checkpoint_every = 2
-final_model = "last"
-head = "reinit"
-threads = 1
-
-[stages.target_slow]
-task = "sent"
-max_steps = 30
-lr = 1e-3
-batch_size = 8
-max_length = 24
-eval_every = 10
-checkpoint_every = 2
-final_model = "last"
-head = "reinit"
-threads = 1
-
-[arms]
-direct = ["target"]
-intermediate = ["intermediate", "target"]
-intermediate_slow = ["intermediate", "target_slow"]
-
-[bench]
-batch_sizes = [1]
-max_examples = 8
-min_time_s = 0.01
-min_repetitions = 2
-)";
-
-struct Study {
-  fs::path root, config;
-};
-
-Study make_study() {
-  Study s;
-  s.root = testing::make_temp_dir();
-  testing::make_tiny_bert(s.root / "model", {kWords});
-  for (const std::string dir : {"inter", "en", "de"}) fs::create_directories(s.root / "data" / dir);
-  write_file_atomic(s.root / "data" / "inter" / "train.tsv", sst2_tsv(120, 1));
-  write_file_atomic(s.root / "data" / "inter" / "dev.tsv", sst2_tsv(24, 2));
-  unsigned seed = 10;
-  for (const std::string language : {"en", "de"}) {
-    const fs::path dir = s.root / "data" / language;
-    if (language == "en") write_file_atomic(dir / "train.tsv", sst2_tsv(160, seed++));
-    write_file_atomic(dir / "dev.tsv", sst2_tsv(24, seed++));
-    write_file_atomic(dir / "test.tsv", sst2_tsv(24, seed++));
-  }
-  s.config = s.root / "experiment.toml";
-  write_file_atomic(s.config, kExperiment);
-  return s;
-}
-
+using Study = testing::TinyStudy;
+Study make_study() { return testing::make_tiny_study("tiny-workers"); }
 std::vector<std::string> run_args(const Study& s, const fs::path& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"run", s.config.string(), "--out", out.string(), "--no-report", "--poll", "0.1"};
-  for (const std::string stage : {"intermediate", "target", "target_slow"}) {
-    args.push_back("--set");
-    args.push_back("stages." + stage + ".cache_dir=" + (s.root / "cache").string());
-  }
-  args.insert(args.end(), extra.begin(), extra.end());
-  return args;
+  return testing::tiny_study_run_args(s, out, std::move(extra));
 }
-
-using Row = std::tuple<std::string, int64_t, std::string, std::string, std::string, std::string, std::string>;
-
-std::map<Row, double> results_of(const fs::path& run_dir) {
-  const auto store = pipeline::ResultsStore::open(run_dir / "results.sqlite");
-  std::map<Row, double> out;
-  for (const auto& r : store->results()) {
-    out[{r.arm, r.seed, r.stage, r.task, r.language, r.split, r.metric}] = r.value;
-  }
-  return out;
-}
+using testing::results_of;
 
 // Per stage key: the figures of its eval.json ("dev" and "test") or "" for a stage not evaluated, and
 // the bytes of its final model.

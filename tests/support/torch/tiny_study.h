@@ -1,0 +1,32 @@
+// The tiny study the multi-worker and multi-rank run tests share: a 16-word tiny BERT, GLUE SST-2
+// shaped data ("yes" in a sentence = positive) for an intermediate task and an en/de target, and a
+// config of one seed whose intermediate stage two arms share (their targets differ in learning rate)
+// while the direct arm's target needs no upstream: 4 stages, two ready at the start.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace stilts::testing {
+
+struct TinyStudy {
+  std::filesystem::path root, config;
+};
+
+// A fresh study (under make_temp_dir()) named `name`; `dropout` false zeroes the model's dropout (N
+// data-parallel ranks draw the same numbers for different rows, so only then do they equal one process).
+TinyStudy make_tiny_study(const std::string& name, bool dropout = true);
+
+// `stilts run` arguments for it into `out` (no report, polling every 0.1 s, one features cache), then `extra`.
+std::vector<std::string> tiny_study_run_args(const TinyStudy& study, const std::filesystem::path& out,
+                                             std::vector<std::string> extra = {});
+
+// results.sqlite's results as {(arm, seed, stage, task, language, split, metric): value}.
+using ResultKey = std::tuple<std::string, int64_t, std::string, std::string, std::string, std::string, std::string>;
+std::map<ResultKey, double> results_of(const std::filesystem::path& run_dir);
+
+}  // namespace stilts::testing
