@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/memory.h"
 #include "io/safetensors.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
@@ -184,6 +185,7 @@ nlohmann::ordered_json time_forward(EncoderModel& model, const Args& a, int64_t 
 }  // namespace
 
 int main(int argc, char** argv) {
+  stilts::retain_freed_memory();  // as the stilts CLI does
   const Args a = parse_args(argc, argv);
   try {
     if (a.threads > 0) at::set_num_threads(a.threads);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/memory.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/kind.h"
 #include "text/auto.h"
@@ -37,6 +38,7 @@ double median(std::vector<double> v) { return stilts_bench::quantile(std::move(v
 }  // namespace
 
 int main(int argc, char** argv) {
+  stilts::retain_freed_memory();  // as the stilts CLI does
   std::string model_dir, data, format = "squad";
   int64_t max_length = 384, doc_stride = 128, max_query_length = 64, batch = 32, reps = 3, threads = 1;
   bool run_eval = true;

@@ -46,6 +46,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/memory.h"
 #include "io/safetensors.h"
 #include "models/pretrained.h"
 #include "models/registry.h"
@@ -447,6 +448,7 @@ void serve(Trainer& t, const Args& a, const stilts::tasks::Features& f, const Pl
 }  // namespace
 
 int main(int argc, char** argv) {
+  stilts::retain_freed_memory();  // as the stilts CLI does
   const Args a = parse_args(argc, argv);
   try {
     if (a.threads > 0) at::set_num_threads(a.threads);

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/memory.h"
 #include "eval/metrics.h"
 #include "models/pretrained.h"
 #include "models/linear_hook.h"
@@ -181,6 +182,15 @@ double weight_mb(const torch::nn::Module& model) {
   for (const auto& p : model.parameters()) bytes += p.numel() * static_cast<int64_t>(p.element_size());
   for (const auto& b : model.buffers()) bytes += b.numel() * static_cast<int64_t>(b.element_size());
   return static_cast<double>(bytes) / (1024.0 * 1024.0);
+}
+
+// The index of a workload's batch with the most token positions (the first of equals).
+int64_t largest_batch(const Workload& w) {
+  size_t best = 0;
+  for (size_t b = 1; b < w.batches.size(); ++b) {
+    if (w.batches[b].input_ids.numel() > w.batches[best].input_ids.numel()) best = b;
+  }
+  return static_cast<int64_t>(best);
 }
 
 std::string fixed(double v, int digits) {
@@ -390,13 +400,17 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
     std::vector<double> seconds(models.size(), 0.0), peak(models.size(), 0.0), activations(models.size(), 0.0);
     std::vector<int64_t> sequences(models.size(), 0), tokens(models.size(), 0);
     // One repetition of model k: batch `rep` of its workload (cycled).
-    auto run = [&](size_t k, int64_t rep, bool timed) {
+    enum class Rep { kWarmup, kMemory, kTimed };
+    auto run = [&](size_t k, int64_t rep, Rep purpose) {
       const Workload& w = models[k].workloads[s];
       const size_t b = static_cast<size_t>(rep) % w.batches.size();
       const models::Inputs& in = w.batches[b];
       models::ScopedLinearHook hook(int8[k] ? int8[k]->hook() : bf16[k] ? bf16[k]->hook() : nullptr);
       double before = 0;
-      if (memory && timed) {
+      if (purpose == Rep::kMemory) {
+        // From a clean start: the free memory earlier repetitions left in the heap goes back to the
+        // kernel, so the high-water mark rises by exactly what this forward holds at its peak.
+        release_freed_memory();
         reset_peak_rss();
         before = current_rss_mb();
       }
@@ -419,25 +433,27 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
         train::synchronize(options.device);
       }
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (!timed) return;
-      samples[k].push_back(ms);
-      seconds[k] += ms / 1000.0;
-      sequences[k] += in.input_ids.size(0);
-      tokens[k] += w.real_tokens[b];
-      if (memory) {
+      if (purpose == Rep::kMemory) {
         const double hwm = peak_rss_mb();
         peak[k] = std::max(peak[k], hwm);
         activations[k] = std::max(activations[k], hwm - before);
       }
+      if (purpose != Rep::kTimed) return;
+      samples[k].push_back(ms);
+      seconds[k] += ms / 1000.0;
+      sequences[k] += in.input_ids.size(0);
+      tokens[k] += w.real_tokens[b];
     };
     for (size_t k = 0; k < models.size(); ++k) {
-      for (int i = 0; i < options.warmup; ++i) run(k, i, /*timed=*/false);
+      for (int i = 0; i < options.warmup; ++i) run(k, i, Rep::kWarmup);
+      // Memory: one untimed repetition per model (the largest batch of a data workload: the peak).
+      if (memory) run(k, largest_batch(models[k].workloads[s]), Rep::kMemory);
     }
     for (int64_t rep = 0;; ++rep) {
       // A B, then B A: an order effect (caches, turbo, the allocator) falls on every model alike
       // instead of always favouring the one measured first.
       for (size_t j = 0; j < models.size(); ++j) {
-        run(rep % 2 == 0 ? j : models.size() - 1 - j, rep, /*timed=*/true);
+        run(rep % 2 == 0 ? j : models.size() - 1 - j, rep, Rep::kTimed);
       }
       const int64_t done = rep + 1;
       if (done >= options.max_reps) break;

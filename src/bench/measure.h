@@ -106,8 +106,9 @@ struct Record {
   LatencyStats latency_ms;
   double throughput_seq_s = 0;  // sequences over the measured time
   double throughput_tok_s = 0;  // non-pad tokens over the measured time
-  double peak_rss_mb = 0;       // process VmHWM during this model's repetitions (every loaded model counts)
-  double tensor_mb = 0;         // weights as run + activation peak (VmHWM minus RSS before each repetition)
+  double peak_rss_mb = 0;       // process VmHWM in this model's memory repetition (every loaded model counts)
+  double tensor_mb = 0;         // weights as run + activation peak: VmHWM minus RSS before one untimed
+                                // repetition on the largest batch, the free heap handed back first
   std::vector<double> samples_ms;  // raw per-repetition latencies, in order
 };
 

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "hub/cache.h"
 #include "common/error.h"
+#include "common/memory.h"
 
 namespace {
 
@@ -29,6 +30,7 @@ std::string first_lines(const std::string& text, int n = 3) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stilts::retain_freed_memory();  // steps reuse their activation pages (common/memory.h)
   CLI::App app{"stilts: does intermediate-task training beat direct fine-tuning, where, and at what cost?"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stilts 0.1.0 (libtorch " + std::string(TORCH_VERSION) + ")");
