@@ -14,6 +14,10 @@
 #   MODES [fp32,bf16]   any of fp32, bf16, int8
 #   BATCH [1,32]  SEQ [128]  WARMUP [2]  REPS [10]  (REPS32 [3]: repetitions at batch sizes >= 16)
 #   THREADS [0]         0: stilts bench's default for the mode, and the same number for PyTorch
+#   MARGIN [0.05]       a warning is printed for every setting whose per-round stilts / PyTorch ratios
+#                       spread (max - min) by more than this: the machine's noise then exceeds the
+#                       margin a goal such as "<= 1.0x" is read at, and more rounds or a quieter
+#                       machine are needed before the figure means anything
 #   PYTHON              an interpreter with torch (see bench/common.sh)
 # Also prints `stilts bench` on the whole grid (batch 1,8,32 x seq 128) once, and checks that two
 # stilts runs agree at p50 (GRID=0 skips both; GRID_REPS [5] and GRID_MIN_TIME [2] per setting).
@@ -42,6 +46,7 @@ REPS=${REPS:-10}
 REPS32=${REPS32:-3}
 THREADS=${THREADS:-0}
 GRID=${GRID:-1}
+MARGIN=${MARGIN:-0.05}
 GRID_REPS=${GRID_REPS:-5}
 GRID_MIN_TIME=${GRID_MIN_TIME:-2}
 
@@ -107,9 +112,11 @@ for mode in ${MODES//,/ }; do
   done
 done
 
-"$PYTHON" - "$out" "$work/stilts_vs_pytorch.md" <<'EOF'
+"$PYTHON" - "$out" "$work/stilts_vs_pytorch.md" "$MARGIN" <<'EOF'
 import json, math, statistics, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
+margin = float(sys.argv[3])
+warnings = []
 def paired(mode, batch, seq):  # geometric mean over rounds of stilts p50 / PyTorch p50 (same round)
     by_round = {}
     for r in rows:
@@ -127,6 +134,11 @@ for mode, batch, seq, threads in keys:
         v = [r["p50_ms"] for r in rows if (r["impl"], r["mode"], r["batch"], r["seq"]) == (impl, mode, batch, seq)]
         cell[impl] = (statistics.median(v), min(v), max(v), len(v))
     p50[(mode, batch)] = cell["stilts"][0]
+    per_round = paired(mode, batch, seq)[1]
+    if len(per_round) > 1 and max(per_round) - min(per_round) > margin:
+        warnings.append(f"WARNING: {mode} batch {batch}: the per-round ratios span {min(per_round):.2f}-{max(per_round):.2f}, "
+                        f"wider than the margin {margin:g}: noise exceeds what a goal can be read at; "
+                        f"add rounds or use a quieter machine")
     fmt = lambda m: f"{m[0]:.1f} ({m[1]:.1f}–{m[2]:.1f}, n={m[3]})"
     lines.append(f"| {mode} | batch {batch} × seq {seq} | {threads} | {fmt(cell['stilts'])} | {fmt(cell['pytorch'])} | "
                  f"{cell['stilts'][0] / cell['pytorch'][0]:.2f} | {paired(mode, batch, seq)[0]:.2f} "
@@ -135,7 +147,7 @@ for mode in sorted({k[0] for k in keys} - {"fp32"}):
     for batch in sorted({k[1] for k in keys}):
         if ("fp32", batch) in p50 and (mode, batch) in p50:
             lines.append(f"\nstilts {mode} speed-up over fp32 at batch {batch}: {p50[('fp32', batch)] / p50[(mode, batch)]:.2f}x")
-table = "\n".join(lines)
+table = "\n".join(lines + ([""] + warnings if warnings else []))
 open(sys.argv[2], "w").write(table + "\n")
 print(table)
 EOF

@@ -115,11 +115,25 @@ int default_threads(Mode mode) {
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   if (wait_policy && lower(wait_policy) == "passive") return cores;
-  // Spinning OpenMP threads lose 3-5x when other processes hold the cores: use the idle ones.
-  std::ifstream in("/proc/loadavg");
-  double load = 0;
-  if (!(in >> load)) return cores;
-  const int idle = static_cast<int>(std::floor(static_cast<double>(cores) - load + 0.5));
+  // Spinning OpenMP threads lose 3-5x when other processes hold the cores: use the idle ones, as
+  // /proc/stat shows them over a short window now (the load average would count a benchmark's own
+  // previous process for a minute after it ended).
+  const auto busy = [] {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") {
+      return std::pair<double, double>{-1, -1};
+    }
+    return std::pair<double, double>{user + nice + system + irq + softirq + steal, idle + iowait};
+  };
+  const auto a = busy();
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  const auto b = busy();
+  const double total = (b.first - a.first) + (b.second - a.second);
+  if (a.first < 0 || b.first < 0 || total <= 0) return cores;
+  const double busy_cores = static_cast<double>(cores) * (b.first - a.first) / total;
+  const int idle = static_cast<int>(std::floor(static_cast<double>(cores) - busy_cores + 0.5));
   return std::clamp(idle, 1, cores);
 }
 

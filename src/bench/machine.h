@@ -37,7 +37,7 @@ std::string mode_detail(Mode mode);
 //   fp32: 1. GEMMs run in OpenBLAS's own pool (one thread per core) whatever at::set_num_threads says;
 //         more torch threads add OpenMP threads that spin against it (2-4x slower at batch 1).
 //   bf16: the idle cores: every core when OMP_WAIT_POLICY=passive is set, else the cores minus the
-//         1-minute load average (rounded), at least 1. oneDNN's bf16 kernels run on torch's OpenMP
+//         cores busy over 250 ms of /proc/stat (rounded), at least 1. oneDNN's bf16 kernels run on torch's OpenMP
 //         pool and scale with it on an idle machine (about 1.7x with 2 threads), but OpenMP threads
 //         spin-wait, and on cores busy with other processes 2 threads were 3-5x slower than 1
 //         (passive waiting removes that loss). The count is recorded with every figure.
