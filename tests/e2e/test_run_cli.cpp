@@ -29,6 +29,7 @@
 #include "support/fixtures.h"
 #include "support/run.h"
 #include "support/torch/tiny_models.h"
+#include "support/torch/tiny_study.h"
 #include "train/checkpoint.h"
 
 
@@ -39,15 +40,10 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::run_stilts;
 
-const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
-                                         "big", "small", "old", "new", "yes", "no", "and", "the"};
+using testing::kTinyWords;
+using testing::tiny_sst2_tsv;
+using testing::tiny_words;
 const std::vector<std::string> kLanguages = {"en", "de", "fr"};
-
-std::string words(std::mt19937& rng, int n) {
-  std::string out;
-  for (int i = 0; i < n; ++i) out += (i ? " " : "") + kWords[rng() % 12];
-  return out;
-}
 
 // PAWS-X layout: id, sentence1, sentence2, label; 1 when the second sentence holds "yes".
 std::string pawsx_tsv(int rows, unsigned seed) {
@@ -55,20 +51,9 @@ std::string pawsx_tsv(int rows, unsigned seed) {
   std::string tsv = "id\tsentence1\tsentence2\tlabel\n";
   for (int i = 0; i < rows; ++i) {
     const bool positive = rng() % 2;
-    const std::string b = words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3);
-    tsv += std::to_string(i + 1) + "\t" + words(rng, 2 + rng() % 4) + "\t" + b + "\t" + (positive ? "1" : "0") + "\n";
-  }
-  return tsv;
-}
-
-// GLUE SST-2 layout: sentence, label; 1 when the sentence holds "yes".
-std::string sst2_tsv(int rows, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::string tsv = "sentence\tlabel\n";
-  for (int i = 0; i < rows; ++i) {
-    const bool positive = rng() % 2;
-    tsv += words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3) + "\t" +
-           (positive ? "1" : "0") + "\n";
+    const std::string b =
+        tiny_words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + tiny_words(rng, 1 + rng() % 3);
+    tsv += std::to_string(i + 1) + "\t" + tiny_words(rng, 2 + rng() % 4) + "\t" + b + "\t" + (positive ? "1" : "0") + "\n";
   }
   return tsv;
 }
@@ -133,7 +118,7 @@ struct Study {
 Study make_study() {
   Study s;
   s.root = testing::make_temp_dir();
-  testing::make_tiny_bert(s.root / "model", {kWords});
+  testing::make_tiny_bert(s.root / "model", {kTinyWords});
   unsigned seed = 10;
   for (const auto& language : kLanguages) {
     const fs::path dir = s.root / "data" / "paws-x" / language;
@@ -143,8 +128,8 @@ Study make_study() {
     write_file_atomic(dir / "test_2k.tsv", pawsx_tsv(40, seed++));
   }
   fs::create_directories(s.root / "data" / "SST-2");
-  write_file_atomic(s.root / "data" / "SST-2" / "train.tsv", sst2_tsv(160, 1));
-  write_file_atomic(s.root / "data" / "SST-2" / "dev.tsv", sst2_tsv(40, 2));
+  write_file_atomic(s.root / "data" / "SST-2" / "train.tsv", tiny_sst2_tsv(160, 1));
+  write_file_atomic(s.root / "data" / "SST-2" / "dev.tsv", tiny_sst2_tsv(40, 2));
   s.config = s.root / "experiment.toml";
   write_file_atomic(s.config, kExperiment);
   return s;
@@ -517,7 +502,7 @@ TEST(RunCli, SharedFixturesStudyInSevenLanguages) {
   STILTS_REQUIRE_SHARED("data/paws-wiki");
   STILTS_REQUIRE_SHARED("data/sst2");
   const fs::path root = testing::make_temp_dir();
-  testing::make_tiny_bert(root / "model", {kWords});
+  testing::make_tiny_bert(root / "model", {kTinyWords});
   const fs::path data = testing::fixtures_dir() / "data";
   const std::string config = std::string(R"([experiment]
 name = "pawsx-fixtures"

@@ -116,6 +116,16 @@ using Json = nlohmann::json;
 
 // ---- shared ----
 
+// text.replace("\n", ""), as the reference scripts flatten a paragraph or a sentence.
+std::string without_line_feeds(std::string_view text) {
+  std::string flat;
+  flat.reserve(text.size());
+  for (char c : text) {
+    if (c != '\n') flat += c;
+  }
+  return flat;
+}
+
 // A line of a text file as Python's `for line in open(path)` yields it, terminator dropped.
 struct PyLine {
   int64_t line = 0;  // 1-based
@@ -584,13 +594,7 @@ Dataset read_lareqa(const fs::path& path, const ReadOptions& options) {
           spans.push_back(span);
           sentences.push_back(substr(context_points, span));
         }
-        const std::string context_flat = [&] {
-          std::string flat;
-          for (char c : context) {
-            if (c != '\n') flat += c;
-          }
-          return flat;
-        }();
+        const std::string context_flat = without_line_feeds(context);
         int64_t first_candidate = -1;  // set by the paragraph's first kept question
         const Json& qas = require_array(file, at_paragraph, paragraphs[p], "qas", "questions");
         for (size_t q = 0; q < qas.size(); ++q) {
@@ -625,10 +629,7 @@ Dataset read_lareqa(const fs::path& path, const ReadOptions& options) {
           if (first_candidate < 0) {
             first_candidate = static_cast<int64_t>(dataset.candidates.size());
             for (size_t k = 0; k < sentences.size(); ++k) {
-              std::string flat;
-              for (char c : sentences[k]) {
-                if (c != '\n') flat += c;
-              }
+              const std::string flat = without_line_feeds(sentences[k]);
               dataset.candidates.push_back({language + "_" + std::to_string(paragraph_number) + "_" + std::to_string(k),
                                             strip(flat + context_flat, file.name), language});
             }
@@ -922,10 +923,7 @@ Dataset read_lareqa_pairs(const fs::path& path, const ReadOptions& options) {
         }
         word_of[i] = words.empty() ? 0 : words.size() - 1;
       }
-      std::string context_flat;
-      for (char c : context) {
-        if (c != '\n') context_flat += c;
-      }
+      const std::string context_flat = without_line_feeds(context);
       const Json& qas = require_array(file, at_paragraph, paragraphs[p], "qas", "questions");
       for (size_t q = 0; q < qas.size(); ++q) {
         const std::string at_question = at_index(at_paragraph, "qas", q);
@@ -974,10 +972,7 @@ Dataset read_lareqa_pairs(const fs::path& path, const ReadOptions& options) {
                         "'): question skipped (as XTREME does)");
           continue;
         }
-        std::string positive;
-        for (char c : substr(points, {holder->start, holder->end})) {
-          if (c != '\n') positive += c;
-        }
+        const std::string positive = without_line_feeds(substr(points, {holder->start, holder->end}));
         Example example;
         example.id = id;
         example.text_a = question;

@@ -11,30 +11,29 @@
 
 namespace stilts::testing {
 
-namespace {
-
 namespace fs = std::filesystem;
 
-const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
-                                         "big", "small", "old", "new", "yes", "no", "and", "the"};
+const std::vector<std::string> kTinyWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
+                                             "big", "small", "old", "new", "yes", "no", "and", "the"};
 
-std::string words(std::mt19937& rng, int n) {
+std::string tiny_words(std::mt19937& rng, int n) {
   std::string out;
-  for (int i = 0; i < n; ++i) out += (i ? " " : "") + kWords[rng() % 12];
+  for (int i = 0; i < n; ++i) out += (i ? " " : "") + kTinyWords[rng() % 12];
   return out;
 }
 
-// GLUE SST-2 layout: sentence, label; 1 when the sentence holds "yes".
-std::string sst2_tsv(int rows, unsigned seed) {
+std::string tiny_sst2_tsv(int rows, unsigned seed) {
   std::mt19937 rng(seed);
   std::string tsv = "sentence\tlabel\n";
   for (int i = 0; i < rows; ++i) {
     const bool positive = rng() % 2;
-    tsv += words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + words(rng, 1 + rng() % 3) + "\t" +
+    tsv += tiny_words(rng, 1 + rng() % 3) + (positive ? " yes " : " no ") + tiny_words(rng, 1 + rng() % 3) + "\t" +
            (positive ? "1" : "0") + "\n";
   }
   return tsv;
 }
+
+namespace {
 
 // {name} stands for the study's name.
 const char* kExperiment = R"([experiment]
@@ -109,7 +108,7 @@ min_repetitions = 2
 TinyStudy make_tiny_study(const std::string& name, bool dropout) {
   TinyStudy s;
   s.root = make_temp_dir();
-  make_tiny_bert(s.root / "model", {kWords});
+  make_tiny_bert(s.root / "model", {kTinyWords});
   if (!dropout) {
     nlohmann::json model_config = read_json_file(s.root / "model" / "config.json");
     model_config["hidden_dropout_prob"] = 0.0;
@@ -117,14 +116,14 @@ TinyStudy make_tiny_study(const std::string& name, bool dropout) {
     write_file_atomic(s.root / "model" / "config.json", model_config.dump(2));
   }
   for (const std::string dir : {"inter", "en", "de"}) fs::create_directories(s.root / "data" / dir);
-  write_file_atomic(s.root / "data" / "inter" / "train.tsv", sst2_tsv(120, 1));
-  write_file_atomic(s.root / "data" / "inter" / "dev.tsv", sst2_tsv(24, 2));
+  write_file_atomic(s.root / "data" / "inter" / "train.tsv", tiny_sst2_tsv(120, 1));
+  write_file_atomic(s.root / "data" / "inter" / "dev.tsv", tiny_sst2_tsv(24, 2));
   unsigned seed = 10;
   for (const std::string language : {"en", "de"}) {
     const fs::path dir = s.root / "data" / language;
-    if (language == "en") write_file_atomic(dir / "train.tsv", sst2_tsv(160, seed++));
-    write_file_atomic(dir / "dev.tsv", sst2_tsv(24, seed++));
-    write_file_atomic(dir / "test.tsv", sst2_tsv(24, seed++));
+    if (language == "en") write_file_atomic(dir / "train.tsv", tiny_sst2_tsv(160, seed++));
+    write_file_atomic(dir / "dev.tsv", tiny_sst2_tsv(24, seed++));
+    write_file_atomic(dir / "test.tsv", tiny_sst2_tsv(24, seed++));
   }
   s.config = s.root / "experiment.toml";
   std::string config = kExperiment;

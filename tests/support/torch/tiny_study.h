@@ -7,11 +7,19 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 namespace stilts::testing {
+
+// The tiny BERT's 16 words; sentences draw from the first 12, "yes" / "no" mark the label.
+extern const std::vector<std::string> kTinyWords;
+// `n` words drawn from the first 12 of kTinyWords, space-separated.
+std::string tiny_words(std::mt19937& rng, int n);
+// GLUE SST-2 layout (sentence, label) of `rows` rows: label 1 when the sentence holds "yes".
+std::string tiny_sst2_tsv(int rows, unsigned seed);
 
 struct TinyStudy {
   std::filesystem::path root, config;
