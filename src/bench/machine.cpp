@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "models/linear_precision.h"
 
 namespace stilts::bench {
 
@@ -82,19 +83,8 @@ std::string lower(std::string s) {
 }  // namespace
 
 Mode parse_mode(const std::string& name) {
-  if (name == "fp32") return Mode::kFp32;
-  if (name == "bf16") return Mode::kBf16;
-  if (name == "int8") return Mode::kInt8;
-  input_error("mode '", name, "' is not one of fp32, bf16, int8");
-}
-
-const char* mode_name(Mode mode) {
-  switch (mode) {
-    case Mode::kFp32: return "fp32";
-    case Mode::kBf16: return "bf16";
-    case Mode::kInt8: return "int8";
-  }
-  return "?";
+  if (name != "fp32" && name != "bf16" && name != "int8") input_error("mode '", name, "' is not one of fp32, bf16, int8");
+  return parse_precision(name);
 }
 
 std::string mode_detail(Mode mode) {
@@ -105,7 +95,8 @@ std::string mode_detail(Mode mode) {
              "(the values autocast would cast them to), other weights cast per forward";
     case Mode::kInt8:
       return "dynamic int8 quantization of nn::Linear layers (per-tensor symmetric int8 weights, " +
-             int8_engine().value_or("no") + " engine); attention products and the BERT/RoBERTa classifier in fp32";
+             models::int8_engine().value_or("no") + " engine); attention products and the BERT/RoBERTa classifier in fp32";
+    case Mode::kFp16: return "CUDA autocast to float16 (not a stilts bench mode)";
   }
   return "";
 }
@@ -155,23 +146,6 @@ nlohmann::ordered_json apply_threads(Mode mode, int threads) {
   return thread_settings();
 }
 
-std::vector<std::string> quantized_engines() {
-  std::vector<std::string> out;
-  for (const auto engine : at::globalContext().supportedQEngines()) {
-    if (engine == at::QEngine::NoQEngine) continue;
-    out.push_back(lower(c10::toString(engine)));
-  }
-  return out;
-}
-
-std::optional<std::string> int8_engine() {
-  const auto engines = quantized_engines();
-  for (const char* preferred : {"onednn", "fbgemm", "qnnpack"}) {
-    if (std::find(engines.begin(), engines.end(), preferred) != engines.end()) return std::string(preferred);
-  }
-  return std::nullopt;
-}
-
 nlohmann::ordered_json machine_fingerprint() {
   nlohmann::ordered_json j;
   j["cpu"] = cpuinfo_field("model name");
@@ -194,7 +168,7 @@ nlohmann::ordered_json machine_fingerprint() {
   if (uname(&u) == 0) j["kernel"] = std::string(u.sysname) + " " + u.release;
   j["libtorch"] = TORCH_VERSION;
   j["mkldnn"] = at::hasMKLDNN();
-  j["quantized_engines"] = quantized_engines();
+  j["quantized_engines"] = models::quantized_engines();
   j["threads"] = thread_settings();
   {
     std::ifstream in("/proc/loadavg");

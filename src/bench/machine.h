@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/precision.h"
+
 namespace stilts::bench {
 
 // Inference modes of stilts bench:
@@ -25,10 +27,11 @@ namespace stilts::bench {
 //         projections (parameters, not nn::Linear, in transformers too) and the BERT/RoBERTa
 //         classifier layers (called as torch::linear, tiny) stay fp32; XLNet's summary and logits_proj
 //         are quantized.
-enum class Mode { kFp32, kBf16, kInt8 };
-// "fp32" | "bf16" | "int8"; InputError listing them otherwise.
+// A mode is a stilts::Precision (common/precision.h) that stilts bench measures: fp32, bf16 or int8.
+using Mode = Precision;
+// "fp32" | "bf16" | "int8"; InputError listing them otherwise (fp16 is CUDA autocast, not measured here).
 Mode parse_mode(const std::string& name);
-const char* mode_name(Mode mode);
+inline const char* mode_name(Mode mode) { return precision_name(mode); }
 // One sentence saying how the mode runs (recorded with every figure).
 std::string mode_detail(Mode mode);
 
@@ -59,11 +62,6 @@ nlohmann::ordered_json apply_threads(Mode mode, int threads);
 // configuration (at::show_config()), quantized engines, thread settings, load average.
 nlohmann::ordered_json machine_fingerprint();
 
-// Quantized engines of this libtorch ("qnnpack", "onednn", "fbgemm"...).
-std::vector<std::string> quantized_engines();
-// The engine int8 mode uses (onednn, else fbgemm, else qnnpack), or nullopt when the build has none:
-// then int8 mode is an InputError saying so.
-std::optional<std::string> int8_engine();
 
 struct PeakFlops {
   double fp32 = 0;  // FLOP/s, best repetition of a square fp32 matmul at default_threads(kFp32)

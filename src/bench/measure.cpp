@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <ATen/autocast_mode.h>
-#include <ATen/core/dispatch/Dispatcher.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +20,7 @@
 #include "eval/metrics.h"
 #include "models/pretrained.h"
 #include "models/linear_hook.h"
+#include "models/linear_precision.h"
 #include "tasks/batch.h"
 #include "train/device.h"
 #include "train/evaluate.h"
@@ -72,93 +72,6 @@ MeanCi mean_ci(const std::vector<double>& v, double confidence) {
   r.upper = r.mean + t * r.sd / std::sqrt(n);
   return r;
 }
-
-// ---- int8: dynamic quantization of the nn::Linear layers ----
-
-// Packs every nn::Linear weight of a model once (quantized::linear_prepack, per-tensor symmetric int8
-// as PyTorch's default dynamic qconfig), and runs quantized::linear_dynamic in their place.
-class Int8Linears {
- public:
-  explicit Int8Linears(torch::nn::Module& model) {
-    const auto engine = int8_engine();
-    if (!engine) {
-      input_error("mode int8: this libtorch build has no quantized engine (no fbgemm, onednn or qnnpack), so "
-                  "dynamic int8 quantization is unavailable here; use fp32 or bf16");
-    }
-    for (const auto engine_value : at::globalContext().supportedQEngines()) {
-      std::string name = c10::toString(engine_value);
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (name == *engine) at::globalContext().setQEngine(engine_value);
-    }
-    auto& dispatcher = c10::Dispatcher::singleton();
-    const auto prepack = dispatcher.findSchemaOrThrow("quantized::linear_prepack", "");
-    dynamic_.emplace(dispatcher.findSchemaOrThrow("quantized::linear_dynamic", ""));
-    torch::NoGradGuard no_grad;
-    for (const auto& m : model.modules(/*include_self=*/false)) {
-      auto* linear = m->as<torch::nn::Linear>();
-      if (!linear) continue;
-      const auto w = linear->weight.detach().to(torch::kFloat).contiguous();  // [O, H]
-      const double scale = std::max(w.abs().max().item<double>() / 127.5, 1e-12);
-      const auto qw = torch::quantize_per_tensor(w, scale, /*zero_point=*/0, torch::kQInt8);
-      torch::jit::Stack stack{qw, c10::optional<at::Tensor>(linear->bias.defined() ? linear->bias.detach().to(torch::kFloat)
-                                                                                    : at::Tensor())};
-      if (!linear->bias.defined()) stack[1] = c10::IValue();
-      prepack.callBoxed(&stack);
-      packed_[linear] = stack.at(0);
-      int8_bytes_ += w.numel();
-      fp32_bytes_replaced_ += w.numel() * static_cast<int64_t>(sizeof(float));
-    }
-    hook_ = [this](const torch::Tensor& x, const torch::nn::LinearImpl& layer) -> torch::Tensor {
-      const auto it = packed_.find(&layer);
-      if (it == packed_.end()) return {};
-      torch::jit::Stack stack{x.contiguous(), it->second, false};
-      dynamic_->callBoxed(&stack);
-      return stack.at(0).toTensor();
-    };
-  }
-  const models::LinearHook* hook() const { return &hook_; }
-  // Bytes saved by holding these weights as int8 instead of fp32.
-  int64_t bytes_saved() const { return fp32_bytes_replaced_ - int8_bytes_; }
-
- private:
-  std::unordered_map<const torch::nn::LinearImpl*, c10::IValue> packed_;
-  std::optional<c10::OperatorHandle> dynamic_;
-  models::LinearHook hook_;
-  int64_t int8_bytes_ = 0, fp32_bytes_replaced_ = 0;
-};
-
-// bf16: the nn::Linear weights and biases cast to bfloat16 once, up front. Under autocast, linear()
-// casts them to exactly these values on every forward (440 MB read, 220 MB written per BERT-base
-// forward); holding the casts computes the same thing without that traffic.
-class Bf16Linears {
- public:
-  explicit Bf16Linears(torch::nn::Module& model) {
-    torch::NoGradGuard no_grad;
-    for (const auto& m : model.modules(/*include_self=*/false)) {
-      auto* linear = m->as<torch::nn::Linear>();
-      if (!linear) continue;
-      Cast c{linear->weight.detach().to(torch::kBFloat16),
-             linear->bias.defined() ? linear->bias.detach().to(torch::kBFloat16) : torch::Tensor()};
-      bytes_ += c.weight.numel() * 2 + (c.bias.defined() ? c.bias.numel() * 2 : 0);
-      casts_[linear] = std::move(c);
-    }
-    hook_ = [this](const torch::Tensor& x, const torch::nn::LinearImpl& layer) -> torch::Tensor {
-      const auto it = casts_.find(&layer);
-      if (it == casts_.end()) return {};
-      return torch::linear(x, it->second.weight, it->second.bias);  // autocast casts x to bf16
-    };
-  }
-  const models::LinearHook* hook() const { return &hook_; }
-  int64_t bytes() const { return bytes_; }
-
- private:
-  struct Cast {
-    torch::Tensor weight, bias;
-  };
-  std::unordered_map<const torch::nn::LinearImpl*, Cast> casts_;
-  models::LinearHook hook_;
-  int64_t bytes_ = 0;
-};
 
 // Autocast's weight-cast cache off for the scope. The cache keeps the bf16 copy of every weight that
 // requires grad until the autocast scope ends; an inference forward uses each weight once, so the
@@ -375,22 +288,22 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
   const int threads = at::get_num_threads();
 
   // Per model: the mode's state (int8 linears) and the weights' size as run.
-  std::vector<std::unique_ptr<Int8Linears>> int8(models.size());
-  std::vector<std::unique_ptr<Bf16Linears>> bf16(models.size());
+  std::vector<std::unique_ptr<models::Int8Linears>> int8(models.size());
+  std::vector<std::unique_ptr<models::Bf16Linears>> bf16(models.size());
   std::vector<double> weights(models.size());
   for (size_t k = 0; k < models.size(); ++k) {
     models[k].model->eval();
     weights[k] = weight_mb(*models[k].model);
     if (options.mode == Mode::kInt8) {
-      int8[k] = std::make_unique<Int8Linears>(*models[k].model);
+      int8[k] = std::make_unique<models::Int8Linears>(*models[k].model);
       weights[k] -= static_cast<double>(int8[k]->bytes_saved()) / (1024.0 * 1024.0);
     }
     if (options.mode == Mode::kBf16) {
-      bf16[k] = std::make_unique<Bf16Linears>(*models[k].model);
+      bf16[k] = std::make_unique<models::Bf16Linears>(*models[k].model);
       weights[k] += static_cast<double>(bf16[k]->bytes()) / (1024.0 * 1024.0);
     }
   }
-  const train::Precision precision = options.mode == Mode::kBf16 ? train::Precision::kBf16 : train::Precision::kFp32;
+  const Precision precision = options.mode;  // autocast for bf16 only
   const bool memory = reset_peak_rss();
 
   c10::InferenceMode inference;
@@ -497,14 +410,14 @@ BenchResult measure(std::vector<BenchModel>& models, const MeasureOptions& optio
 
 models::Outputs forward_in_mode(models::EncoderModel& model, const models::Inputs& inputs, Mode mode) {
   model.eval();
-  std::unique_ptr<Int8Linears> int8;
-  std::unique_ptr<Bf16Linears> bf16;
-  if (mode == Mode::kInt8) int8 = std::make_unique<Int8Linears>(model);
-  if (mode == Mode::kBf16) bf16 = std::make_unique<Bf16Linears>(model);
+  std::unique_ptr<models::Int8Linears> int8;
+  std::unique_ptr<models::Bf16Linears> bf16;
+  if (mode == Mode::kInt8) int8 = std::make_unique<models::Int8Linears>(model);
+  if (mode == Mode::kBf16) bf16 = std::make_unique<models::Bf16Linears>(model);
   c10::InferenceMode inference;
   AutocastCacheOff no_cast_cache;
   models::ScopedLinearHook hook(int8 ? int8->hook() : bf16 ? bf16->hook() : nullptr);
-  train::AutocastScope autocast(mode == Mode::kBf16 ? train::Precision::kBf16 : train::Precision::kFp32);
+  train::AutocastScope autocast(mode);  // bf16 only
   return model.forward(inputs);
 }
 

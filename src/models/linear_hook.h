@@ -1,5 +1,6 @@
-// A per-thread replacement for models::linear() (the nn::Linear layers of every family), used by
-// stilts::bench for int8 dynamic quantization of the linear layers. Without a hook installed,
+// A per-thread replacement for models::linear() (the nn::Linear layers of every family), used to run
+// the linear layers in another precision (models/linear_precision.h: int8 dynamic quantization for
+// predict() and stilts bench, bf16 casts held once for stilts bench). Without a hook installed,
 // linear() is torch::linear and nothing changes.
 #pragma once
 

@@ -32,8 +32,8 @@
 #include "tasks/kind.h"
 #include "text/auto.h"
 #include "train/checkpoint.h"
-#include "train/device.h"
 #include "train/cost.h"
+#include "train/device.h"
 #include "train/distributed.h"
 #include "train/evaluate.h"
 #include "train/head.h"
@@ -81,14 +81,20 @@ std::string submission_extension(const std::string& task, const tasks::TaskKind&
 // {"dev": {"de": {"accuracy": ..}, ..}, "test": {..}, "examples": {"dev": {"de": n}, ..},
 //  "kind": "tagging", "predictions": {"dev": {"de": {"gold": [..], "prediction": [..]}}, ..},
 //  "submission": {"extension": "tsv", "files": {"de": "<XTREME's submission text>"}}} (test files).
+// Under ranks (`group`: every rank calls it alike) each runs its share of every file's batches and
+// every rank returns the same result; rank 0 alone logs.
 nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& node, const fs::path& model_dir,
-                              std::ostream& log) {
+                              std::ostream& log, train::ProcessGroup* group) {
   const train::TrainConfig& c = node.config;
   const TaskSpec& task = config.tasks.at(node.task);
   const std::unique_ptr<tasks::TaskKind> kind_with_settings = train::task_kind_of(c);
   const tasks::TaskKind& kind = *kind_with_settings;
-  const train::Precision precision = train::parse_precision(c.precision);
-  at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(precision)));
+  train::EvalSettings run;
+  run.batch_size = c.eval_batch_size;
+  run.precision = train::parse_precision(c.precision);
+  run.group = group;
+  const bool logs = group == nullptr || group->rank() == 0;
+  at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(run.precision)));
   train::EvalModel model = train::load_eval_model(model_dir);
   model.loaded.model->to(train::parse_device(c.device, "device"));  // evaluated where the stage trains
 
@@ -101,9 +107,10 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
                                         {"files", nlohmann::json::object()}}}};
   for (const std::string split : {"dev", "test"}) {
     for (const auto& [language, file] : config.eval_files(task, split, node.language)) {
-      const train::FileEvaluation e =
-          train::evaluate_file(model, kind, train::data_file_of(c, file, language), c.eval_batch_size, precision);
-      for (const auto& note : e.notes) log << "note: " << note << "\n";
+      const train::FileEvaluation e = train::evaluate_file(model, kind, train::data_file_of(c, file, language), run);
+      for (const auto& note : e.notes) {
+        if (logs) log << "note: " << note << "\n";
+      }
       const tasks::Dataset& data = e.data;
       const tasks::Predictions& p = e.predictions;
       if (!data.labelled) input_error(file, ": the ", split, " file has no gold labels to score");
@@ -373,7 +380,8 @@ namespace {
 
 // Trains (or resumes) and evaluates one stage into its directory, ending with the done marker: the
 // stage's wall time. The caller holds the stage's claim. Under ranks (options.group) every rank calls
-// it for the stage rank 0 named: all train it data-parallel; rank 0 alone evaluates and marks it done.
+// it for the stage rank 0 named: all train it data-parallel and evaluate it sharded; rank 0 alone
+// writes the evaluation and marks the stage done.
 double run_stage(const ExperimentConfig& config, const StageGraph& graph, const fs::path& run_dir,
                  const StageNode& node, const std::string& prefix, const RunOptions& options) {
   std::ostream& log = *options.log;
@@ -383,9 +391,8 @@ double run_stage(const ExperimentConfig& config, const StageGraph& graph, const 
   double training = 0;  // over every attempt (the cost the checkpoints carry)
   const bool leader = is_leader(options);
   if (node.evaluation_only) {
-    if (!leader) return 0;
     done["evaluation_only"] = true;
-    fs::create_directories(dir);
+    if (leader) fs::create_directories(dir);
   } else {
     train::TrainConfig c = node.config;
     c.model = node.upstream.empty() ? config.model_path : stage_dir(run_dir, node.upstream).string();
@@ -397,21 +404,26 @@ double run_stage(const ExperimentConfig& config, const StageGraph& graph, const 
     train_options.group = options.group;
     const train::TrainOutcome outcome =
         c.task == "mlm" ? train::run_mlm_training(c, train_options) : train::run_training(c, train_options);
-    // The other ranks' outcome holds no metrics (rank 0 writes them); rank 0 evaluates (alone: the same
-    // figures as one process) and marks the stage done.
-    if (!leader) return 0;
+    // The other ranks' outcome holds no metrics (rank 0 writes them).
     done["steps"] = outcome.steps;
-    training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
+    if (leader) training = train::TrainingCost::from_json(outcome.metrics.value("cost", nlohmann::json())).wall_s;
+    // Every rank evaluates the model rank 0 has written: none reads it before rank 0 is done writing.
+    if (options.group != nullptr && node.evaluated) options.group->barrier();
   }
   double eval_s = 0;
   if (node.evaluated) {
     const auto eval_start = std::chrono::steady_clock::now();
-    log << prefix << "evaluating " << node.name << " in "
-        << (node.language.empty()
-                ? std::to_string(config.languages_of(config.tasks.at(node.task)).size()) + " language(s)"
-                : node.language)
-        << "\n";
-    const nlohmann::json eval = evaluate_stage(config, node, model_dir_of(config, graph, run_dir, node), log);
+    if (leader) {
+      log << prefix << "evaluating " << node.name << " in "
+          << (node.language.empty()
+                  ? std::to_string(config.languages_of(config.tasks.at(node.task)).size()) + " language(s)"
+                  : node.language)
+          << "\n";
+    }
+    // Every rank evaluates its share (the same figures as one process); rank 0 writes them.
+    const nlohmann::json eval =
+        evaluate_stage(config, node, model_dir_of(config, graph, run_dir, node), log, options.group.get());
+    if (!leader) return 0;
     write_file_atomic(dir / kEvalFile, eval.dump() + "\n");
     eval_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
   }

@@ -274,6 +274,9 @@ void TrainConfig::validate() const {
   require(warmup_steps >= 0, "warmup_steps", warmup_steps, "must be >= 0");
   require(std::isfinite(max_grad_norm) && max_grad_norm >= 0, "max_grad_norm", max_grad_norm,
           "must be >= 0 (0 = no clipping)");
+  require(precision != "int8", "precision", precision,
+          "int8 (dynamic quantization) is for inference only (stilts eval --precision int8, stilts bench's int8 "
+          "mode): train in fp32, bf16 or fp16");
   require(one_of(precision, {"fp32", "bf16", "fp16"}), "precision", precision, "expected fp32, bf16 or fp16");
   const torch::Device on = parse_device(device, "config: 'device' (--device)");
   require(precision != "fp16" || on.is_cuda(), "precision", precision,

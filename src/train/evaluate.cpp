@@ -3,9 +3,11 @@
 #include <ATen/autocast_mode.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "common/error.h"
 #include "io/hf_config.h"
+#include "models/linear_precision.h"
 #include "tasks/batch.h"
 #include "text/auto.h"
 #include "train/device.h"
@@ -14,15 +16,8 @@
 
 namespace stilts::train {
 
-Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::kFp32;
-  if (name == "bf16") return Precision::kBf16;
-  if (name == "fp16") return Precision::kFp16;
-  input_error("unknown precision '", name, "' (expected fp32, bf16 or fp16)");
-}
-
 AutocastScope::AutocastScope(Precision precision, torch::Device device)
-    : active_(precision != Precision::kFp32), cuda_(device.is_cuda()) {
+    : active_(precision == Precision::kBf16 || precision == Precision::kFp16), cuda_(device.is_cuda()) {
   if (!active_) return;
   const at::ScalarType dtype = precision == Precision::kFp16 ? at::kHalf : at::kBFloat16;
   if (cuda_) {
@@ -54,7 +49,9 @@ AutocastScope::~AutocastScope() {
   }
 }
 
-int default_threads(Precision precision) { return precision == Precision::kFp32 ? 1 : 2; }
+int default_threads(Precision precision) {
+  return precision == Precision::kBf16 || precision == Precision::kFp16 ? 2 : 1;
+}
 
 std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config) {
   return tasks::make_task_kind(config.task, config.kind_settings());
@@ -72,6 +69,12 @@ tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& k
   {
     torch::NoGradGuard no_grad;
     AutocastScope autocast(precision, device);
+    std::optional<models::Int8Linears> int8;
+    std::optional<models::ScopedLinearHook> int8_hook;
+    if (precision == Precision::kInt8) {
+      int8.emplace(model);
+      int8_hook.emplace(int8->hook());
+    }
     const auto batches = tasks::bucketed_batches(features, batch_size, /*seed=*/0, /*epoch=*/0, /*shuffle=*/false);
     for (size_t b = 0; b < batches.size(); ++b) {
       if (group != nullptr && static_cast<int>(b % static_cast<size_t>(group->world_size())) != group->rank()) continue;
@@ -247,7 +250,7 @@ namespace {
 
 // evaluate_file on `data`, read and fitted for `kind` (read_for_model's).
 FileEvaluation evaluate_fitted(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
-                               tasks::Dataset data, int64_t batch_size, Precision precision, bool keep_probabilities) {
+                               tasks::Dataset data, const EvalSettings& settings) {
   FileEvaluation out;
   out.data = std::move(data);
   std::vector<tasks::Example> examples = std::move(out.data.examples);
@@ -256,8 +259,8 @@ FileEvaluation evaluate_fitted(EvalModel& model, const tasks::TaskKind& kind, co
   tasks::Features features;
   auto run_group = [&] {
     if (group.examples.empty()) return;
-    tasks::Predictions p = predict(*model.loaded.model, kind, group, features, *model.tokenizer, batch_size,
-                                   precision, keep_probabilities);
+    tasks::Predictions p = predict(*model.loaded.model, kind, group, features, *model.tokenizer, settings.batch_size,
+                                   settings.precision, settings.keep_probabilities, settings.group);
     auto append = [](auto& into, auto& more) { into.insert(into.end(), std::make_move_iterator(more.begin()),
                                                            std::make_move_iterator(more.end())); };
     append(out.predictions.predicted, p.predicted);
@@ -287,16 +290,14 @@ FileEvaluation evaluate_fitted(EvalModel& model, const tasks::TaskKind& kind, co
 
 }  // namespace
 
-FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
-                             Precision precision, bool keep_probabilities) {
-  return evaluate_fitted(model, kind, file, read_for_model(model, kind, file), batch_size, precision,
-                         keep_probabilities);
+FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
+                             const EvalSettings& settings) {
+  return evaluate_fitted(model, kind, file, read_for_model(model, kind, file), settings);
 }
 
 FileEvaluation evaluate_data(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, tasks::Dataset data,
-                             int64_t batch_size, Precision precision, bool keep_probabilities) {
-  return evaluate_fitted(model, kind, file, fit_for_kind(model, kind, file, std::move(data)), batch_size, precision,
-                         keep_probabilities);
+                             const EvalSettings& settings) {
+  return evaluate_fitted(model, kind, file, fit_for_kind(model, kind, file, std::move(data)), settings);
 }
 
 nlohmann::json metrics_json(const GroupMetrics& metrics) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/precision.h"
 #include "eval/metrics.h"
 #include "models/model.h"
 #include "models/pretrained.h"
@@ -29,12 +30,11 @@ namespace stilts::train {
 
 class ProcessGroup;  // train/distributed.h
 
-enum class Precision { kFp32, kBf16, kFp16 };
-// "fp32" | "bf16" | "fp16".
-Precision parse_precision(const std::string& name);
+using ::stilts::parse_precision;
+using ::stilts::Precision;
 
-// Autocast for the scope on `device`'s type (nothing for fp32), as torch.autocast(device_type, dtype)
-// does: on the CPU to bfloat16 (libtorch 1.13's CPU autocast has no float16: fp16 there is an
+// Autocast for the scope on `device`'s type (nothing for fp32 and int8), as torch.autocast(device_type,
+// dtype) does: on the CPU to bfloat16 (libtorch 1.13's CPU autocast has no float16: fp16 there is an
 // InputError), on CUDA to bfloat16 or float16.
 class AutocastScope {
  public:
@@ -51,7 +51,8 @@ class AutocastScope {
 };
 
 // The intra-op thread count for a precision when the user sets none: fp32 products run in OpenBLAS's
-// own pool (more torch threads oversubscribe), bf16 ones in oneDNN, which scales with torch threads.
+// own pool (more torch threads oversubscribe), bf16 ones in oneDNN, which scales with torch threads;
+// int8's linears are fast on one thread (bench::default_threads measured it).
 int default_threads(Precision precision);
 
 using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each language -> metrics
@@ -60,7 +61,8 @@ using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each 
 // `kind` into one prediction per example of `dataset` (`tokenizer`: the one that made the features).
 // Restores the model's training mode afterwards. With a process group (`group`: every rank calls it
 // alike), rank r runs batches r, r + N, ... and the outputs are gathered, so every rank decodes the
-// same predictions as one process would.
+// same predictions as one process would. Precision int8 runs the model's nn::Linear layers dynamically
+// quantized (models::Int8Linears, packed for the call; CPU only, InputError elsewhere).
 tasks::Predictions predict(models::EncoderModel& model, const tasks::TaskKind& kind, const tasks::Dataset& dataset,
                            const tasks::Features& features, const text::Tokenizer& tokenizer, int64_t batch_size,
                            Precision precision, bool keep_probabilities = false, ProcessGroup* group = nullptr);
@@ -137,11 +139,20 @@ struct FileEvaluation {
   GroupMetrics metrics;  // empty when the file has no gold
   std::vector<std::string> notes;  // the features' notes (Features::notes), for the caller's log
 };
-FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, int64_t batch_size,
-                             Precision precision, bool keep_probabilities = false);
+// How evaluate_file runs the model.
+struct EvalSettings {
+  int64_t batch_size = 32;
+  Precision precision = Precision::kFp32;
+  bool keep_probabilities = false;
+  // With ranks (every rank calls evaluate_file alike): each runs its share of the batches and every
+  // rank gets the gathered predictions and metrics (predict).
+  ProcessGroup* group = nullptr;
+};
+FileEvaluation evaluate_file(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file,
+                             const EvalSettings& settings);
 // evaluate_file on `data`, the file as read_data read it (not read again).
 FileEvaluation evaluate_data(EvalModel& model, const tasks::TaskKind& kind, const DataFile& file, tasks::Dataset data,
-                             int64_t batch_size, Precision precision, bool keep_probabilities = false);
+                             const EvalSettings& settings);
 
 // {"all": {"accuracy": 0.9, ...}, "en": {...}}, undefined values (NaN) as null.
 nlohmann::json metrics_json(const GroupMetrics& metrics);

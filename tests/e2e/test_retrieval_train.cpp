@@ -79,13 +79,15 @@ TEST(RetrievalTraining, DualEncoderBeatsTheUntrainedEncoderWithAnIntervalAboveZe
   file.path = dev;
   file.format = "retrieval-json";
   train::EvalModel after = train::load_eval_model(out);
-  const train::FileEvaluation a = train::evaluate_file(after, *kind, file, 64, train::Precision::kFp32, false);
+  train::EvalSettings run;
+  run.batch_size = 64;
+  const train::FileEvaluation a = train::evaluate_file(after, *kind, file, run);
   train::LabelSpace head;
   head.head = models::HeadKind::kRetrieval;
   train::TaskModel fresh = train::load_for_task(base, train::HeadTransfer::kReinit, head);
   train::EvalModel before = train::load_eval_model(base, fresh.loaded.model);
   before.head = head;
-  const train::FileEvaluation b = train::evaluate_file(before, *kind, file, 64, train::Precision::kFp32, false);
+  const train::FileEvaluation b = train::evaluate_file(before, *kind, file, run);
   ASSERT_EQ(a.predictions.gold, b.predictions.gold);
 
   // The eval CLI's figure is the library's.

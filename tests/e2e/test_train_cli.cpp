@@ -1,7 +1,7 @@
 // stilts train / stilts eval as processes: a run SIGKILLed twice and resumed ends bit-identical to an
 // uninterrupted one; a diverging run stops with a clear message and its last checkpoint intact; bad
 // data is an error naming file and row; TOML configs, bf16, and eval's per-language metrics with
-// bootstrap intervals and predictions.
+// bootstrap intervals and predictions; int8 evaluation, and training refusing it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -16,7 +16,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "common/files.h"
@@ -272,6 +275,42 @@ TEST(TrainCli, TomlConfigBf16ThenEvalPerLanguage) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_THAT(text.out, HasSubstr("accuracy"));
   std::cout << text.out;
+}
+
+// int8 is an inference precision: stilts eval runs the linear layers dynamically quantized (outputs
+// near fp32's, not equal to them); stilts train refuses it, naming the setting.
+TEST(TrainCli, EvalInt8IsNearFp32AndTrainingRefusesIt) {
+  const Fixture f = make_fixture();
+  const fs::path out = f.root / "run";
+  const auto r = run_stilts(train_args(f, out, {"--epochs", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::vector<nlohmann::json>> outputs;
+  for (const std::string precision : {"fp32", "int8"}) {
+    const fs::path file = f.root / (precision + ".jsonl");
+    const auto e = run_stilts({"eval", "--model", out.string(), "--data", f.dev.string(), "--precision", precision,
+                               "--json", "--outputs", file.string()});
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    std::istringstream lines(read_file(file));
+    for (std::string line; std::getline(lines, line);) outputs[precision].push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(outputs["int8"].size(), 60u);
+  ASSERT_EQ(outputs["fp32"].size(), 60u);
+  double worst = 0;
+  for (size_t i = 0; i < 60; ++i) {
+    for (size_t c = 0; c < 2; ++c) {
+      worst = std::max(worst, std::abs(outputs["int8"][i].at("probabilities").at(c).get<double>() -
+                                       outputs["fp32"][i].at("probabilities").at(c).get<double>()));
+    }
+  }
+  std::cout << "int8 vs fp32: max abs probability difference " << worst << "\n";
+  EXPECT_GT(worst, 0.0);  // the quantized linears really ran
+  // 8-bit weights and activations move a logit by about 1% of its size (6e-5 in probability seen).
+  EXPECT_LT(worst, 5e-3);
+
+  const auto refused = run_stilts(train_args(f, f.root / "int8-run", {"--precision", "int8"}));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.err, HasSubstr("'precision'"));
+  EXPECT_THAT(refused.err, HasSubstr("int8 (dynamic quantization) is for inference only"));
 }
 
 // `stilts eval --task auto` reads the data file once: the dataset it picks the kind from is the one it

@@ -106,8 +106,9 @@ TEST(TatoebaParity, SentenceRetrievalEqualsTheDirectComputationFromHiddenStates)
     data_file.format = "tatoeba";
     data_file.max_length = 128;
     data_file.cache_dir = cache;
-    const train::FileEvaluation e = train::evaluate_file(model, *kind, data_file, /*batch_size=*/64,
-                                                         train::Precision::kFp32, false);
+    train::EvalSettings run;
+    run.batch_size = 64;
+    const train::FileEvaluation e = train::evaluate_file(model, *kind, data_file, run);
     const Direct direct = direct_nearest(*model.loaded.model, *model.tokenizer, e.data, layer);
     ASSERT_EQ(e.predictions.predicted.size(), direct.nearest.size());
     int64_t correct = 0;

@@ -10,6 +10,7 @@
 #include "bench/measure.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "models/linear_precision.h"
 #include "models/pretrained.h"
 #include "support/fixtures.h"
 #include "train/evaluate.h"
@@ -232,7 +233,7 @@ TEST_P(BenchModeFamily, ModesApproximateFp32) {
     const auto plain = model->forward(w.batches[0]).logits.to(torch::kFloat);
     EXPECT_EQ((plain - bf16).abs().max().item<double>(), 0.0);
   }
-  if (!int8_engine()) GTEST_SKIP() << "no quantized engine in this libtorch";
+  if (!stilts::models::int8_engine()) GTEST_SKIP() << "no quantized engine in this libtorch";
   const auto int8 = forward_in_mode(*model, w.batches[0], Mode::kInt8).logits;
   EXPECT_GT((int8 - fp32).abs().max().item<double>(), 0.0);  // the int8 path really ran
   EXPECT_LT((int8 - fp32).abs().max().item<double>(), 0.1 * scale + 0.02);

@@ -2,6 +2,8 @@
 // variable and what was expected) and the Gloo process group over a TCPStore on loopback: 2 ranks (one
 // thread each) all-reduce bucketed gradients, broadcast weights and gather evaluation rows; a rank that
 // leaves ends the other's collective with a DistributedError at once, one that hangs at the timeout.
+// Evaluating a file under 2 ranks runs each rank's share of the batches and gives every rank one
+// process's predictions and metrics.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,8 +14,13 @@
 #include <map>
 #include <thread>
 
+#include "models/linear_hook.h"
+#include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/tiny_models.h"
+#include "support/torch/tiny_study.h"
 #include "train/distributed.h"
+#include "train/evaluate.h"
 
 namespace stilts::train {
 namespace {
@@ -213,6 +220,57 @@ TEST(ProcessGroup, NoPeerAtTheRendezvousTimesOut) {
   } catch (const DistributedError& e) {
     EXPECT_THAT(e.what(), AllOf(HasSubstr("rank 1 of 2"), HasSubstr("rendezvous at 127.0.0.1:")));
   }
+}
+
+// evaluate_file of the model in `model_dir` on the tiny study's en dev file (24 rows, batches of 4),
+// counting the linear layers this thread runs (models::linear's hook, falling back to torch::linear).
+struct CountedEvaluation {
+  FileEvaluation evaluation;
+  int64_t linear_calls = 0;
+};
+CountedEvaluation evaluate_counted(const std::filesystem::path& model_dir, const std::filesystem::path& root,
+                                   ProcessGroup* group) {
+  EvalModel model = load_eval_model(model_dir);
+  const auto kind = tasks::make_task_kind("classification", tasks::KindSettings{});
+  DataFile file;
+  file.path = root / "data" / "en" / "dev.tsv";
+  file.format = "glue-sst2";
+  file.max_length = 24;
+  EvalSettings settings;
+  settings.batch_size = 4;
+  settings.group = group;
+  CountedEvaluation out;
+  const models::LinearHook count = [&](const torch::Tensor&, const torch::nn::LinearImpl&) {
+    ++out.linear_calls;
+    return torch::Tensor();
+  };
+  models::ScopedLinearHook hooked(&count);
+  out.evaluation = evaluate_file(model, *kind, file, settings);
+  return out;
+}
+
+TEST(ProcessGroup, AFileEvaluatedUnderTwoRanksIsShardedAndEveryRankGetsOneProcessResult) {
+  const auto study = testing::make_tiny_study("sharded-eval");
+  testing::TinyBert spec;
+  spec.words = testing::kTinyWords;
+  spec.with_head = true;
+  const auto model_dir = testing::make_tiny_bert(study.root / "classifier", spec);
+  const CountedEvaluation one = evaluate_counted(model_dir, study.root, nullptr);
+  ASSERT_EQ(one.evaluation.predictions.predicted.size(), 24u);
+  ASSERT_GT(one.linear_calls, 0);
+  std::vector<CountedEvaluation> ranks(2);
+  two_ranks([&](ProcessGroup& group) {
+    ranks[static_cast<size_t>(group.rank())] = evaluate_counted(model_dir, study.root, &group);
+  });
+  for (const auto& r : ranks) {
+    // Each rank ran some of the 6 batches and together they ran each once.
+    EXPECT_GT(r.linear_calls, 0);
+    EXPECT_LT(r.linear_calls, one.linear_calls);
+    EXPECT_EQ(r.evaluation.predictions.predicted, one.evaluation.predictions.predicted);
+    EXPECT_EQ(r.evaluation.predictions.gold, one.evaluation.predictions.gold);
+    EXPECT_EQ(metrics_json(r.evaluation.metrics), metrics_json(one.evaluation.metrics));
+  }
+  EXPECT_EQ(ranks[0].linear_calls + ranks[1].linear_calls, one.linear_calls);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "bench/params.h"
 #include "commands.h"
 #include "hub/cache.h"
+#include "models/linear_precision.h"
 #include "common/error.h"
 #include "tasks/datasets/dataset.h"
 #include "tasks/features.h"
@@ -123,7 +124,7 @@ void add_bench_command(CLI::App& app) {
     options.equivalence_margin = args->margin;
     options.device = train::parse_device(args->device, "--device");
     options.validate();
-    if (mode == bench::Mode::kInt8 && !bench::int8_engine()) {
+    if (mode == bench::Mode::kInt8 && !models::int8_engine()) {
       input_error("--mode int8: this libtorch build has no quantized engine (no fbgemm, onednn or qnnpack), so "
                   "dynamic int8 quantization is unavailable here; use fp32 or bf16");
     }

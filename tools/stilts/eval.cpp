@@ -80,7 +80,9 @@ void add_eval_command(CLI::App& app) {
                   "sentence retrieval: the hidden state mean-pooled, as transformers numbers hidden_states (0 = the "
                   "embeddings; XTREME's mBERT setting is 8); default: the last layer");
   cmd->add_option("--batch-size", args->batch_size, "examples per batch (default 64)");
-  cmd->add_option("--precision", args->precision, "fp32 | bf16 (CPU or CUDA) | fp16 (CUDA only)");
+  cmd->add_option("--precision", args->precision,
+                  "fp32 | bf16 (CPU or CUDA autocast) | fp16 (CUDA only) | int8 (CPU only: the linear layers "
+                  "dynamically quantized, as PyTorch's quantize_dynamic)");
   cmd->add_option("--device", args->device, "cpu | cuda | cuda:N: where the model runs (default cpu)");
   cmd->add_option("--resamples", args->resamples, "bootstrap resamples (default 1000)");
   cmd->add_option("--seed", args->seed, "bootstrap seed (default 0)");
@@ -103,6 +105,10 @@ void add_eval_command(CLI::App& app) {
     const torch::Device device = train::parse_device(args->device, "--device");
     if (precision == train::Precision::kFp16 && !device.is_cuda()) {
       input_error("--precision fp16 needs --device cuda (libtorch's CPU autocast is bf16 only): use bf16 on the CPU");
+    }
+    if (precision == train::Precision::kInt8 && !device.is_cpu()) {
+      input_error("--precision int8 runs on the CPU only (libtorch's dynamic quantization): use --device cpu, or "
+                  "fp16 / bf16 on ", args->device);
     }
     at::set_num_threads(train::default_threads(precision));
     train::EvalModel model = train::load_eval_model(dir);
@@ -145,10 +151,12 @@ void add_eval_command(CLI::App& app) {
     const tasks::TaskKind& kind = *kind_with_settings;
 
     // ---- predictions and metrics ----
-    const bool keep_probabilities = !args->outputs.empty();
-    const train::FileEvaluation e =
-        read ? train::evaluate_data(model, kind, file, std::move(*read), args->batch_size, precision, keep_probabilities)
-             : train::evaluate_file(model, kind, file, args->batch_size, precision, keep_probabilities);
+    train::EvalSettings evaluation;
+    evaluation.batch_size = args->batch_size;
+    evaluation.precision = precision;
+    evaluation.keep_probabilities = !args->outputs.empty();
+    const train::FileEvaluation e = read ? train::evaluate_data(model, kind, file, std::move(*read), evaluation)
+                                         : train::evaluate_file(model, kind, file, evaluation);
     const tasks::Dataset& data = e.data;
     const tasks::Predictions& p = e.predictions;
     for (const auto& note : e.notes) std::cerr << "note: " << note << "\n";
