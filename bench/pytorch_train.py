@@ -6,10 +6,12 @@ with torch.nn.functional over nn.Parameters read from the model directory train_
 (config.json + model.safetensors, parsed here with struct/json and torch.frombuffer), and the batches
 it wrote with --write-batches (the same rows, lengths and padding). A step is what transformers'
 Trainer does: zero_grad, forward, cross-entropy, backward, clip_grad_norm_(1.0), torch.optim.AdamW
-step (weight decay 0.01 except biases and LayerNorm weights), LambdaLR linear schedule step. fp32.
+step (weight decay 0.01 except biases and LayerNorm weights), LambdaLR linear schedule step.
+--precision bf16 runs the forward and the loss under torch.autocast("cpu", torch.bfloat16), as
+transformers' Trainer does with bf16=True (the backward outside it).
 
-  pytorch_train.py --model-dir DIR --batches FILE [--modes padded,dynamic] [--threads 1] [--seed 0]
-                   [--check-loss X] [--no-bench | --serve]
+  pytorch_train.py --model-dir DIR --batches FILE [--modes padded,dynamic] [--precision fp32|bf16]
+                   [--threads 1] [--seed 0] [--check-loss X] [--no-bench | --serve]
 
 --check-loss: the eval-mode loss train_throughput --no-bench printed for the batch dynamic.timed.0;
 exit 1 when this side's differs by more than the tolerance. One JSON line per mode, as the C++ side;
@@ -58,8 +60,9 @@ def batches_of(tensors, mode, kind, count):
 
 
 class Trainer:
-    def __init__(self, model, total_steps, lr=2e-5, weight_decay=0.01):
+    def __init__(self, model, total_steps, precision="fp32", lr=2e-5, weight_decay=0.01):
         self.model = model
+        self.bf16 = precision == "bf16"
         self.params = list(model.w.values())
         self.optimizer = torch.optim.AdamW(model.parameter_groups(weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8)
         # get_linear_schedule_with_warmup with 0 warm-up steps
@@ -70,8 +73,9 @@ class Trainer:
     def run(self, batch):
         input_ids, attention_mask, token_type_ids, labels = batch
         self.optimizer.zero_grad()
-        logits = self.model.forward(input_ids, attention_mask, token_type_ids)  # [B, C]
-        loss = F.cross_entropy(logits.float(), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            logits = self.model.forward(input_ids, attention_mask, token_type_ids)  # [B, C]
+            loss = F.cross_entropy(logits.float(), labels)
         self.last_loss = loss.item()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
@@ -101,7 +105,8 @@ def time_mode(trainer, tensors, meta, mode, batch_size):
     total = sum(seconds)
     return {
         "kind": "steps", "impl": "pytorch", "mode": mode,
-        "model": "bert-base (BertForSequenceClassification, 2 labels), fp32, train mode",
+        "model": "bert-base (BertForSequenceClassification, 2 labels), train mode",
+        "precision": "bf16" if trainer.bf16 else "fp32",
         "batch": batch_size, "warmup": warmup, "steps": steps, "tokens": tokens, "computed_tokens": computed,
         "seconds": round(total, 3), "tokens_per_s": round(tokens / total, 3), "s_per_step": round(total / steps, 3),
         "step_s": [round(s, 3) for s in seconds], "last_loss": round(trainer.last_loss, 3),
@@ -112,7 +117,8 @@ def time_mode(trainer, tensors, meta, mode, batch_size):
 def serve(trainer, tensors, meta, batch_size):
     """One step per line of stdin, "<mode> <warmup|timed> <k>", one JSON line per step on stdout, until
     end of input (bench/train_run.sh drives this and train_throughput --serve in lockstep)."""
-    print(json.dumps({"kind": "ready", "impl": "pytorch", "batch": batch_size, **environment()}), flush=True)
+    print(json.dumps({"kind": "ready", "impl": "pytorch", "batch": batch_size,
+                      "precision": "bf16" if trainer.bf16 else "fp32", **environment()}), flush=True)
     for line in sys.stdin:
         parts = line.split()
         try:
@@ -145,6 +151,7 @@ def main():
     ap.add_argument("--model-dir", required=True)
     ap.add_argument("--batches", required=True, help="train_throughput --write-batches output")
     ap.add_argument("--modes", default="padded,dynamic")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (0: leave the default)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--check-loss", type=float)
@@ -168,9 +175,9 @@ def main():
     torch.manual_seed(args.seed)  # dropout
     steps_per_mode = int(meta["warmup"]) + int(meta["steps"])
     if args.serve:  # open-ended: the learning rate does not matter for speed
-        serve(Trainer(model, total_steps=1000000), tensors, meta, batch_size)
+        serve(Trainer(model, total_steps=1000000, precision=args.precision), tensors, meta, batch_size)
         return 0
-    trainer = Trainer(model, total_steps=len(modes) * steps_per_mode)
+    trainer = Trainer(model, total_steps=len(modes) * steps_per_mode, precision=args.precision)
     for mode in modes:
         print(json.dumps(time_mode(trainer, tensors, meta, mode, batch_size)), flush=True)
     return 0

@@ -15,7 +15,12 @@
 # Environment knobs (defaults in brackets):
 #   ROUNDS [4]      rounds over the timed batches, both modes (odd rounds padded first, even rounds
 #                   dynamic first)
-#   THREADS [1]     torch threads (stilts train's fp32 default; fp32 GEMMs run in OpenBLAS's own pool)
+#   PRECISIONS [fp32,bf16]  each measured in turn, both sides fresh (bf16: the forward and the loss under
+#                   autocast, as stilts train --precision bf16 and transformers' Trainer bf16=True)
+#   THREADS         torch threads; default stilts train's per precision: 1 for fp32 (its GEMMs run in
+#                   OpenBLAS's own pool), 2 for bf16 (oneDNN scales with torch's threads)
+#   MARGIN [0.05]   a warning is printed for every setting whose per-round stilts / PyTorch ratios
+#                   span more than this (as bench/stilts_vs_pytorch.sh does)
 #   BATCH [16]  WARMUP [1]  STEPS [4]  (warm-up steps per mode and side; timed batches per mode and
 #                   round; batch 16 rather than 32 keeps a run under 10 minutes on 2 quiet cores)
 #   LANGS [en,de,es,fr,ja,ko,zh]  SPLIT [dev_2k]
@@ -25,7 +30,8 @@
 #
 # Writes BUILD_DIR/bench-work/: train-bert-base/ (the model, made once), features-cache/,
 # train_batches.safetensors (the batches both sides run), train_data.json (length distribution and
-# padding), train_throughput.jsonl (every timed step of both sides) and train_throughput.md (the table).
+# padding), train_throughput-<precision>.jsonl (every timed step of both sides) and
+# train_throughput-<precision>.md (the table).
 set -euo pipefail
 
 build=${1:-build}
@@ -39,7 +45,9 @@ work="$build/bench-work"
 model="$work/train-bert-base"
 
 ROUNDS=${ROUNDS:-4}
-THREADS=${THREADS:-1}
+PRECISIONS=${PRECISIONS:-fp32,bf16}
+MARGIN=${MARGIN:-0.05}
+THREADS=${THREADS:-}
 BATCH=${BATCH:-16}
 WARMUP=${WARMUP:-1}
 STEPS=${STEPS:-4}
@@ -62,29 +70,37 @@ mkdir -p "$work"
 batches="$work/train_batches.safetensors"
 data="$work/train_data.json"
 
-echo "== fine-tuning throughput: BERT-base (random weights), fp32, batch $BATCH, PAWS-X $SPLIT ($LANGS) lengths," \
+echo "== fine-tuning throughput: BERT-base (random weights), $PRECISIONS, batch $BATCH, PAWS-X $SPLIT ($LANGS) lengths," \
      "$WARMUP warm-up + $STEPS timed steps per mode, $ROUNDS rounds, sides in lockstep"
 bench_print_environment
 
 # The data, the batches and the model, once; then proof that both sides start from the same state.
 "$bin" --model-dir "$model" --pawsx "$PAWSX" --tokenizer "$TOKENIZER" --langs "$LANGS" --split "$SPLIT" \
-  --batch "$BATCH" --warmup "$WARMUP" --steps "$STEPS" --threads "$THREADS" --write-batches "$batches" \
+  --batch "$BATCH" --warmup "$WARMUP" --steps "$STEPS" --threads "${THREADS:-1}" --write-batches "$batches" \
   --no-bench >"$data"
 check_loss=$("$PYTHON" -c 'import json,sys; print(repr(json.load(open(sys.argv[1]))["check"]["eval_loss"]))' "$data")
-"$PYTHON" "$script" --model-dir "$model" --batches "$batches" --threads "$THREADS" --check-loss "$check_loss" --no-bench
+"$PYTHON" "$script" --model-dir "$model" --batches "$batches" --threads "${THREADS:-1}" --check-loss "$check_loss" \
+  --no-bench
 
-
-out="$work/train_throughput.jsonl"
+IFS=, read -r -a precisions <<<"$PRECISIONS"
+for precision in "${precisions[@]}"; do
+case $precision in
+  fp32) threads=${THREADS:-1} ;;
+  bf16) threads=${THREADS:-2} ;;
+  *) echo "bench/train_run.sh: PRECISIONS: '$precision' is neither fp32 nor bf16" >&2; exit 2 ;;
+esac
+echo "-- $precision, $threads torch thread(s)"
+out="$work/train_throughput-$precision.jsonl"
 export TT_BIN="$bin" TT_SCRIPT="$script" TT_MODEL="$model" TT_BATCHES="$batches" TT_PAWSX="$PAWSX" \
   TT_TOKENIZER="$TOKENIZER" TT_LANGS="$LANGS" TT_SPLIT="$SPLIT" TT_BATCH="$BATCH" TT_WARMUP="$WARMUP" \
-  TT_STEPS="$STEPS" TT_THREADS="$THREADS" TT_ROUNDS="$ROUNDS" TT_PYTHON="$PYTHON"
-"$PYTHON" - "$out" "$data" "$work/train_throughput.md" <<'EOF'
+  TT_STEPS="$STEPS" TT_THREADS="$threads" TT_ROUNDS="$ROUNDS" TT_PYTHON="$PYTHON" TT_PRECISION="$precision" TT_MARGIN="$MARGIN"
+"$PYTHON" - "$out" "$data" "$work/train_throughput-$precision.md" <<'EOF'
 # The driver: both sides resident (train_throughput --serve, pytorch_train.py --serve) and stepped in
 # lockstep, so each stilts step has its PyTorch twin (the same batch) right before or after it.
 import json, os, statistics, subprocess, sys
 out_path, data_path, md_path = sys.argv[1:4]
 e = os.environ
-common = ["--threads", e["TT_THREADS"], "--serve"]
+common = ["--threads", e["TT_THREADS"], "--precision", e["TT_PRECISION"], "--serve"]
 commands = {
     "stilts": [e["TT_BIN"], "--model-dir", e["TT_MODEL"], "--pawsx", e["TT_PAWSX"], "--tokenizer", e["TT_TOKENIZER"],
                "--langs", e["TT_LANGS"], "--split", e["TT_SPLIT"], "--batch", e["TT_BATCH"], "--warmup", e["TT_WARMUP"],
@@ -150,6 +166,7 @@ def spread(v, digits):
     return f"{f(statistics.median(v))} ({f(min(v))}–{f(max(v))})"
 L, E = data["lengths"], data["epoch_padded_length"]
 lines = [
+    f"Precision {e['TT_PRECISION']}. "
     f"Data: {data['examples']} pairs of {data['data']}, tokenized with {data['tokenizer']} "
     f"(truncated to {data['max_length']}: {data['truncated']} pairs): length mean {L['mean']:.1f}, "
     f"p50 {L['p50']:.0f}, p90 {L['p90']:.0f}, max {L['max']:.0f} tokens. "
@@ -163,10 +180,15 @@ lines = [
     "|---|---|---|---|---|---|",
 ]
 medians = {}
+warnings = []
 for mode, label in (("padded", f"(a) padded to {data['max_length']}"), ("dynamic", "(b) dynamic padding")):
     s, p = per_round("stilts", mode, tokens_per_s), per_round("pytorch", mode, tokens_per_s)
     medians[mode] = (statistics.median(s), statistics.median(p))
     ratios = [a / b for a, b in zip(s, p)]  # paired within each round
+    if len(ratios) > 1 and max(ratios) - min(ratios) > float(e["TT_MARGIN"]):
+        warnings.append(f"WARNING: {e['TT_PRECISION']} {mode}: the per-round ratios span {min(ratios):.2f}-"
+                        f"{max(ratios):.2f}, wider than the margin {e['TT_MARGIN']}: noise exceeds what a goal can "
+                        f"be read at; run more rounds or on a quieter machine")
     lines.append(f"| {label} | {spread(s, 0)} | {spread(p, 0)} | "
                  f"**{statistics.median(ratios):.2f}** ({min(ratios):.2f}–{max(ratios):.2f}) | "
                  f"{spread(per_round('stilts', mode, s_per_step), 2)} | {spread(per_round('pytorch', mode, s_per_step), 2)} |")
@@ -188,9 +210,10 @@ lines += ["", f"{rounds} rounds × {steps} timed steps per mode and side, after 
               f"OpenBLAS {s_env['openblas_threads']} ({s_env['openblas_core']} kernels, "
               f"OPENBLAS_CORETYPE={blank(s_env['OPENBLAS_CORETYPE'])}, OMP_NUM_THREADS={blank(s_env['OMP_NUM_THREADS'])}); "
               f"libtorch {s_env['torch_version']}, python3-torch {env['pytorch']['torch_version']}."]
-table = "\n".join(lines)
+table = "\n".join(lines + ([""] + warnings if warnings else []))
 open(md_path, "w").write(table + "\n")
 print(table)
 EOF
+echo "   results: $out (every timed step), $data, $work/train_throughput-$precision.md"
+done
 echo "   load at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "   results: $out (every timed step), $data, $work/train_throughput.md"

@@ -5,7 +5,7 @@
 //
 //   train_throughput --model-dir DIR --pawsx ROOT --tokenizer DIR [--langs en,de,es,fr,ja,ko,zh]
 //                    [--split dev_2k] [--batch 16] [--max-length 128] [--warmup 1] [--steps 4]
-//                    [--modes padded,dynamic] [--threads 1] [--seed 0] [--cache DIR]
+//                    [--modes padded,dynamic] [--precision fp32] [--threads 1] [--seed 0] [--cache DIR]
 //                    [--write-batches FILE] [--no-bench | --serve]
 //
 // Data: ROOT/<lang>/<split>.tsv read with stilts' PAWS-X reader and tokenized as pairs with the
@@ -19,7 +19,8 @@
 // `padded` pads the same batches to --max-length.
 // A step is what stilts train's loop does (train/trainer.cpp): zero_grad, collate, forward in train
 // mode (dropout on), cross-entropy, backward, clip_grad_norm_ 1.0, learning rate, AdamW step (Hugging
-// Face's two weight-decay groups, train::make_adamw). fp32.
+// Face's two weight-decay groups, train::make_adamw). --precision bf16 runs the forward and the loss
+// under train::AutocastScope, as stilts train --precision bf16 does (the backward outside it).
 // Output: one JSON line per mode; with --no-bench, one describing the data instead (length
 // distribution, epoch and sample padding, and the eval-mode loss of the first timed batch as a check);
 // with --serve, steps on request: one line "<mode> <warmup|timed> <k>" on stdin, one JSON line back
@@ -79,6 +80,7 @@ struct Args {
   int64_t warmup = 1;
   int64_t steps = 4;
   std::vector<std::string> modes = {"padded", "dynamic"};
+  std::string precision = "fp32";  // fp32 | bf16
   int threads = 1;  // stilts train's fp32 default (train::default_threads)
   int64_t seed = 0;
   bool bench = true;
@@ -89,7 +91,8 @@ struct Args {
   std::cerr << "train_throughput: " << error << "\n"
             << "usage: train_throughput --model-dir DIR --pawsx ROOT --tokenizer DIR [--langs en,de,...]\n"
             << "                        [--split dev_2k] [--batch 16] [--max-length 128] [--warmup 1] [--steps 4]\n"
-            << "                        [--modes padded,dynamic] [--threads 1] [--seed 0] [--cache DIR]\n"
+            << "                        [--modes padded,dynamic] [--precision fp32|bf16] [--threads 1] [--seed 0]\n"
+            << "                        [--cache DIR]\n"
             << "                        [--write-batches FILE] [--no-bench | --serve]\n";
   std::exit(2);
 }
@@ -135,6 +138,7 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--warmup") a.warmup = parse_int(flag, value());
     else if (flag == "--steps") a.steps = parse_int(flag, value());
     else if (flag == "--modes") a.modes = split_list(value());
+    else if (flag == "--precision") a.precision = value();
     else if (flag == "--threads") a.threads = static_cast<int>(parse_int(flag, value()));
     else if (flag == "--seed") a.seed = parse_int(flag, value());
     else if (flag == "--no-bench") a.bench = false;
@@ -150,6 +154,7 @@ Args parse_args(int argc, char** argv) {
   for (const auto& m : a.modes) {
     if (m != "padded" && m != "dynamic") usage("--modes: '" + m + "' is neither padded nor dynamic");
   }
+  if (a.precision != "fp32" && a.precision != "bf16") usage("--precision: '" + a.precision + "' is neither fp32 nor bf16");
   if (a.cache.empty()) a.cache = a.model_dir.parent_path() / "features-cache";
   return a;
 }
@@ -348,16 +353,22 @@ struct Trainer {
   std::vector<torch::Tensor> params;
   int64_t step = 0, total_steps = 1;
   double lr = 2e-5;
+  stilts::train::Precision precision = stilts::train::Precision::kFp32;
   double last_loss = 0;
 
-  // One optimizer step as train/trainer.cpp's loop makes it (grad_accum_steps 1, max_grad_norm 1.0,
-  // linear schedule without warm-up, fp32). Returns the non-pad tokens of the batch.
+  // One optimizer step as train/loop.cpp makes it (grad_accum_steps 1, max_grad_norm 1.0, linear
+  // schedule without warm-up; the forward and the loss under the precision's autocast). Returns the
+  // non-pad tokens of the batch.
   int64_t run(const stilts::tasks::Features& f, const std::vector<size_t>& rows, bool pad, int64_t length) {
     const double step_lr = lr * stilts::train::lr_factor(stilts::train::LrSchedule::kLinear, step, 0, total_steps);
     optimizer.zero_grad();
     const stilts::tasks::Batch batch = make_batch(f, rows, pad, length);
-    const auto logits = model.logits(batch.inputs);  // [B, C], as stilts train computes them
-    const auto loss = pair_kind().loss(logits, batch);
+    torch::Tensor loss;
+    {
+      stilts::train::AutocastScope autocast(precision);
+      const auto logits = model.logits(batch.inputs);  // [B, C], as stilts train computes them
+      loss = pair_kind().loss(logits, batch);
+    }
     last_loss = loss.item<double>();
     (loss / 1.0).backward();
     torch::nn::utils::clip_grad_norm_(params, /*max_norm=*/1.0);
@@ -404,7 +415,8 @@ json time_mode(Trainer& t, const Args& a, const stilts::tasks::Features& f, cons
   json out = {{"kind", "steps"},
               {"impl", "stilts"},
               {"mode", mode},
-              {"model", "bert-base (BertForSequenceClassification, 2 labels), fp32, train mode"},
+              {"model", "bert-base (BertForSequenceClassification, 2 labels), train mode"},
+              {"precision", a.precision},
               {"batch", a.batch},
               {"warmup", plan.warmup.size()},
               {"steps", plan.timed.size()},
@@ -422,7 +434,7 @@ json time_mode(Trainer& t, const Args& a, const stilts::tasks::Features& f, cons
 // --serve: one step per line of stdin, "<mode> <warmup|timed> <k>", one JSON line per step on stdout,
 // until end of input. bench/train_run.sh drives this process and pytorch_train.py --serve in lockstep.
 void serve(Trainer& t, const Args& a, const stilts::tasks::Features& f, const Plan& plan) {
-  json ready = {{"kind", "ready"}, {"impl", "stilts"}, {"batch", a.batch}};
+  json ready = {{"kind", "ready"}, {"impl", "stilts"}, {"batch", a.batch}, {"precision", a.precision}};
   ready.update(environment());
   std::cout << ready.dump() << std::endl;
   std::string line;
@@ -482,6 +494,7 @@ int main(int argc, char** argv) {
     model->train();
     const auto optimizer = stilts::train::make_adamw(*model, stilts::train::AdamWSettings{});
     Trainer t{*model, *optimizer, model->parameters()};
+    t.precision = stilts::train::parse_precision(a.precision);
     t.total_steps = static_cast<int64_t>(a.modes.size()) * static_cast<int64_t>(plan.warmup.size() + plan.timed.size());
     if (a.serve) {
       t.total_steps = 1000000;  // open-ended: the learning rate does not matter for speed
