@@ -505,16 +505,6 @@ RunSummary run_experiment(const ExperimentConfig& config, const RunOptions& opti
     if (is_leader(options)) print_graph(config, graph, run_dir, claim_options, *options.listing);
     return summary;
   }
-  if (options.group != nullptr) {
-    // Checked alike on every rank, so all end with this message rather than a lost peer.
-    for (const auto& node : graph.nodes) {
-      if (!node.evaluation_only && node.config.task == "mlm" && stage_state(run_dir, node) != StageState::kDone) {
-        input_error("stage ", node.name, " (", short_key(node.key), ") pretrains a masked LM, which does not train ",
-                    "data-parallel yet: run this study as one process per worker (WORLD_SIZE=1), or run that ",
-                    "stage first without ranks");
-      }
-    }
-  }
   if (!is_leader(options)) {
     // Another rank of a worker launched the torchrun way: it trains the stages rank 0 names, with it.
     for (;;) {

@@ -252,7 +252,7 @@ void TrainingLoop::run() {
                                                     rows.begin() + static_cast<std::ptrdiff_t>(end)),
                                 state_.epoch);
       }
-      const double weight = end > begin ? (batch.weight > 0 ? batch.weight : static_cast<double>(batch.rows)) : 0.0;
+      const double weight = end > begin ? batch.weight.value_or(static_cast<double>(batch.rows)) : 0.0;
       const double local = weight > 0 ? batch.loss.item<double>() : 0.0;
       // [weight, loss · weight, real tokens, then (rows, T) of each rank's shard]
       torch::Tensor stats = torch::zeros({3 + 2 * world}, torch::kDouble);

@@ -13,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,9 +60,9 @@ struct MicroBatch {
   int64_t rows = 0;           // examples (features) in the batch
   int64_t padded_length = 0;  // T of its [rows, T] inputs
   int64_t real_tokens = 0;
-  // How many terms `loss` averages over (TaskKind::loss_weight); 0: `rows`. Data-parallel ranks weigh
-  // their shards' losses by it.
-  double weight = 0;
+  // How many terms `loss` averages over (TaskKind::loss_weight, masked tokens); unset: `rows`.
+  // Data-parallel ranks weigh their shards' losses by it (a shard of weight 0 adds nothing).
+  std::optional<double> weight;
 };
 
 struct Objective {

@@ -23,6 +23,7 @@
 #include "text/unicode.h"
 #include "train/checkpoint.h"
 #include "train/device.h"
+#include "train/distributed.h"
 #include "train/cost.h"
 #include "train/evaluate.h"
 #include "train/optimizer.h"
@@ -221,8 +222,10 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   config = with_absolute_paths(std::move(config));
 
   // ---- the output directory: a fresh one, the run to resume, or a finished one ----
+  // Data-parallel (options.group): rank 0 alone opens and writes it, as for stilts train.
+  const bool writes = options.group == nullptr || options.group->rank() == 0;
   const RunDirectory run =
-      open_run_directory(config, options.resume, "another stilts run is training in this directory");
+      open_run_directory(config, options, "another stilts run is training in this directory");
   if (run.finished) return finished_outcome(run);
   TrainOutcome outcome;
   outcome.out = run.out;
@@ -261,9 +264,14 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
     return tasks::bucketed_batches(order_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
   };
   objective.loss = [&](const std::vector<size_t>& rows, int64_t epoch) {
+    // The masks are a function of (seed, epoch, example): a rank's shard masks its rows as one process
+    // would. The loss averages over the masked tokens, so ranks weigh their shards by that count.
     const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, epoch, pad_id, device);
-    return MicroBatch{model.masked_lm_loss(batch.inputs, batch.labels), static_cast<int64_t>(rows.size()),
-                      batch.inputs.input_ids.size(1), batch.real_tokens};
+    int64_t masked = 0;
+    MicroBatch micro{model.masked_lm_loss(batch.inputs, batch.labels, &masked), static_cast<int64_t>(rows.size()),
+                     batch.inputs.input_ids.size(1), batch.real_tokens};
+    micro.weight = static_cast<double>(masked);
+    return micro;
   };
   objective.evaluate = [&](nlohmann::json& entry) {
     if (dev_corpora.empty()) return;
@@ -333,6 +341,10 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   }
   loop.run();
   const LoopState& state = loop.state();
+  if (!writes) {  // rank 0 writes the final model and metrics
+    outcome.steps = state.step;
+    return outcome;
+  }
 
   // ---- the final model ----
   models::save_pretrained(model, out);

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 
 namespace stilts::train {
 
@@ -40,6 +41,25 @@ TrainConfig with_absolute_paths(TrainConfig config) {
   config.out = absolute(config.out);
   config.cache_dir = absolute(config.resolved_cache_dir().string());
   return config;
+}
+
+RunDirectory open_run_directory(const TrainConfig& config, const TrainOptions& options,
+                                const std::string& busy_message) {
+  const bool writes = options.group == nullptr || options.group->rank() == 0;
+  RunDirectory run;
+  if (writes) {
+    run = open_run_directory(config, options.resume, busy_message);
+  } else {
+    run.out = config.out;
+    run.checkpoints = run.out / "checkpoints";
+    run.metrics = run.out / "metrics.json";
+  }
+  if (options.group != nullptr) {
+    std::vector<torch::Tensor> finished = {torch::full({1}, run.finished ? 1 : 0, torch::kInt)};
+    options.group->broadcast(finished, 0);
+    if (!writes && finished[0].item<int>() != 0) run.finished = read_json_file(run.metrics);
+  }
+  return run;
 }
 
 RunDirectory open_run_directory(const TrainConfig& config, bool resume, const std::string& busy_message) {

@@ -36,6 +36,12 @@ struct RunDirectory {
 //     cache_dir, which do not change results) and then written.
 RunDirectory open_run_directory(const TrainConfig& config, bool resume, const std::string& busy_message);
 
+// open_run_directory for a run of `options` (resume, process group): with a process group only rank 0
+// opens (locks, checks, writes) the directory; the others get its paths, wait for rank 0's verdict and
+// learn from it whether the run had finished before.
+RunDirectory open_run_directory(const TrainConfig& config, const TrainOptions& options,
+                                const std::string& busy_message);
+
 // What training returns for a run that finished before (run.finished set): already_finished, with the
 // run's steps and metrics.
 TrainOutcome finished_outcome(const RunDirectory& run);

@@ -68,22 +68,9 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   config = with_absolute_paths(std::move(config));
 
   // ---- the output directory: a fresh one, the run to resume, or a finished one ----
-  // With a process group only rank 0 opens (locks, checks, writes) it; the others wait for its verdict
-  // and read checkpoints from it.
+  // With a process group only rank 0 opens (locks, checks, writes) it; the others read checkpoints from it.
   const bool writes = options.group == nullptr || options.group->rank() == 0;
-  RunDirectory run;
-  if (writes) {
-    run = open_run_directory(config, options.resume, "another stilts train is running in this directory");
-  } else {
-    run.out = config.out;
-    run.checkpoints = run.out / "checkpoints";
-    run.metrics = run.out / "metrics.json";
-  }
-  if (options.group != nullptr) {
-    std::vector<torch::Tensor> finished = {torch::full({1}, run.finished ? 1 : 0, torch::kInt)};
-    options.group->broadcast(finished, 0);
-    if (!writes && finished[0].item<int>() != 0) run.finished = read_json_file(run.metrics);
-  }
+  const RunDirectory run = open_run_directory(config, options, "another stilts train is running in this directory");
   if (run.finished) return finished_outcome(run);
   TrainOutcome outcome;
   outcome.out = run.out;

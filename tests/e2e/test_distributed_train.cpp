@@ -23,6 +23,7 @@
 #include "io/safetensors.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/ranks.h"
 #include "support/torch/tiny_models.h"
 
 namespace stilts {
@@ -32,6 +33,8 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using testing::run_stilts;
+using testing::launched;
+using testing::max_weight_diff;
 
 const std::vector<std::string> kWords = {"red", "blue", "green", "cat", "dog", "bird", "runs", "sits",
                                          "big", "small", "old", "new", "yes", "no", "and", "the"};
@@ -81,29 +84,6 @@ std::vector<std::string> train_args(const Fixture& f, const fs::path& out, std::
                                    "--set", "cache_dir=" + (f.root / "cache").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
-}
-
-std::vector<std::string> launched(int nproc, const std::vector<std::string>& args) {
-  std::vector<std::string> all = {"launch", "--nproc", std::to_string(nproc), "--", testing::cli_path().string()};
-  all.insert(all.end(), args.begin(), args.end());
-  return all;
-}
-
-// The largest absolute difference between two runs' final weights (every tensor present in both).
-double max_weight_diff(const fs::path& a, const fs::path& b) {
-  const auto wa = io::load_safetensors(a / "model.safetensors");
-  const auto wb = io::load_safetensors(b / "model.safetensors");
-  EXPECT_EQ(wa.size(), wb.size());
-  double worst = 0;
-  for (const auto& [name, t] : wa) {
-    const auto it = wb.find(name);
-    if (it == wb.end()) {
-      ADD_FAILURE() << name << " missing";
-      continue;
-    }
-    worst = std::max(worst, (t.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>());
-  }
-  return worst;
 }
 
 // Waits up to `seconds` for `pid` to end; its wait status, or -1 (then it is killed).

@@ -1,6 +1,6 @@
 // stilts pretrain as a process: a run SIGKILLed twice and resumed ends bit-identical to an
 // uninterrupted one (weights, metrics apart from wall/CPU seconds, cost counts); bad input is an
-// error naming the file and line or the key.
+// error naming the file and line or the key; 2 data-parallel ranks end with one process's weights.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +18,7 @@
 #include "io/safetensors.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/ranks.h"
 #include "support/torch/tiny_models.h"
 #include "train/checkpoint.h"
 
@@ -166,6 +167,30 @@ TEST(PretrainCli, BadInputNamesFileLineOrKey) {
     EXPECT_EQ(r.err.find("frame #"), std::string::npos) << r.err;
     std::cout << c.name << ": " << r.err;
   }
+}
+
+// Launched as 2 ranks at the same global batch (7: shards of 3 and 4, a smaller last batch), with
+// dropout off: each rank masks its rows as one process does and weighs its shard by its masked tokens,
+// so the weights and the dev loss end as one process's.
+TEST(PretrainCli, TwoRanksEqualOneProcessAtTheSameGlobalBatch) {
+  const Fixture f = make_fixture();
+  nlohmann::json config = read_json_file(f.model / "config.json");
+  config["hidden_dropout_prob"] = 0.0;
+  config["attention_probs_dropout_prob"] = 0.0;
+  write_file_atomic(f.model / "config.json", config.dump(2));
+  const fs::path one = f.root / "one", two = f.root / "two";
+  const std::vector<std::string> extra = {"--epochs", "1", "--batch-size", "7"};
+  const auto r1 = run_stilts(pretrain_args(f, one, extra));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto r2 = run_stilts(testing::launched(2, pretrain_args(f, two, extra)));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  const double diff = testing::max_weight_diff(one, two);
+  std::cout << "masked LM, 2 ranks vs 1 process: max abs weight diff " << diff << " (tolerance 1e-5)\n";
+  EXPECT_LT(diff, 1e-5);
+  const auto m1 = read_json_file(one / "metrics.json"), m2 = read_json_file(two / "metrics.json");
+  EXPECT_EQ(m2.at("steps"), m1.at("steps"));
+  EXPECT_NEAR(m2.at("final").at("dev_loss").get<double>(), m1.at("final").at("dev_loss").get<double>(), 1e-5);
+  EXPECT_NEAR(m2.at("final").at("train_loss").get<double>(), m1.at("final").at("train_loss").get<double>(), 1e-5);
 }
 
 }  // namespace

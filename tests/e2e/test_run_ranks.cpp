@@ -27,6 +27,7 @@
 #include "pipeline/results_store.h"
 #include "support/fixtures.h"
 #include "support/run.h"
+#include "support/torch/ranks.h"
 #include "support/torch/tiny_models.h"
 #include "support/torch/tiny_study.h"
 
@@ -36,6 +37,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using testing::run_stilts;
+using testing::launched;
+using testing::max_weight_diff;
 
 using Study = testing::TinyStudy;
 // Dropout off: with it, N ranks draw the same numbers for different rows (README: Not yet).
@@ -62,29 +65,6 @@ std::map<std::string, int> training_starts(const std::string& log) {
     ++out[(*it)[1]];
   }
   return out;
-}
-
-// The largest absolute difference between two stages' final weights.
-double max_weight_diff(const fs::path& a, const fs::path& b) {
-  const auto wa = io::load_safetensors(a / "model.safetensors");
-  const auto wb = io::load_safetensors(b / "model.safetensors");
-  EXPECT_EQ(wa.size(), wb.size());
-  double worst = 0;
-  for (const auto& [name, t] : wa) {
-    const auto it = wb.find(name);
-    if (it == wb.end()) {
-      ADD_FAILURE() << name << " missing";
-      continue;
-    }
-    worst = std::max(worst, (t.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>());
-  }
-  return worst;
-}
-
-std::vector<std::string> launched(int nproc, const std::vector<std::string>& args) {
-  std::vector<std::string> all = {"launch", "--nproc", std::to_string(nproc), "--", testing::cli_path().string()};
-  all.insert(all.end(), args.begin(), args.end());
-  return all;
 }
 
 size_t count_of(const std::string& text, const std::string& what) {

@@ -2,9 +2,8 @@
 #include <iostream>
 
 #include "commands.h"
-#include "common/error.h"
-#include "train/distributed.h"
 #include "train/config.h"
+#include "train/distributed.h"
 #include "train/mlm.h"
 #include "train_options.h"
 
@@ -18,7 +17,9 @@ void add_pretrain_command(CLI::App& app) {
       "text (one example a line). 15% of the tokens are selected (80% [MASK], 10% random, 10% kept).\n"
       "The output directory gets the final model in HF layout (*ForMaskedLM; `stilts train` fine-tunes it\n"
       "with a new head), metrics.json (dev loss and perplexity), config.resolved.json and checkpoints/.\n"
-      "A run killed at any moment continues with --resume and ends bit-identical.");
+      "A run killed at any moment continues with --resume and ends bit-identical.\n"
+      "Data-parallel as stilts train: launched by torchrun or stilts launch, each rank trains on its share\n"
+      "of every batch (the masks are the same as in one process) and rank 0 writes.");
   using C = train::TrainConfig;
   auto options = TrainConfigOptions::attach(cmd);
   options->add("--model", &C::model,
@@ -38,14 +39,12 @@ void add_pretrain_command(CLI::App& app) {
     defaults.task = "mlm";
     defaults.format = "text";
     defaults.final_model = "last";
-    if (train::rank_context_from_environment().distributed()) {
-      input_error("stilts pretrain does not train data-parallel yet (WORLD_SIZE > 1): run it as one process, ",
-                  "or launch stilts train");
-    }
-    train::TrainOptions run;
-    run.resume = options->resume();
-    const train::TrainOutcome outcome = train::run_mlm_training(options->resolve(defaults), run);
-    if (outcome.already_finished) {
+    const train::TrainConfig config = options->resolve(defaults);
+    // Launched the torchrun way: one rank of a data-parallel job, as stilts train; only rank 0 logs.
+    std::ostream quiet(nullptr);
+    const train::TrainOptions run = options->run_options(quiet);
+    const train::TrainOutcome outcome = train::run_mlm_training(config, run);
+    if (outcome.already_finished && (run.group == nullptr || run.group->rank() == 0)) {
       std::cerr << "stilts pretrain: " << outcome.out.string() << " holds a finished run (" << outcome.steps
                 << " steps): nothing to do\n";
     }

@@ -48,18 +48,12 @@ void add_train_command(CLI::App& app) {
   options->add("--final-model", &C::final_model, "best | last: the weights written to --out (default best)");
   options->add_shared("peak learning rate (default 2e-5)", "seed of head init, dropout and data order (default 42)");
   cmd->callback([options] {
-    train::TrainOptions run;
-    run.resume = options->resume();
     const train::TrainConfig config = options->resolve(train::TrainConfig{});
     // Launched the torchrun way (RANK, WORLD_SIZE, ...): one rank of a data-parallel job; only rank 0 logs.
-    const train::RankContext rank = train::rank_context_from_environment();
     std::ostream quiet(nullptr);
-    if (rank.distributed()) {
-      run.group = train::ProcessGroup::connect(rank, train::distributed_timeout_from_environment());
-      if (!rank.writes()) run.log = &quiet;
-    }
+    const train::TrainOptions run = options->run_options(quiet);
     const train::TrainOutcome outcome = train::run_training(config, run);
-    if (outcome.already_finished && rank.writes()) {
+    if (outcome.already_finished && (run.group == nullptr || run.group->rank() == 0)) {
       std::cerr << "stilts train: " << outcome.out.string() << " holds a finished run (" << outcome.steps
                 << " steps): nothing to do\n";
     }

@@ -1,5 +1,7 @@
 #include "train_options.h"
 
+#include "train/distributed.h"
+
 namespace stilts::cli {
 
 std::shared_ptr<TrainConfigOptions> TrainConfigOptions::attach(CLI::App* cmd) {
@@ -31,6 +33,17 @@ void TrainConfigOptions::add_shared(const std::string& lr_help, const std::strin
                  "continue the run in --out from its last checkpoint (a finished run: exit 0, nothing to do)");
   cmd_->add_option("--config", config_file_, "config file (.toml or .json) with any of the keys of --set");
   cmd_->add_option("--set", settings_, "key=value over the config file and options (repeatable)");
+}
+
+train::TrainOptions TrainConfigOptions::run_options(std::ostream& quiet) const {
+  train::TrainOptions run;
+  run.resume = resume_;
+  const train::RankContext rank = train::rank_context_from_environment();
+  if (rank.distributed()) {
+    run.group = train::ProcessGroup::connect(rank, train::distributed_timeout_from_environment());
+    if (!rank.writes()) run.log = &quiet;
+  }
+  return run;
 }
 
 train::TrainConfig TrainConfigOptions::resolve(train::TrainConfig config) const {

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "train/config.h"
+#include "train/trainer.h"
 
 namespace stilts::cli {
 
@@ -40,6 +41,9 @@ class TrainConfigOptions {
   // `defaults`, then the --config file, then the options given, then each --set.
   train::TrainConfig resolve(train::TrainConfig defaults) const;
   bool resume() const { return resume_; }
+  // The run's options: --resume, and when the process was launched the torchrun way (RANK, WORLD_SIZE,
+  // ...), its rank's process group, joined here; only rank 0 logs (the others' log is `quiet`).
+  train::TrainOptions run_options(std::ostream& quiet) const;
 
  private:
   explicit TrainConfigOptions(CLI::App* cmd) : cmd_(cmd), stage_(std::make_shared<train::TrainConfig>()) {}
