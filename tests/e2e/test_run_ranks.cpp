@@ -1,8 +1,9 @@
 // stilts run launched as 2 ranks (stilts launch --nproc 2 -- stilts run ...): the ranks act as one
 // worker, each stage trained once, data-parallel, and the study's results, stage list and final weights
-// are a one-process run's within the tolerance the data-parallel train tests use; --workers under
-// WORLD_SIZE > 1 is an error, a dry run under ranks is printed once (by rank 0), and a rank killed
-// mid-stage ends the job with an error; run again, the stage resumes and the study ends the same.
+// are a one-process run's within the tolerance the data-parallel train tests use, a masked-LM stage's
+// too; --workers under WORLD_SIZE > 1 is an error, a dry run under ranks is printed once (by rank 0),
+// and a rank killed mid-stage ends the job with an error; run again, the stage resumes and the study
+// ends the same.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <random>
 #include <regex>
 #include <set>
 #include <thread>
@@ -126,6 +128,55 @@ TEST(RunRanks, TwoRanksGiveOneProcessResultsAndTrainEachStageOnce) {
   EXPECT_TRUE(training_starts(again.err).empty()) << again.err;
   EXPECT_THAT(again.err, HasSubstr("0 to run, 4 cached"));
   EXPECT_EQ(results_of(two), b);
+}
+
+// An arm that adapts the encoder with masked-LM training before its target (domain adaptation) runs
+// under 2 ranks as one process runs it: every stage, the MLM one included, within 1e-5.
+TEST(RunRanks, AMaskedLmStageTrainsDataParallelToo) {
+  const Study s = make_study();
+  std::mt19937 rng(5);
+  std::string text;
+  for (int i = 0; i < 60; ++i) text += testing::tiny_words(rng, 3 + static_cast<int>(rng() % 5)) + "\n";
+  write_file_atomic(s.root / "data" / "text.txt", text);
+  std::string config = read_file(s.config);
+  const std::string arms = "[arms]\n";
+  ASSERT_NE(config.find(arms), std::string::npos);
+  config.replace(config.find(arms), arms.size(), R"([tasks.text]
+kind = "mlm"
+format = "text"
+train = "data/text.txt"
+
+[stages.adapt]
+task = "text"
+max_steps = 8
+lr = 1e-3
+batch_size = 7
+max_length = 24
+threads = 1
+
+[arms]
+adapted = ["adapt", "target"]
+)");
+  write_file_atomic(s.config, config);
+  const fs::path one = s.root / "one-process", two = s.root / "two-ranks";
+  const auto r1 = run_stilts(run_args(s, one));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto r2 = run_stilts(launched(2, run_args(s, two)));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_EQ(count_of(r2.err, "6 stages, 6 to run"), 1u) << r2.err;
+  EXPECT_EQ(stages_of(one), stages_of(two));
+  double worst = 0;
+  for (const auto& e : fs::directory_iterator(one / "stages")) {
+    worst = std::max(worst, max_weight_diff(e.path(), two / "stages" / e.path().filename()));
+  }
+  std::cout << "a study with an MLM stage, 2 ranks vs 1 process: max abs weight diff " << worst << "\n";
+  EXPECT_LT(worst, 1e-5);
+  const auto a = results_of(one), b = results_of(two);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [row, value] : a) {
+    ASSERT_TRUE(b.count(row)) << std::get<0>(row);
+    EXPECT_NEAR(b.at(row), value, 1e-5) << std::get<0>(row) << " " << std::get<6>(row);
+  }
 }
 
 TEST(RunRanks, WorkersUnderRanksIsAnErrorAndADryRunPrintsOnce) {
