@@ -86,7 +86,7 @@ void require_directory(const fs::path& dir, const std::string& what) {
 
 DirectoryLock::DirectoryLock(const fs::path& dir, const std::string& busy_message) {
   const fs::path path = dir / ".lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);  // a child must not keep the lock
   if (fd_ < 0) input_error(path.string(), ": cannot create the lock file (", std::strerror(errno), ")");
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);

@@ -45,9 +45,10 @@ struct ProcessStat {
   int64_t start = 0;
 };
 
-ProcessStat process_stat(int64_t pid) {
+// `stat_path`: /proc/PID/stat, or /proc/PID/task/TID/stat for one thread.
+ProcessStat process_stat(const fs::path& stat_path) {
   ProcessStat out;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::ifstream in(stat_path);
   std::string stat;
   if (!std::getline(in, stat)) return out;
   const size_t close = stat.rfind(')');
@@ -66,7 +67,24 @@ ProcessStat process_stat(int64_t pid) {
   return out;
 }
 
-int64_t process_start(int64_t pid) { return process_stat(pid).start; }
+fs::path proc_dir(int64_t pid) { return fs::path("/proc") / std::to_string(pid); }
+
+int64_t process_start(int64_t pid) { return process_stat(proc_dir(pid) / "stat").start; }
+
+bool exited(char state) { return state == 'Z' || state == 'X'; }
+
+// Whether every thread of `pid` has exited. /proc/PID/stat shows the main thread only: when a
+// multithreaded process is killed, its main thread can be a zombie while other threads are still
+// exiting and still hold the process's files (and so its flock()s). A thread that has exited has
+// closed them, so once all have, nothing the process held is held any more.
+bool all_threads_exited(int64_t pid) {
+  std::error_code ec;
+  for (fs::directory_iterator it(proc_dir(pid) / "task", ec), end; !ec && it != end; it.increment(ec)) {
+    const ProcessStat thread = process_stat(it->path() / "stat");
+    if (thread.state != '?' && !exited(thread.state)) return false;  // '?': gone while looking
+  }
+  return true;
+}
 
 double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -176,10 +194,10 @@ bool holder_dead(const ClaimHolder& holder, double heartbeat_age_s, const ClaimO
   if (!same_machine) return heartbeat_age_s > options.stale_after_s;
   if (holder.pid <= 0) return true;
   if (::kill(static_cast<pid_t>(holder.pid), 0) != 0 && errno == ESRCH) return true;
-  // The pid is taken: by the holder, unless it is a zombie (killed, not yet reaped by its parent) or a
-  // new process got its number.
-  const ProcessStat stat = process_stat(holder.pid);
-  if (stat.state == 'Z' || stat.state == 'X') return true;
+  // The pid is taken: by the holder, unless it is a zombie (killed, not yet reaped by its parent; all of
+  // its threads, see all_threads_exited) or a new process got its number.
+  const ProcessStat stat = process_stat(proc_dir(holder.pid) / "stat");
+  if (exited(stat.state)) return all_threads_exited(holder.pid);
   return holder.pid_start != 0 && stat.start != 0 && stat.start != holder.pid_start;
 }
 

@@ -7,11 +7,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <pthread.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <thread>
 
 #include "common/error.h"
@@ -34,6 +37,21 @@ pid_t dead_pid() {
   if (pid == 0) _exit(0);
   waitpid(pid, nullptr, 0);
   return pid;
+}
+
+// Field 3 of /proc/PID/stat: the main thread's state ('?' when unreadable).
+char main_thread_state(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  const size_t close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+}
+
+// Waits until child `pid` has exited, all its threads included, without reaping it (a zombie).
+void wait_until_exited_unreaped(pid_t pid) {
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);
 }
 
 void write_claim(const fs::path& path, const ClaimHolder& h, double age_s) {
@@ -111,8 +129,39 @@ TEST(Claims, AKilledButUnreapedProcessIsDead) {
   write_claim(claims.dir() / kKey, zombie, 0);
   EXPECT_TRUE(claims.held_by_live_worker(kKey)) << "running";
   kill(pid, SIGKILL);
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a zombie until waitpid below
+  wait_until_exited_unreaped(pid);
   EXPECT_FALSE(claims.held_by_live_worker(kKey)) << "a zombie holds nothing";
+  waitpid(pid, nullptr, 0);
+}
+
+// A killed multithreaded worker: its main thread may be a zombie while its other threads still exit
+// and still hold its files, so its run directory's flock(). Taking its stage over then would fail on
+// that lock ("another stilts train is running"), as CI saw once. It is dead only when every thread is.
+TEST(Claims, AProcessIsDeadOnlyWhenEveryThreadHasExited) {
+  ClaimDir claims(stilts::testing::make_temp_dir() / "claims", ClaimOptions{});
+  const pid_t pid = fork();
+  if (pid == 0) {
+    pthread_t thread;
+    pthread_create(&thread, nullptr, [](void*) -> void* { for (;;) pause(); }, nullptr);
+    syscall(SYS_exit, 0);  // ends the main thread only; the other one goes on
+  }
+  ClaimHolder holder = stilts::pipeline::this_process();
+  holder.pid = pid;
+  holder.pid_start = 0;
+  write_claim(claims.dir() / kKey, holder, 0);
+  // Wait for the main thread to be a zombie (the process lives on in its other thread).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (main_thread_state(pid) != 'Z' && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(main_thread_state(pid), 'Z');
+  EXPECT_TRUE(claims.held_by_live_worker(kKey)) << "a thread of the holder still runs";
+  EXPECT_EQ(claims.try_claim(kKey), nullptr);
+
+  kill(pid, SIGKILL);
+  wait_until_exited_unreaped(pid);
+  EXPECT_FALSE(claims.held_by_live_worker(kKey)) << "every thread has exited";
+  EXPECT_NE(claims.try_claim(kKey), nullptr);
   waitpid(pid, nullptr, 0);
 }
 
