@@ -9,11 +9,16 @@
 
 namespace stilts::tasks {
 
+class RankRows;  // tasks/rank_rows.h
+
 struct Batch {
   models::Inputs inputs;        // [B, T] each ([B, K, T] for multiple choice), on the device
   torch::Tensor labels;         // the kind's targets: [B] int64 or float, [B, T] int64 for tagging
   std::vector<size_t> indices;  // features in batch order
   int64_t real_tokens = 0;      // non-pad tokens in the batch
+  // Training under data-parallel ranks, for a kind whose loss couples the batch's rows (couples_rows): the
+  // rest of the global batch this shard belongs to. nullptr otherwise.
+  RankRows* rank_rows = nullptr;
 };
 
 // Rows `rows` of `features` padded to their longest (at least features.pad_to) on the template's padding side: input_ids,

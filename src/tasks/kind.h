@@ -97,6 +97,10 @@ class TaskKind {
   // something else): data-parallel training weighs each rank's shard by it, so that the shards' losses
   // combine into the loss of the whole batch.
   virtual double loss_weight(const Batch& batch) const;
+  // Whether the loss of a training batch of `features` couples its rows (retrieval's in-batch negatives),
+  // so that a rank's shard alone cannot compute its part: under data-parallel ranks forward then sees the
+  // whole global batch through batch.rank_rows, and loss is the whole batch's on every rank.
+  virtual bool couples_rows(const Features&) const { return false; }
   // What decode needs of each batch row, copied off the device (class logits, argmax tags, ...).
   virtual std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch& batch) const = 0;
   // Per-feature outputs (indexed like `features`) into one prediction per example of `dataset`;

@@ -263,6 +263,66 @@ void all_gather_rows(ProcessGroup& group, std::vector<std::vector<float>>& rows)
   for (size_t i = 0; i < rows.size(); ++i) rows[i].assign(v + offset[i], v + offset[i + 1]);
 }
 
+GroupRankRows::GroupRankRows(ProcessGroup& group, int64_t rows, int64_t begin, int64_t end)
+    : group_(group), rows_(rows), begin_(begin), end_(end) {
+  STILTS_CHECK(0 <= begin && begin <= end && end <= rows, "shard [", begin, ", ", end, ") of ", rows, " rows");
+}
+
+torch::Tensor GroupRankRows::all_rows(const torch::Tensor& local, int64_t sides) {
+  const int64_t b = end_ - begin_;
+  const bool has_rows = local.defined() && b > 0;
+  if (has_rows) {
+    STILTS_CHECK(local.dim() == 2 && local.size(0) == sides * b && local.is_floating_point(), "all_rows: expected [",
+                 sides, "·", b, ", H] floating-point rows, got ", local.sizes(), " ", local.scalar_type());
+  }
+  // [ranks with rows, their S, their H, their dtype] summed: every rank learns them.
+  std::vector<torch::Tensor> header = {torch::zeros({4}, torch::kLong)};
+  if (has_rows) {
+    int64_t* h = header[0].data_ptr<int64_t>();
+    h[0] = 1;
+    h[1] = sides;
+    h[2] = local.size(1);
+    h[3] = static_cast<int64_t>(local.scalar_type());
+  }
+  group_.all_reduce_sum(header);
+  const int64_t* h = header[0].data_ptr<int64_t>();
+  const bool agree = h[0] > 0 && h[1] % h[0] == 0 && h[2] % h[0] == 0 && h[3] % h[0] == 0;
+  const int64_t s = agree ? h[1] / h[0] : 0, width = agree ? h[2] / h[0] : 0;
+  const auto dtype = static_cast<torch::ScalarType>(agree ? h[3] / h[0] : 0);
+  STILTS_CHECK(agree && (!has_rows || (s == sides && width == local.size(1) && dtype == local.scalar_type())),
+               "all_rows: the ranks' rows disagree in shape or type");
+
+  // [S·rows, H], this rank's rows in place, summed over the ranks.
+  std::vector<torch::Tensor> buffer = {torch::zeros({s * rows_, width}, dtype)};
+  if (has_rows) {
+    const torch::Tensor mine = local.detach().to(torch::kCPU);
+    for (int64_t side = 0; side < s; ++side) {
+      buffer[0].narrow(0, side * rows_ + begin_, b).copy_(mine.narrow(0, side * b, b));
+    }
+  }
+  group_.all_reduce_sum(buffer);
+  if (!has_rows) return buffer[0];
+
+  // Each side: the rows before this rank's, this rank's own `local` rows, the rows after.
+  const torch::Tensor others = buffer[0].to(local.device());
+  std::vector<torch::Tensor> pieces;
+  for (int64_t side = 0; side < s; ++side) {
+    if (begin_ > 0) pieces.push_back(others.narrow(0, side * rows_, begin_));
+    pieces.push_back(local.narrow(0, side * b, b));
+    if (end_ < rows_) pieces.push_back(others.narrow(0, side * rows_ + end_, rows_ - end_));
+  }
+  return torch::cat(pieces, 0);  // [S·rows, H]
+}
+
+torch::Tensor GroupRankRows::shared(const torch::Tensor& t) const {
+  return group_.rank() == group_.world_size() - 1 ? t : t.detach();
+}
+
+void GroupRankRows::join() {
+  STILTS_CHECK(end_ == begin_, "join() is for a rank whose shard is empty");
+  all_rows(torch::Tensor(), 0);
+}
+
 void broadcast_parameters(ProcessGroup& group, const std::vector<torch::Tensor>& parameters) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> values;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "tasks/rank_rows.h"
 
 namespace stilts::train {
 
@@ -91,6 +92,24 @@ void all_reduce_gradients(ProcessGroup& group, const std::vector<torch::Tensor>&
 // Rows each filled on one rank (empty on the others) made complete on every rank: their lengths, then
 // their values, summed over the ranks (exact: every value is added to zeros).
 void all_gather_rows(ProcessGroup& group, std::vector<std::vector<float>>& rows);
+
+// tasks::RankRows over `group` for one micro-batch of `rows` rows of which this rank holds [begin, end)
+// (every rank's shard is contiguous and in rank order; the last rank's is never empty). all_rows sums
+// zero-filled [S·rows, H] buffers, each rank's rows in place, over the ranks (exact: every value is added
+// to zeros); it first sums a small header (S and H from the ranks with rows), so an empty shard's rank
+// takes part through join() without knowing them. shared() keeps the gradient on the last rank.
+class GroupRankRows final : public tasks::RankRows {
+ public:
+  GroupRankRows(ProcessGroup& group, int64_t rows, int64_t begin, int64_t end);
+  torch::Tensor all_rows(const torch::Tensor& local, int64_t sides) override;
+  torch::Tensor shared(const torch::Tensor& t) const override;
+  // This rank's part in the others' all_rows when its shard is empty (it runs no forward).
+  void join();
+
+ private:
+  ProcessGroup& group_;
+  int64_t rows_, begin_, end_;
+};
 
 // Copies rank 0's values of `parameters` into every rank's (so every rank starts from the same weights).
 void broadcast_parameters(ProcessGroup& group, const std::vector<torch::Tensor>& parameters);

@@ -228,7 +228,7 @@ void TrainingLoop::run() {
         MicroBatch batch;
         {
           AutocastScope autocast(precision_, device_);
-          batch = objective_.loss(rows, state_.epoch);
+          batch = objective_.loss(rows, state_.epoch, nullptr);
         }
         const double value = batch.loss.item<double>();
         if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);
@@ -241,16 +241,20 @@ void TrainingLoop::run() {
       }
       // This rank's slice of the global batch. The batch's loss is the weighted mean of the shards'
       // (each a mean over its weight's terms), so each rank back-propagates its loss × weight / total
-      // weight, and the gradient sum over the ranks is the one-process gradient.
+      // weight, and the gradient sum over the ranks is the one-process gradient. A loss coupling the
+      // batch's rows (in-batch negatives) is the whole batch's on every rank, through `rank_rows`.
       const size_t n = rows.size();
       const size_t begin = n * static_cast<size_t>(rank) / static_cast<size_t>(world);
       const size_t end = n * static_cast<size_t>(rank + 1) / static_cast<size_t>(world);
+      GroupRankRows rank_rows(*group, static_cast<int64_t>(n), static_cast<int64_t>(begin), static_cast<int64_t>(end));
       MicroBatch batch;
       if (end > begin) {
         AutocastScope autocast(precision_, device_);
         batch = objective_.loss(std::vector<size_t>(rows.begin() + static_cast<std::ptrdiff_t>(begin),
                                                     rows.begin() + static_cast<std::ptrdiff_t>(end)),
-                                state_.epoch);
+                                state_.epoch, objective_.couples_rows ? &rank_rows : nullptr);
+      } else if (objective_.couples_rows) {
+        rank_rows.join();  // the others' forward gathers the whole batch's rows
       }
       const double weight = end > begin ? batch.weight.value_or(static_cast<double>(batch.rows)) : 0.0;
       const double local = weight > 0 ? batch.loss.item<double>() : 0.0;
@@ -270,7 +274,9 @@ void TrainingLoop::run() {
       const double total_weight = s[0];
       const double value = total_weight > 0 ? s[1] / total_weight : 0.0;
       if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);  // on every rank alike
-      if (weight > 0) (batch.loss * (weight / total_weight / static_cast<double>(micro))).backward();
+      // A coupled loss is the whole batch's on every rank already (its gradient reaches this rank's rows).
+      const double share = objective_.couples_rows ? 1.0 : weight / total_weight;
+      if (weight > 0) (batch.loss * (share / static_cast<double>(micro))).backward();
       step_loss += value;
       int64_t real_tokens = static_cast<int64_t>(s[2]);
       for (int r = 0; r < world; ++r) {

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/model.h"
+#include "tasks/rank_rows.h"
 #include "train/config.h"
 #include "train/cost.h"
 #include "train/evaluate.h"
@@ -70,8 +71,13 @@ struct Objective {
   // The batch order of an epoch (feature indices per batch). With a process group, each rank takes its
   // contiguous slice of every batch (rank r of N: rows [n·r/N, n·(r+1)/N)).
   std::function<std::vector<std::vector<size_t>>(int64_t epoch)> batches;
-  // The loss of the batch `rows` of `epoch`.
-  std::function<MicroBatch(const std::vector<size_t>& rows, int64_t epoch)> loss;
+  // The loss of the batch `rows` of `epoch`. `rank_rows`: the rest of the global batch, given under
+  // data-parallel ranks when `couples_rows` (else nullptr).
+  std::function<MicroBatch(const std::vector<size_t>& rows, int64_t epoch, tasks::RankRows* rank_rows)> loss;
+  // Whether a batch's loss couples its rows (TaskKind::couples_rows): then every rank's loss is the whole
+  // global batch's, computed through `rank_rows`, and back-propagated as it is (each rank's gradient reaches
+  // its own rows only); otherwise each rank's loss is its shard's, weighed by MicroBatch::weight.
+  bool couples_rows = false;
   // Fills an evaluation entry (step, epoch, lr and train_loss are there) with the dev figures; sets
   // entry["score"] to the figure "best" and early stopping compare (absent or null: none).
   std::function<void(nlohmann::json& entry)> evaluate;

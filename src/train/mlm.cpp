@@ -263,7 +263,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   objective.batches = [&](int64_t epoch) {
     return tasks::bucketed_batches(order_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
   };
-  objective.loss = [&](const std::vector<size_t>& rows, int64_t epoch) {
+  objective.loss = [&](const std::vector<size_t>& rows, int64_t epoch, tasks::RankRows*) {
     // The masks are a function of (seed, epoch, example): a rank's shard masks its rows as one process
     // would. The loss averages over the masked tokens, so ranks weigh their shards by that count.
     const MlmBatch batch = collate_mlm(train_corpus, rows, spec, config.seed, epoch, pad_id, device);

@@ -135,8 +135,10 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   objective.batches = [&](int64_t epoch) {
     return tasks::bucketed_batches(train_features, config.batch_size, config.seed, epoch, /*shuffle=*/true);
   };
-  objective.loss = [&](const std::vector<size_t>& rows, int64_t) {
-    const tasks::Batch batch = kind.collate(train_features, rows, device);
+  objective.couples_rows = kind.couples_rows(train_features);
+  objective.loss = [&](const std::vector<size_t>& rows, int64_t, tasks::RankRows* rank_rows) {
+    tasks::Batch batch = kind.collate(train_features, rows, device);
+    batch.rank_rows = rank_rows;
     const torch::Tensor& ids = batch.inputs.input_ids;  // [B, T] ([B, K, T] for multiple choice)
     MicroBatch micro{kind.loss(kind.forward(model, batch), batch), static_cast<int64_t>(rows.size()), ids.size(-1),
                      batch.real_tokens};

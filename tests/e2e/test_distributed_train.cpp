@@ -1,6 +1,7 @@
 // stilts train as a data-parallel job over Gloo on loopback: 2 ranks (stilts launch) at a global batch
 // end with the weights of 1 process at that batch (dropout off, same data order; batches that do not
-// split evenly, a last batch smaller than the others, a rank whose shard is empty); a SIGKILLed rank ends the other with a clear
+// split evenly, a last batch smaller than the others, a rank whose shard is empty; tagging's token-weighted
+// shards; retrieval's in-batch negatives across the ranks); a SIGKILLed rank ends the other with a clear
 // error, and --resume (at 2 ranks) finishes with the same weights; stilts launch stops the other ranks
 // and names the one that failed; bad torchrun variables are clear errors.
 #include <gmock/gmock.h>
@@ -185,6 +186,71 @@ TEST(DistributedTrain, TaggingShardsWeighTheirLabelledTokens) {
   const double diff = max_weight_diff(one, two);
   std::cout << "tagging, 2 ranks vs 1 process: max abs weight diff " << diff << " (tolerance 1e-5)\n";
   EXPECT_LT(diff, 1e-5);
+}
+
+// Retrieval pairs in stilts' retrieval-json: a query of 2 to 5 words, its positive the same words reversed
+// with one more; with `pool`, a dev pool of every positive, each query relevant to its own.
+std::string retrieval_json(int queries, unsigned seed, bool pool) {
+  std::mt19937 rng(seed);
+  nlohmann::json document = {{"queries", nlohmann::json::array()}};
+  nlohmann::json candidates = nlohmann::json::array();
+  for (int i = 0; i < queries; ++i) {
+    std::vector<std::string> words;
+    for (int w = 0, n = 2 + static_cast<int>(rng() % 4); w < n; ++w) words.push_back(kWords[rng() % kWords.size()]);
+    std::string query, positive = kWords[rng() % kWords.size()];
+    for (size_t w = 0; w < words.size(); ++w) query += (w ? " " : "") + words[w];
+    for (auto w = words.rbegin(); w != words.rend(); ++w) positive += " " + *w;
+    const std::string id = "q" + std::to_string(i);
+    if (pool) {
+      document["queries"].push_back({{"id", id}, {"text", query}, {"relevant", {"c" + std::to_string(i)}}});
+      candidates.push_back({{"id", "c" + std::to_string(i)}, {"text", positive}});
+    } else {
+      document["queries"].push_back({{"id", id}, {"text", query}, {"positive", positive}});
+    }
+  }
+  if (pool) document["candidates"] = candidates;
+  return document.dump(1);
+}
+
+TEST(DistributedTrain, RetrievalInBatchNegativesSpanTheRanks) {
+  // Retrieval's loss scores every query of a batch against every positive of it: a rank's shard alone
+  // would see only its own rows as negatives (measured: weights 6.9e-4 apart from one process's here).
+  // 2 ranks match one process only when each rank's loss is the whole batch's. 50 pairs at batch 7 leave
+  // a last batch of 1, where rank 0's shard is empty.
+  // The comparison starts from a model one process trained 40 steps: from the collapsed start of random
+  // weights (every embedding alike) the batch gradient is a sum of nearly cancelling rows, and the ranks'
+  // split of that sum alone moves it by 5e-4 relative (2e-4 in the weights after 16 steps at lr 1e-3).
+  const Fixture f = make_fixture();
+  write_file_atomic(f.root / "pairs.json", retrieval_json(50, 5, false));
+  write_file_atomic(f.root / "pool.json", retrieval_json(20, 6, true));
+  auto args = [&](const fs::path& model, const fs::path& out, const std::string& lr) {
+    return std::vector<std::string>{"train", "--model", model.string(), "--task", "retrieval", "--format",
+                                    "retrieval-json", "--train", (f.root / "pairs.json").string(), "--dev",
+                                    (f.root / "pool.json").string(), "--out", out.string(), "--epochs", "1",
+                                    "--batch-size", "7", "--lr", lr, "--seed", "4", "--max-length", "16",
+                                    "--final-model", "last", "--set", "cache_dir=" + (f.root / "cache").string()};
+  };
+  const fs::path warm = f.root / "warm", one = f.root / "one", two = f.root / "two";
+  auto warm_args = args(f.model, warm, "1e-3");
+  warm_args.insert(warm_args.end(), {"--max-steps", "40"});
+  const auto r0 = run_stilts(warm_args);
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+  const auto r1 = run_stilts(args(warm, one, "1e-4"));
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  const auto r2 = run_stilts(launched(2, args(warm, two, "1e-4")));
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  const double diff = max_weight_diff(one, two);
+  std::cout << "retrieval, 2 ranks vs 1 process: max abs weight diff " << diff << " (tolerance 1e-5)\n";
+  EXPECT_LT(diff, 1e-5);
+  EXPECT_GT(max_weight_diff(warm, one), 1e-4);  // the epoch trained
+  const nlohmann::json m1 = read_json_file(one / "metrics.json");
+  const nlohmann::json m2 = read_json_file(two / "metrics.json");
+  EXPECT_NEAR(m2.at("final").at("train_loss").get<double>(), m1.at("final").at("train_loss").get<double>(), 1e-5);
+  ASSERT_EQ(m2.at("evaluations").size(), m1.at("evaluations").size());
+  ASSERT_GE(m1.at("evaluations").size(), 1u);
+  for (size_t i = 0; i < m1.at("evaluations").size(); ++i) {
+    EXPECT_NEAR(m2["evaluations"][i].at("score").get<double>(), m1["evaluations"][i].at("score").get<double>(), 1e-6);
+  }
 }
 
 TEST(DistributedTrain, AKilledRankEndsTheOtherWithAnErrorThenResumeFinishes) {

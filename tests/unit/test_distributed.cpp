@@ -3,7 +3,8 @@
 // thread each) all-reduce bucketed gradients, broadcast weights and gather evaluation rows; a rank that
 // leaves ends the other's collective with a DistributedError at once, one that hangs at the timeout.
 // Evaluating a file under 2 ranks runs each rank's share of the batches and gives every rank one
-// process's predictions and metrics.
+// process's predictions and metrics. GroupRankRows gives each rank the whole batch's in-batch softmax, its
+// ranks' gradients summing to one process's (double precision: to rounding).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -271,6 +272,70 @@ TEST(ProcessGroup, AFileEvaluatedUnderTwoRanksIsShardedAndEveryRankGetsOneProces
     EXPECT_EQ(metrics_json(r.evaluation.metrics), metrics_json(one.evaluation.metrics));
   }
   EXPECT_EQ(ranks[0].linear_calls + ranks[1].linear_calls, one.linear_calls);
+}
+
+// Retrieval's in-batch softmax over a tiny double-precision encoder (rows x [R, 4] → normalise(tanh(x·w))
+// [R, 3]): the n queries' scores against the n positives × scale, cross-entropy against the diagonal.
+struct InBatch {
+  torch::Tensor w = torch::sin(torch::arange(12, torch::kDouble) * 0.7).reshape({4, 3}).requires_grad_();
+  torch::Tensor scale = torch::full({1}, 5.0, torch::kDouble).requires_grad_();
+  torch::Tensor embed(const torch::Tensor& x) const {
+    const torch::Tensor e = torch::tanh(x.matmul(w));  // [R, 3]
+    return e / e.norm(2, -1, true);
+  }
+  // `e` [2m, 3]: m queries, then their m positives.
+  torch::Tensor loss(const torch::Tensor& e, const torch::Tensor& s) const {
+    const int64_t m = e.size(0) / 2;
+    const torch::Tensor logits = e.narrow(0, 0, m).matmul(e.narrow(0, m, m).t()) * s;  // [m, m]
+    return torch::cross_entropy_loss(logits, torch::arange(m, torch::kLong));
+  }
+};
+
+TEST(GroupRankRows, EachRankHasTheWholeBatchLossAndTheGradientsSumToOneProcesss) {
+  // Batches of 5 (shards of 2 and 3) and of 1 (rank 0's shard is empty: it joins the gather).
+  for (const int64_t n : {5, 1}) {
+    SCOPED_TRACE("batch of " + std::to_string(n));
+    const torch::Tensor x = torch::cos(torch::arange(2 * n * 4, torch::kDouble) * 1.3).reshape({2 * n, 4});
+    InBatch one;
+    const torch::Tensor whole = one.loss(one.embed(x), one.scale);
+    whole.backward();
+    // Each shard's own in-batch loss (its rows as the only negatives) is not the batch's.
+    InBatch apart;
+    for (int64_t begin : {int64_t{0}, n / 2}) {
+      const int64_t end = begin == 0 ? n / 2 : n;
+      if (end == begin) continue;
+      const torch::Tensor rows = torch::cat({x.narrow(0, begin, end - begin), x.narrow(0, n + begin, end - begin)});
+      (apart.loss(apart.embed(rows), apart.scale) * (static_cast<double>(end - begin) / static_cast<double>(n)))
+          .backward();
+    }
+    if (n > 1) EXPECT_GT((apart.w.grad() - one.w.grad()).abs().max().item<double>(), 1e-3);
+
+    two_ranks([&](ProcessGroup& group) {
+      const int64_t begin = n * group.rank() / 2, end = n * (group.rank() + 1) / 2;
+      GroupRankRows rank_rows(group, n, begin, end);
+      InBatch mine;
+      if (end > begin) {
+        const torch::Tensor local = mine.embed(
+            torch::cat({x.narrow(0, begin, end - begin), x.narrow(0, n + begin, end - begin)}));  // [2b, 3]
+        const torch::Tensor all = rank_rows.all_rows(local, 2);                                  // [2n, 3]
+        ASSERT_EQ(all.sizes(), (std::vector<int64_t>{2 * n, 3}));
+        const torch::Tensor loss = mine.loss(all, rank_rows.shared(mine.scale));
+        EXPECT_NEAR(loss.item<double>(), whole.item<double>(), 1e-14);
+        loss.backward();
+      } else {
+        rank_rows.join();
+      }
+      // This rank's gradients (none on an empty shard's rank; the scale's on the last rank only), summed.
+      std::vector<torch::Tensor> grads = {
+          mine.w.grad().defined() ? mine.w.grad().clone() : torch::zeros_like(mine.w),
+          mine.scale.grad().defined() ? mine.scale.grad().clone() : torch::zeros_like(mine.scale)};
+      EXPECT_EQ(mine.scale.grad().defined(), group.rank() == 1);
+      group.all_reduce_sum(grads);
+      if (n > 1) EXPECT_GT(one.w.grad().abs().max().item<double>(), 1e-3);  // (one row's softmax is constant)
+      EXPECT_LT((grads[0] - one.w.grad()).abs().max().item<double>(), 1e-14);
+      EXPECT_LT((grads[1] - one.scale.grad()).abs().max().item<double>(), 1e-14);
+    });
+  }
 }
 
 }  // namespace

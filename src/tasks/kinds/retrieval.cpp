@@ -3,7 +3,9 @@
 //   retrieval           LAReQA and Mewsli-X with XTREME-R's dual encoder (xtreme's BertForRetrieval): the
 //                       embedding is the retrieval head's (the pooled first position, L2-normalised). It trains
 //                       on query-positive pairs with the in-batch softmax: scores q·pᵀ × logit_scale [B, B],
-//                       cross-entropy against the diagonal. Headline mAP@20 (xtreme's utils_lareqa
+//                       cross-entropy against the diagonal (under data-parallel ranks, the whole global batch's
+//                       [B, B], each rank's shard seeing the others' rows through tasks/rank_rows.h, so N ranks
+//                       train as one process does). Headline mAP@20 (xtreme's utils_lareqa
 //                       average_precision_at_k); submission {query id: [candidate ids, best first]}.
 //   sentence-retrieval  Tatoeba as xtreme's evaluate_retrieval.py does it, zero-shot on any model: the embedding
 //                       is the mean of hidden_states[layer] over the non-pad positions (specials included),
@@ -30,6 +32,7 @@
 #include "tasks/batch.h"
 #include "tasks/kinds/common.h"
 #include "tasks/kinds/kinds.h"
+#include "tasks/rank_rows.h"
 
 namespace stilts::tasks::kinds {
 
@@ -147,18 +150,29 @@ class RetrievalKind : public TaskKind {
     return batch;
   }
 
+  bool couples_rows(const Features& features) const override { return features.rows_per_feature == 2; }
+
   torch::Tensor forward(models::EncoderModel& model, const Batch& batch) const override {
-    const torch::Tensor embeddings = embed(model, batch.inputs).to(torch::kFloat);  // [R, H]
+    torch::Tensor embeddings = embed(model, batch.inputs).to(torch::kFloat);  // [R, H]
     if (!batch.labels.defined()) return embeddings;
     // Pairs: every query against every positive of the batch, as xtreme's BertForRetrieval scores them.
-    const int64_t b = batch.labels.size(0);
+    // Under data-parallel ranks, the whole global batch's (its other rows are the other ranks').
+    torch::Tensor scale = models::logit_scale_of(model, "task kind 'retrieval'").to(torch::kFloat);  // [1]
+    if (batch.rank_rows != nullptr) {
+      embeddings = batch.rank_rows->all_rows(embeddings, 2);  // [2B, H]: the B queries, then the B positives
+      scale = batch.rank_rows->shared(scale);
+    }
+    const int64_t b = embeddings.size(0) / 2;
     const torch::Tensor q = embeddings.narrow(0, 0, b), p = embeddings.narrow(0, b, b);  // [B, H] each
-    const torch::Tensor scale = models::logit_scale_of(model, "task kind 'retrieval'");  // [1]
-    return torch::matmul(q, p.t()) * scale.to(torch::kFloat);                            // [B, B]
+    return torch::matmul(q, p.t()) * scale;                                              // [B, B]
   }
 
   torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const override {
-    return torch::cross_entropy_loss(logits.to(torch::kFloat), batch.labels);  // [B, B] vs the diagonal [B]
+    // [B, B] vs the diagonal [B] (under ranks, the whole batch's: B is the global batch's rows).
+    const torch::Tensor diagonal = batch.rank_rows != nullptr
+                                       ? torch::arange(logits.size(0), torch::kLong).to(logits.device())
+                                       : batch.labels;
+    return torch::cross_entropy_loss(logits.to(torch::kFloat), diagonal);
   }
 
   std::vector<std::vector<float>> feature_outputs(const torch::Tensor& logits, const Batch&) const override {
