@@ -168,10 +168,8 @@ class RetrievalKind : public TaskKind {
   }
 
   torch::Tensor loss(const torch::Tensor& logits, const Batch& batch) const override {
-    // [B, B] vs the diagonal [B] (under ranks, the whole batch's: B is the global batch's rows).
-    const torch::Tensor diagonal = batch.rank_rows != nullptr
-                                       ? torch::arange(logits.size(0), torch::kLong).to(logits.device())
-                                       : batch.labels;
+    // [B, B] vs the diagonal [B] (under ranks, B is the global batch's rows, more than the shard's labels).
+    const torch::Tensor diagonal = torch::arange(logits.size(0), torch::kLong).to(logits.device());  // [B]
     return torch::cross_entropy_loss(logits.to(torch::kFloat), diagonal);
   }
 
