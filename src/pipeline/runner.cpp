@@ -96,7 +96,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
   const bool logs = group == nullptr || group->rank() == 0;
   at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(run.precision)));
   train::EvalModel model = train::load_eval_model(model_dir);
-  model.loaded.model->to(train::parse_device(c.device, "device"));  // evaluated where the stage trains
+  model.loaded.model->to(train::parse_device(c.device, "device", group));  // evaluated where the stage trains
 
   nlohmann::json out = {{"dev", nlohmann::json::object()},
                         {"test", nlohmann::json::object()},

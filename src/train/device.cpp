@@ -7,6 +7,7 @@
 #include <cctype>
 
 #include "common/error.h"
+#include "train/distributed.h"
 
 namespace stilts::train {
 
@@ -42,6 +43,21 @@ torch::Device parse_device(const std::string& name, const std::string& option) {
                 ")");
   }
   return index < 0 ? torch::Device(torch::kCUDA) : torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+torch::Device parse_device(const std::string& name, const std::string& option, const ProcessGroup* group) {
+  const torch::Device device = parse_device(name, option);
+  if (group == nullptr || !device.is_cuda()) return device;
+  return device_for_local_rank(device, group->local_rank(), static_cast<int64_t>(torch::cuda::device_count()), option);
+}
+
+torch::Device device_for_local_rank(torch::Device device, int local_rank, int64_t gpus, const std::string& option) {
+  if (!device.is_cuda() || device.has_index()) return device;
+  if (local_rank >= gpus) {
+    input_error(option, ": 'cuda' under ranks is cuda:LOCAL_RANK, and LOCAL_RANK ", local_rank, " has no GPU (", gpus,
+                " visible): start at most ", gpus, " ranks per machine, or name one GPU for all (cuda:N)");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank));
 }
 
 torch::Device device_of(const torch::nn::Module& module) {

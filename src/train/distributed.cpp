@@ -93,7 +93,7 @@ std::chrono::milliseconds distributed_timeout_from_environment() {
 }
 
 struct ProcessGroup::Impl {
-  int rank = 0, world_size = 1;
+  int rank = 0, world_size = 1, local_rank = 0;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
 
@@ -130,6 +130,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const RankContext& context, 
   auto impl = std::make_unique<Impl>();
   impl->rank = context.rank;
   impl->world_size = context.world_size;
+  impl->local_rank = context.local_rank;
   const std::string where = context.master_addr + ":" + std::to_string(context.master_port);
   impl->guarded("the rendezvous at " + where + " (TCPStore)", [&] {
     c10d::TCPStoreOptions options;
@@ -158,28 +159,58 @@ std::shared_ptr<ProcessGroup> ProcessGroup::connect(const RankContext& context, 
 int ProcessGroup::rank() const { return impl_->rank; }
 int ProcessGroup::world_size() const { return impl_->world_size; }
 
+int ProcessGroup::local_rank() const { return impl_->local_rank; }
+
+namespace {
+
+// Gloo's collectives run on host memory: each tensor itself when it is on the CPU, else a CPU copy of it
+// (a GPU's), which write_back() copies into the original once the collective has finished.
+class OnHost {
+ public:
+  explicit OnHost(std::vector<torch::Tensor>& tensors) : originals_(tensors) {
+    for (const auto& t : tensors) host_.push_back(t.is_cpu() ? t : t.to(torch::kCPU));
+  }
+  std::vector<at::Tensor> one(size_t i) const { return {host_[i]}; }
+  size_t size() const { return host_.size(); }
+  void write_back() {
+    for (size_t i = 0; i < host_.size(); ++i) {
+      if (!originals_[i].is_cpu()) originals_[i].copy_(host_[i]);
+    }
+  }
+
+ private:
+  std::vector<torch::Tensor>& originals_;
+  std::vector<torch::Tensor> host_;
+};
+
+}  // namespace
+
 void ProcessGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors) {
+  OnHost host(tensors);
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
   impl_->guarded("all-reduce", [&] {
-    for (auto& t : tensors) {
-      std::vector<at::Tensor> one = {t};
+    for (size_t i = 0; i < host.size(); ++i) {
+      auto one = host.one(i);
       works.push_back(impl_->gloo->allreduce(one));
     }
   });
   impl_->wait_all("all-reduce", works);
+  host.write_back();
 }
 
 void ProcessGroup::broadcast(std::vector<torch::Tensor>& tensors, int root) {
+  OnHost host(tensors);
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
   impl_->guarded("broadcast", [&] {
     c10d::BroadcastOptions options;
     options.rootRank = root;
-    for (auto& t : tensors) {
-      std::vector<at::Tensor> one = {t};
+    for (size_t i = 0; i < host.size(); ++i) {
+      auto one = host.one(i);
       works.push_back(impl_->gloo->broadcast(one, options));
     }
   });
   impl_->wait_all("broadcast", works);
+  host.write_back();
 }
 
 void ProcessGroup::barrier() {

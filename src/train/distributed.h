@@ -55,7 +55,7 @@ RankContext rank_context_from_environment();
 // while rank 0 writes a checkpoint). A rank that exits is noticed at once (its sockets close), not after it.
 std::chrono::milliseconds distributed_timeout_from_environment();
 
-// A Gloo process group (CPU tensors). Collectives act in place; every rank must call the same
+// A Gloo process group. Collectives act in place; every rank must call the same
 // collectives in the same order.
 class ProcessGroup {
  public:
@@ -70,9 +70,12 @@ class ProcessGroup {
 
   int rank() const;
   int world_size() const;
-  // Sums each tensor over the ranks (all issued, then all waited for). Contiguous CPU tensors.
+  // This rank's index on its machine (LOCAL_RANK): which GPU "cuda" means for it.
+  int local_rank() const;
+  // Sums each tensor over the ranks (all issued, then all waited for). Contiguous tensors; Gloo works on
+  // host memory, so tensors on another device (a GPU) go through a CPU copy and are written back.
   void all_reduce_sum(std::vector<torch::Tensor>& tensors);
-  // Copies `root`'s tensors into everyone's.
+  // Copies `root`'s tensors into everyone's (through a CPU copy as all_reduce_sum).
   void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
   void barrier();
 

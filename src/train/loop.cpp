@@ -82,14 +82,8 @@ TrainingLoop::TrainingLoop(const TrainConfig& config, const TrainOptions& option
       optimizer_(optimizer),
       objective_(std::move(objective)),
       precision_(parse_precision(config.precision)),
-      device_(parse_device(config.device, "config: 'device' (--device)")),
+      device_(parse_device(config.device, "config: 'device' (--device)", options.group.get())),
       schedule_(parse_lr_schedule(config.lr_schedule)) {
-  if (options.group != nullptr && device_.is_cuda()) {
-    input_error("--device ", config.device, " with ", options.group->world_size(),
-                " ranks: data-parallel training all-reduces gradients over Gloo on CPU tensors; CUDA ranks need ",
-                "NCCL, which stilts does not use yet. Train data-parallel with --device cpu, or on one GPU with ",
-                "a single process");
-  }
   if (precision_ == Precision::kFp16) {
     if (!device_.is_cuda()) {
       input_error("precision fp16 needs --device cuda (libtorch's CPU autocast is bf16 only): use bf16 on the CPU");
@@ -276,7 +270,10 @@ void TrainingLoop::run() {
       if (!std::isfinite(value)) diverged("the loss", value, step_number, b, lr);  // on every rank alike
       // A coupled loss is the whole batch's on every rank already (its gradient reaches this rank's rows).
       const double share = objective_.couples_rows ? 1.0 : weight / total_weight;
-      if (weight > 0) (batch.loss * (share / static_cast<double>(micro))).backward();
+      if (weight > 0) {
+        const torch::Tensor loss = batch.loss * (share / static_cast<double>(micro));
+        (scaler_ ? scaler_->scale_loss(loss) : loss).backward();
+      }
       step_loss += value;
       int64_t real_tokens = static_cast<int64_t>(s[2]);
       for (int r = 0; r < world; ++r) {

@@ -232,7 +232,7 @@ TrainOutcome run_mlm_training(const TrainConfig& config_in, const TrainOptions& 
   const fs::path& out = run.out;
 
   const Precision precision = parse_precision(config.precision);
-  const torch::Device device = parse_device(config.device, "config: 'device' (--device)");
+  const torch::Device device = parse_device(config.device, "config: 'device' (--device)", options.group.get());
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
 
   // ---- model (seeded: from-scratch weights and a new LM head come from the seed) ----

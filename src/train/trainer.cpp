@@ -79,7 +79,7 @@ TrainOutcome run_training(const TrainConfig& config_in, const TrainOptions& opti
   const fs::path& metrics_path = run.metrics;
 
   const Precision precision = parse_precision(config.precision);
-  const torch::Device device = parse_device(config.device, "config: 'device' (--device)");
+  const torch::Device device = parse_device(config.device, "config: 'device' (--device)", options.group.get());
   at::set_num_threads(static_cast<int>(config.threads > 0 ? config.threads : default_threads(precision)));
 
   // ---- data ----

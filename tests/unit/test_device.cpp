@@ -63,6 +63,22 @@ TEST(Device, CudaWithoutAGpuIsAClearError) {
   }
 }
 
+TEST(Device, UnderRanksCudaMeansTheLocalRanksGpu) {
+  const torch::Device cuda(torch::kCUDA), cuda1(torch::kCUDA, 1);
+  // torchrun's convention: local rank r of a machine trains on cuda:r.
+  EXPECT_EQ(device_for_local_rank(cuda, 0, 2, "--device"), torch::Device(torch::kCUDA, 0));
+  EXPECT_EQ(device_for_local_rank(cuda, 1, 2, "--device"), cuda1);
+  EXPECT_EQ(device_for_local_rank(cuda, 3, 8, "--device"), torch::Device(torch::kCUDA, 3));
+  // An explicit GPU is every rank's; the CPU stays the CPU, whatever the GPUs.
+  EXPECT_EQ(device_for_local_rank(cuda1, 0, 2, "--device"), cuda1);
+  EXPECT_EQ(device_for_local_rank(cuda1, 5, 2, "--device"), cuda1);
+  EXPECT_EQ(device_for_local_rank(torch::kCPU, 1, 0, "--device"), torch::Device(torch::kCPU));
+  // More ranks on a machine than GPUs.
+  const std::string message = input_error_of([&] { device_for_local_rank(cuda, 2, 2, "--device"); });
+  EXPECT_THAT(message, HasSubstr("--device: 'cuda' under ranks is cuda:LOCAL_RANK, and LOCAL_RANK 2 has no GPU (2 visible)"));
+  EXPECT_THAT(input_error_of([&] { device_for_local_rank(cuda, 0, 0, "--device"); }), HasSubstr("LOCAL_RANK 0 has no GPU (0 visible)"));
+}
+
 TEST(Device, ConfigKeyValidatedLikeTheOthers) {
   TrainConfig c;
   c.model = "m";

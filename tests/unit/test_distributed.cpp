@@ -20,6 +20,7 @@
 #include "support/run.h"
 #include "support/torch/tiny_models.h"
 #include "support/torch/tiny_study.h"
+#include "train/device.h"
 #include "train/distributed.h"
 #include "train/evaluate.h"
 
@@ -105,6 +106,7 @@ void two_ranks(const std::function<void(ProcessGroup&)>& body, std::chrono::mill
         RankContext c;
         c.rank = r;
         c.world_size = 2;
+        c.local_rank = 1 - r;  // LOCAL_RANK need not be RANK (here the reverse, as on a second machine's ranks)
         c.master_addr = "127.0.0.1";
         c.master_port = port;
         auto group = ProcessGroup::connect(c, timeout);
@@ -124,6 +126,8 @@ TEST(ProcessGroup, TwoRanksAllReduceBucketedGradientsAndBroadcast) {
   two_ranks([](ProcessGroup& group) {
     const int r = group.rank();
     EXPECT_EQ(group.world_size(), 2);
+    EXPECT_EQ(group.local_rank(), 1 - r);
+    EXPECT_EQ(parse_device("cpu", "--device", &group), torch::Device(torch::kCPU));
     // Three parameters, a bucket of 40 bytes: [a (6 floats)], [b (3)], [c (4)]; rank 1 has no gradient for b.
     std::vector<torch::Tensor> params = {torch::zeros({2, 3}), torch::zeros({3}), torch::zeros({4})};
     for (auto& p : params) p.set_requires_grad(true);
