@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/strings.h"
 #include "models/linear_precision.h"
 
 namespace stilts::bench {
@@ -75,11 +76,6 @@ std::string utc_now() {
   return buffer;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 }  // namespace
 
 Mode parse_mode(const std::string& name) {
@@ -105,7 +101,7 @@ int default_threads(Mode mode) {
   if (mode != Mode::kBf16) return 1;
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  if (wait_policy && lower(wait_policy) == "passive") return cores;
+  if (wait_policy && ascii_lower(wait_policy) == "passive") return cores;
   // Spinning OpenMP threads lose 3-5x when other processes hold the cores: use the idle ones, as
   // /proc/stat shows them over a short window now (the load average would count a benchmark's own
   // previous process for a minute after it ended).

@@ -25,6 +25,7 @@
 #include <string_view>
 
 #include "common/error.h"
+#include "common/strings.h"
 
 namespace stilts::hub {
 
@@ -50,14 +51,6 @@ std::string_view trim(std::string_view text) {
   const size_t begin = text.find_first_not_of(" \t\r\n");
   if (begin == std::string_view::npos) return {};
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 struct EasyCleanup {
@@ -172,7 +165,7 @@ class Transfer {
       }
       const size_t colon = line.find(':');
       if (colon == std::string_view::npos) return;  // the blank line that ends a head
-      self.response_.headers[lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
+      self.response_.headers[ascii_lower(trim(line.substr(0, colon)))] = std::string(trim(line.substr(colon + 1)));
     });
   }
 

@@ -4,26 +4,17 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/error.h"
+#include "common/strings.h"
 
 namespace stilts::models {
-
-namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
 
 std::vector<std::string> quantized_engines() {
   std::vector<std::string> out;
   for (const auto engine : at::globalContext().supportedQEngines()) {
     if (engine == at::QEngine::NoQEngine) continue;
-    out.push_back(lower(c10::toString(engine)));
+    out.push_back(ascii_lower(c10::toString(engine)));
   }
   return out;
 }
@@ -49,7 +40,7 @@ Int8Linears::Int8Linears(torch::nn::Module& model) {
     }
   }
   for (const auto engine_value : at::globalContext().supportedQEngines()) {
-    if (lower(c10::toString(engine_value)) == *engine) at::globalContext().setQEngine(engine_value);
+    if (ascii_lower(c10::toString(engine_value)) == *engine) at::globalContext().setQEngine(engine_value);
   }
   auto& dispatcher = c10::Dispatcher::singleton();
   const auto prepack = dispatcher.findSchemaOrThrow("quantized::linear_prepack", "");
