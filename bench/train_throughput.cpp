@@ -81,7 +81,7 @@ struct Args {
   int64_t steps = 4;
   std::vector<std::string> modes = {"padded", "dynamic"};
   std::string precision = "fp32";  // fp32 | bf16
-  int threads = 1;  // stilts train's fp32 default (train::default_threads)
+  int threads = 1;  // stilts train's fp32 default (stilts::default_threads)
   int64_t seed = 0;
   bool bench = true;
   bool serve = false;

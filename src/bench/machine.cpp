@@ -97,33 +97,6 @@ std::string mode_detail(Mode mode) {
   return "";
 }
 
-int default_threads(Mode mode) {
-  if (mode != Mode::kBf16) return 1;
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  if (wait_policy && ascii_lower(wait_policy) == "passive") return cores;
-  // Spinning OpenMP threads lose 3-5x when other processes hold the cores: use the idle ones, as
-  // /proc/stat shows them over a short window now (the load average would count a benchmark's own
-  // previous process for a minute after it ended).
-  const auto busy = [] {
-    std::ifstream in("/proc/stat");
-    std::string cpu;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-    if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") {
-      return std::pair<double, double>{-1, -1};
-    }
-    return std::pair<double, double>{user + nice + system + irq + softirq + steal, idle + iowait};
-  };
-  const auto a = busy();
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  const auto b = busy();
-  const double total = (b.first - a.first) + (b.second - a.second);
-  if (a.first < 0 || b.first < 0 || total <= 0) return cores;
-  const double busy_cores = static_cast<double>(cores) * (b.first - a.first) / total;
-  const int idle = static_cast<int>(std::floor(static_cast<double>(cores) - busy_cores + 0.5));
-  return std::clamp(idle, 1, cores);
-}
-
 nlohmann::ordered_json thread_settings() {
   return {{"torch_threads", at::get_num_threads()},
           {"interop_threads", at::get_num_interop_threads()},
@@ -138,7 +111,7 @@ nlohmann::ordered_json thread_settings() {
 
 nlohmann::ordered_json apply_threads(Mode mode, int threads) {
   if (threads < 0) input_error("--threads must be >= 1 (0 or absent: the mode's default), got ", threads);
-  at::set_num_threads(threads > 0 ? threads : default_threads(mode));
+  at::set_num_threads(threads > 0 ? threads : measurement_threads(mode));
   return thread_settings();
 }
 
@@ -215,8 +188,8 @@ PeakFlops measure_peak_flops(int64_t size, double seconds) {
   if (size < 1) input_error("peak: matrix size must be >= 1, got ", size);
   PeakFlops p;
   p.size = size;
-  p.threads_fp32 = default_threads(Mode::kFp32);
-  p.threads_bf16 = default_threads(Mode::kBf16);
+  p.threads_fp32 = measurement_threads(Mode::kFp32);
+  p.threads_bf16 = measurement_threads(Mode::kBf16);
   p.fp32 = time_matmul(torch::kFloat, p.threads_fp32, size, seconds);
   p.bf16 = time_matmul(torch::kBFloat16, p.threads_bf16, size, seconds);
   p.measured_at = utc_now();

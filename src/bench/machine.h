@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/precision.h"
+#include "common/threads.h"
 
 namespace stilts::bench {
 
@@ -35,25 +36,14 @@ inline const char* mode_name(Mode mode) { return precision_name(mode); }
 // One sentence saying how the mode runs (recorded with every figure).
 std::string mode_detail(Mode mode);
 
-// The torch intra-op thread count used when the user sets none, measured on Debian's libtorch 1.13 +
-// OpenBLAS (pthread) on a 2-core AVX-512 machine (README, "stilts bench"):
-//   fp32: 1. GEMMs run in OpenBLAS's own pool (one thread per core) whatever at::set_num_threads says;
-//         more torch threads add OpenMP threads that spin against it (2-4x slower at batch 1).
-//   bf16: the idle cores: every core when OMP_WAIT_POLICY=passive is set, else the cores minus the
-//         cores busy over 250 ms of /proc/stat (rounded), at least 1. oneDNN's bf16 kernels run on torch's OpenMP
-//         pool and scale with it on an idle machine (about 1.7x with 2 threads), but OpenMP threads
-//         spin-wait, and on cores busy with other processes 2 threads were 3-5x slower than 1
-//         (passive waiting removes that loss). The count is recorded with every figure.
-//   int8: 1. oneDNN's int8 linears are fast single-threaded, and 2 threads contend with OpenBLAS's
-//         pool, which the fp32 attention products still use.
-int default_threads(Mode mode);
+// The default thread count per mode is stilts::measurement_threads (common/threads.h).
 
 // The thread settings in effect: torch intra-op and inter-op threads, OpenBLAS's pool and kernel
 // set, and the environment variables that steer them (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
 // OPENBLAS_CORETYPE, MKL_NUM_THREADS, OMP_WAIT_POLICY).
 nlohmann::ordered_json thread_settings();
 
-// Sets torch's intra-op threads (threads > 0, else default_threads(mode)) and returns thread_settings().
+// Sets torch's intra-op threads (threads > 0, else measurement_threads(mode)) and returns thread_settings().
 nlohmann::ordered_json apply_threads(Mode mode, int threads);
 
 // The machine: CPU model, logical cores, memory, instruction-set extensions that matter for these
@@ -64,8 +54,8 @@ nlohmann::ordered_json machine_fingerprint();
 
 
 struct PeakFlops {
-  double fp32 = 0;  // FLOP/s, best repetition of a square fp32 matmul at default_threads(kFp32)
-  double bf16 = 0;  // FLOP/s, bf16 matmul at default_threads(kBf16)
+  double fp32 = 0;  // FLOP/s, best repetition of a square fp32 matmul at measurement_threads(kFp32)
+  double bf16 = 0;  // FLOP/s, bf16 matmul at measurement_threads(kBf16)
   int64_t size = 0;  // the matmul's N (N x N x N, 2 N^3 FLOPs)
   int threads_fp32 = 0, threads_bf16 = 0;  // torch threads each was measured with
   std::string measured_at;  // UTC ISO time

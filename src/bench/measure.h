@@ -57,7 +57,7 @@ std::vector<Workload> data_workloads(const tasks::TaskKind& kind, const tasks::F
 
 struct MeasureOptions {
   Mode mode = Mode::kFp32;
-  int threads = 0;            // 0: default_threads(mode)
+  int threads = 0;            // 0: measurement_threads(mode)
   int warmup = 1;             // untimed repetitions per model and setting
   int min_reps = 5;
   double min_seconds = 1.0;   // measured time per model and setting

@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/threads.h"
 #include "eval/xtreme_score.h"
 #include "hub/cache.h"
 #include "io/hf_config.h"
@@ -94,7 +95,7 @@ nlohmann::json evaluate_stage(const ExperimentConfig& config, const StageNode& n
   run.precision = train::parse_precision(c.precision);
   run.group = group;
   const bool logs = group == nullptr || group->rank() == 0;
-  at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : train::default_threads(run.precision)));
+  at::set_num_threads(static_cast<int>(c.threads > 0 ? c.threads : default_threads(run.precision)));
   train::EvalModel model = train::load_eval_model(model_dir);
   model.loaded.model->to(train::parse_device(c.device, "device", group));  // evaluated where the stage trains
 

@@ -75,7 +75,7 @@ struct TrainConfig {
   // fp32 | bf16 (autocast on CPU or CUDA) | fp16 (CUDA autocast with dynamic loss scaling; not on CPU)
   std::string precision = "fp32";
   std::string device = "cpu";      // cpu | cuda | cuda:N: where the model, batches and optimizer state live
-  int64_t threads = 0;             // torch intra-op threads; 0 = 1 for fp32 (OpenBLAS has its own pool), 2 for bf16
+  int64_t threads = 0;             // torch intra-op threads; 0 = stilts::default_threads (common/threads.h)
 
   // ---- evaluation, checkpoints ----
   int64_t eval_every = 0;        // optimizer steps between dev evaluations; 0 = at the end of every epoch

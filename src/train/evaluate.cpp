@@ -49,10 +49,6 @@ AutocastScope::~AutocastScope() {
   }
 }
 
-int default_threads(Precision precision) {
-  return precision == Precision::kBf16 || precision == Precision::kFp16 ? 2 : 1;
-}
-
 std::unique_ptr<tasks::TaskKind> task_kind_of(const TrainConfig& config) {
   return tasks::make_task_kind(config.task, config.kind_settings());
 }

@@ -50,10 +50,6 @@ class AutocastScope {
   at::ScalarType previous_dtype_ = at::kBFloat16;
 };
 
-// The intra-op thread count for a precision when the user sets none: fp32 products run in OpenBLAS's
-// own pool (more torch threads oversubscribe), bf16 ones in oneDNN, which scales with torch threads;
-// int8's linears are fast on one thread (bench::default_threads measured it).
-int default_threads(Precision precision);
 
 using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each language -> metrics
 

@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/threads.h"
 #include "models/mlm.h"
 #include "models/pretrained.h"
 #include "tasks/features.h"

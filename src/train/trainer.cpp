@@ -12,6 +12,7 @@
 
 #include "hub/cache.h"
 #include "common/files.h"
+#include "common/threads.h"
 #include "eval/metrics.h"
 #include "models/pretrained.h"
 #include "tasks/batch.h"

@@ -14,9 +14,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <sstream>
@@ -239,7 +241,11 @@ TEST(TrainCli, TomlConfigBf16ThenEvalPerLanguage) {
                     "final_model = \"last\"\ncache_dir = \"cache\"\n");
   const auto r = run_stilts({"train", "--config", (f.root / "run.toml").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("bf16, 2 thread(s)"));
+  // bf16's default threads: OMP_NUM_THREADS when set, else every core (common/threads.h).
+  const char* omp = std::getenv("OMP_NUM_THREADS");
+  const std::string threads = omp != nullptr ? std::string(omp).substr(0, std::string(omp).find(','))
+                                             : std::to_string(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_THAT(r.err, HasSubstr("bf16, " + threads + " thread(s)"));
   EXPECT_THAT(r.err, HasSubstr("step 30/30"));  // plain log lines: stderr is not a terminal
   const auto resolved = read_json_file(out / "config.resolved.json");
   EXPECT_EQ(resolved.at("precision"), "bf16");

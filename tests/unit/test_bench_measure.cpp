@@ -1,15 +1,21 @@
 // stilts::bench measurement on tiny models: statistics, comparisons, workloads, modes, memory,
 // fingerprint, peak cache and the three renderings. No assertion is about speed (that is bench/'s).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <thread>
 
 #include "bench/machine.h"
 #include "bench/measure.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/threads.h"
 #include "models/linear_precision.h"
 #include "models/pretrained.h"
 #include "support/fixtures.h"
@@ -250,12 +256,50 @@ TEST_P(BenchModeFamily, ModesApproximateFp32) {
 
 INSTANTIATE_TEST_SUITE_P(Families, BenchModeFamily, ::testing::Values("bert", "roberta", "xlm-roberta", "xlnet"));
 
+// common/threads.h: launchers' OMP_NUM_THREADS sets bf16's threads, not fp32's or int8's (1: OpenBLAS's
+// own pool, oneDNN's single-threaded int8 linears); without it training takes every core and a measurement
+// the idle ones.
+TEST(DefaultThreads, Bf16TakesOmpNumThreadsWhenSetElseEveryCoreAndAClearErrorWhenMalformed) {
+  const char* before = std::getenv("OMP_NUM_THREADS");
+  const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+  auto restore = [&] {
+    if (saved) setenv("OMP_NUM_THREADS", saved->c_str(), 1);
+    else unsetenv("OMP_NUM_THREADS");
+  };
+  setenv("OMP_NUM_THREADS", "3", 1);
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kBf16), 3);
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kFp16), 3);
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kFp32), 1);
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kInt8), 1);
+  EXPECT_EQ(stilts::measurement_threads(stilts::Precision::kBf16), 3);
+  EXPECT_EQ(stilts::measurement_threads(stilts::Precision::kFp32), 1);
+  setenv("OMP_NUM_THREADS", "5,2", 1);  // OpenMP's nested list: the outer level
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kBf16), 5);
+  for (const char* bad : {"0", "x", "", "2x", "-1"}) {
+    setenv("OMP_NUM_THREADS", bad, 1);
+    try {
+      stilts::default_threads(stilts::Precision::kBf16);
+      ADD_FAILURE() << "no error for OMP_NUM_THREADS='" << bad << "'";
+    } catch (const stilts::InputError& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr(std::string("OMP_NUM_THREADS='") + bad + "': expected a positive integer"));
+    }
+  }
+  unsetenv("OMP_NUM_THREADS");
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kBf16), cores);
+  EXPECT_EQ(stilts::default_threads(stilts::Precision::kFp32), 1);
+  const int idle = stilts::measurement_threads(stilts::Precision::kBf16);
+  EXPECT_GE(idle, 1);
+  EXPECT_LE(idle, cores);
+  restore();
+}
+
 TEST(BenchMachine, ModesThreadsAndFingerprint) {
   EXPECT_EQ(parse_mode("bf16"), Mode::kBf16);
   EXPECT_STREQ(mode_name(Mode::kInt8), "int8");
   EXPECT_THROW(parse_mode("fp16"), stilts::InputError);
-  EXPECT_EQ(default_threads(Mode::kFp32), 1);
-  EXPECT_GE(default_threads(Mode::kBf16), 1);
+  EXPECT_EQ(measurement_threads(Mode::kFp32), 1);
+  EXPECT_GE(measurement_threads(Mode::kBf16), 1);
   const auto settings = apply_threads(Mode::kFp32, 0);
   EXPECT_EQ(settings["torch_threads"], 1);
   EXPECT_EQ(apply_threads(Mode::kFp32, 2)["torch_threads"], 2);

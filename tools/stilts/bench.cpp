@@ -72,7 +72,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--batch-sizes", args->batch_sizes, "comma-separated batch sizes (default 1,8,32)");
   cmd->add_option("--threads", args->threads,
                   "torch intra-op threads (default: the mode's best here: fp32 1 (OpenBLAS has its own pool), "
-                  "bf16 the idle cores (all with OMP_WAIT_POLICY=passive), int8 1)");
+                  "bf16 OMP_NUM_THREADS when set, else the idle cores (all with OMP_WAIT_POLICY=passive), int8 1)");
   cmd->add_option("--mode", args->mode, "fp32 | bf16 (autocast) | int8 (dynamic quantization of linear layers)");
   cmd->add_option("--device", args->device,
                   "cpu | cuda | cuda:N: where the models run (default cpu; on CUDA, --mode fp32 only for now)");

@@ -11,6 +11,7 @@
 #include "hub/cache.h"
 #include "common/error.h"
 #include "common/files.h"
+#include "common/threads.h"
 #include "eval/metrics.h"
 #include "io/hf_config.h"
 #include "models/pretrained.h"
@@ -110,7 +111,7 @@ void add_eval_command(CLI::App& app) {
       input_error("--precision int8 runs on the CPU only (libtorch's dynamic quantization): use --device cpu, or "
                   "fp16 / bf16 on ", args->device);
     }
-    at::set_num_threads(train::default_threads(precision));
+    at::set_num_threads(default_threads(precision));
     train::EvalModel model = train::load_eval_model(dir);
     model.loaded.model->to(device);  // predict() collates its batches where the model is
 

@@ -28,7 +28,7 @@ void TrainConfigOptions::add_shared(const std::string& lr_help, const std::strin
   add("--precision", &C::precision,
       "fp32 | bf16 (autocast, CPU or CUDA) | fp16 (CUDA autocast with dynamic loss scaling) (default fp32)");
   add("--device", &C::device, "cpu | cuda | cuda:N: where the model and batches live (default cpu)");
-  add("--threads", &C::threads, "torch threads (default 0: 1 for fp32, 2 for bf16)");
+  add("--threads", &C::threads, "torch threads (default 0: 1 for fp32 and int8; for bf16 OMP_NUM_THREADS when set, else every core)");
   cmd_->add_flag("--resume", resume_,
                  "continue the run in --out from its last checkpoint (a finished run: exit 0, nothing to do)");
   cmd_->add_option("--config", config_file_, "config file (.toml or .json) with any of the keys of --set");
