@@ -50,7 +50,6 @@ class AutocastScope {
   at::ScalarType previous_dtype_ = at::kBFloat16;
 };
 
-
 using GroupMetrics = std::map<std::string, eval::MetricMap>;  // "all" and each language -> metrics
 
 // Inference over every feature (length-sorted batches of `batch_size`, dynamic padding), decoded by
